@@ -1,0 +1,604 @@
+package org.cryptonets.backend.cpu;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.BaseConverter;
+import org.cryptonets.engine.EngineException;
+import org.cryptonets.engine.IntMatrix;
+import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.PolyBuffer;
+import org.cryptonets.engine.PolyRange;
+import org.cryptonets.engine.RnsBasis;
+import org.cryptonets.engine.RnsScaler;
+
+/**
+ * The CPU backend: heap buffers, work split across a fork-join pool by (polynomial, limb) or by
+ * coefficient chunks, and limb loops on the Java Vector API ({@link VectorKernels}) or plain Java
+ * ({@link ScalarKernels}), which agree bit for bit.
+ *
+ * <p>System properties: {@code cryptonets.threads} (default: available processors),
+ * {@code cryptonets.cpu.vector} ({@code true} by default when the {@code jdk.incubator.vector}
+ * module is present; {@code false} forces the scalar path).
+ *
+ * <p>Thread-safe for calls that write disjoint buffers. Throws {@link EngineException} as described
+ * by {@link Backend}.
+ */
+public final class CpuBackend implements Backend {
+  public static final String THREADS_PROPERTY = "cryptonets.threads";
+  public static final String VECTOR_PROPERTY = "cryptonets.cpu.vector";
+  private static final int CHUNK = 512;
+
+  private final int threads;
+  private final LimbKernels kernels;
+  private final ForkJoinPool pool;
+
+  CpuBackend(int threads, boolean vector) {
+    if (threads < 1) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "thread count " + threads + " must be at least 1");
+    }
+    this.threads = threads;
+    this.kernels = vector ? VectorKernels.INSTANCE : ScalarKernels.INSTANCE;
+    this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+  }
+
+  /** A backend with explicit settings; {@code vector} needs the jdk.incubator.vector module. */
+  public static CpuBackend create(int threads, boolean vector) {
+    if (vector && !vectorModulePresent()) {
+      throw new EngineException(
+          EngineException.Code.BACKEND_UNAVAILABLE, "the vector path needs the JVM flag --add-modules jdk.incubator.vector");
+    }
+    return new CpuBackend(threads, vector);
+  }
+
+  static CpuBackend fromSystemProperties() {
+    String t = System.getProperty(THREADS_PROPERTY);
+    int threads;
+    try {
+      threads = t == null ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(t.trim());
+    } catch (NumberFormatException e) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, THREADS_PROPERTY + "='" + t + "' is not a whole number of threads");
+    }
+    String v = System.getProperty(VECTOR_PROPERTY);
+    boolean vector = v == null ? vectorModulePresent() : Boolean.parseBoolean(v.trim());
+    return create(threads, vector);
+  }
+
+  public static boolean vectorModulePresent() {
+    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+  }
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  @Override
+  public String device() {
+    return "CPU, " + threads + " thread(s), " + kernels.describe() + ", " + System.getProperty("os.arch");
+  }
+
+  public int threads() {
+    return threads;
+  }
+
+  public boolean vectorized() {
+    return kernels instanceof VectorKernels;
+  }
+
+  private void parallel(int tasks, IntConsumer body) {
+    if (pool == null || tasks == 1) {
+      for (int k = 0; k < tasks; k++) {
+        body.accept(k);
+      }
+      return;
+    }
+    try {
+      pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(body)).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineException(EngineException.Code.DEVICE_FAILURE, "interrupted", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException) {
+        throw (RuntimeException) c;
+      }
+      throw new EngineException(EngineException.Code.DEVICE_FAILURE, "worker failed", c);
+    }
+  }
+
+  private CpuPolyBuffer own(PolyRange r) {
+    PolyBuffer b = r.buffer();
+    if (!(b instanceof CpuPolyBuffer) || b.backend() != this) {
+      throw new EngineException(EngineException.Code.BUFFER_INVALID, "buffer " + r + " belongs to another backend");
+    }
+    return (CpuPolyBuffer) b;
+  }
+
+  private static void sameShape(PolyRange a, PolyRange b) {
+    if (!a.basis().equals(b.basis())) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "bases differ: " + a.basis() + " vs " + b.basis());
+    }
+    if (a.count() != b.count()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "counts differ: " + a + " vs " + b);
+    }
+  }
+
+  private static void expect(PolyRange r, RnsBasis basis, int count, String what) {
+    if (!r.basis().equals(basis)) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, what + " must be over " + basis + ", is over " + r.basis());
+    }
+    if (r.count() != count) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, what + " must hold " + count + " polynomials, holds " + r.count());
+    }
+  }
+
+  @Override
+  public PolyBuffer allocate(RnsBasis basis, int polys) {
+    if (polys < 0) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "negative polynomial count " + polys);
+    }
+    return new CpuPolyBuffer(this, basis, polys);
+  }
+
+  @Override
+  public void upload(long[] host, PolyRange dst) {
+    CpuPolyBuffer b = own(dst);
+    int len = dst.basis().size() * dst.basis().n();
+    if (host.length != dst.hostLength()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + dst + " (" + dst.hostLength() + ")");
+    }
+    int n = dst.basis().n();
+    for (int p = 0; p < dst.count(); p++) {
+      for (int i = 0; i < dst.basis().size(); i++) {
+        long q = dst.basis().modulus(i).value();
+        int base = p * len + i * n;
+        for (int j = 0; j < n; j++) {
+          long v = host[base + j];
+          if (v < 0 || v >= q) {
+            throw new EngineException(
+                EngineException.Code.VALUE_OUT_OF_RANGE, "value " + v + " at polynomial " + p + ", limb " + i + ", coefficient " + j + " is not in [0, " + q + ")");
+          }
+        }
+      }
+    }
+    for (int p = 0; p < dst.count(); p++) {
+      System.arraycopy(host, p * len, b.poly(dst.first() + p), 0, len);
+    }
+  }
+
+  @Override
+  public void download(PolyRange src, long[] host) {
+    CpuPolyBuffer b = own(src);
+    if (host.length != src.hostLength()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + src + " (" + src.hostLength() + ")");
+    }
+    int len = src.basis().size() * src.basis().n();
+    for (int p = 0; p < src.count(); p++) {
+      System.arraycopy(b.poly(src.first() + p), 0, host, p * len, len);
+    }
+  }
+
+  @Override
+  public void copy(PolyRange src, PolyRange dst) {
+    sameShape(src, dst);
+    CpuPolyBuffer s = own(src);
+    CpuPolyBuffer d = own(dst);
+    int len = src.basis().size() * src.basis().n();
+    parallel(src.count(), p -> System.arraycopy(s.poly(src.first() + p), 0, d.poly(dst.first() + p), 0, len));
+  }
+
+  @Override
+  public void forwardNtt(PolyRange r) {
+    CpuPolyBuffer b = own(r);
+    RnsBasis basis = r.basis();
+    int l = basis.size();
+    int n = basis.n();
+    parallel(r.count() * l, k -> kernels.forwardNtt(b.poly(r.first() + k / l), (k % l) * n, basis.ntt(k % l)));
+  }
+
+  @Override
+  public void inverseNtt(PolyRange r) {
+    CpuPolyBuffer b = own(r);
+    RnsBasis basis = r.basis();
+    int l = basis.size();
+    int n = basis.n();
+    parallel(r.count() * l, k -> kernels.inverseNtt(b.poly(r.first() + k / l), (k % l) * n, basis.ntt(k % l)));
+  }
+
+  /** Runs {@code body(p, i)} for every polynomial index p of the ranges and limb i, in parallel. */
+  private void perLimb(int count, int limbs, LimbTask body) {
+    parallel(count * limbs, k -> body.run(k / limbs, k % limbs));
+  }
+
+  private interface LimbTask {
+    void run(int p, int i);
+  }
+
+  @Override
+  public void add(PolyRange a, PolyRange b, PolyRange out) {
+    sameShape(a, b);
+    sameShape(a, out);
+    CpuPolyBuffer x = own(a), y = own(b), z = own(out);
+    int n = a.basis().n();
+    perLimb(a.count(), a.basis().size(), (p, i) -> kernels.add(
+        x.poly(a.first() + p), i * n, y.poly(b.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+  }
+
+  @Override
+  public void subtract(PolyRange a, PolyRange b, PolyRange out) {
+    sameShape(a, b);
+    sameShape(a, out);
+    CpuPolyBuffer x = own(a), y = own(b), z = own(out);
+    int n = a.basis().n();
+    perLimb(a.count(), a.basis().size(), (p, i) -> kernels.subtract(
+        x.poly(a.first() + p), i * n, y.poly(b.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+  }
+
+  @Override
+  public void negate(PolyRange a, PolyRange out) {
+    sameShape(a, out);
+    CpuPolyBuffer x = own(a), z = own(out);
+    int n = a.basis().n();
+    perLimb(a.count(), a.basis().size(), (p, i) -> kernels.negate(
+        x.poly(a.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+  }
+
+  @Override
+  public void multiply(PolyRange a, PolyRange b, PolyRange out) {
+    sameShape(a, b);
+    sameShape(a, out);
+    CpuPolyBuffer x = own(a), y = own(b), z = own(out);
+    int n = a.basis().n();
+    perLimb(a.count(), a.basis().size(), (p, i) -> kernels.multiply(
+        x.poly(a.first() + p), i * n, y.poly(b.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i)));
+  }
+
+  @Override
+  public void multiplyBroadcast(PolyRange a, PolyRange b, PolyRange out) {
+    sameShape(a, out);
+    expect(b, a.basis(), 1, "broadcast operand");
+    CpuPolyBuffer x = own(a), y = own(b), z = own(out);
+    int n = a.basis().n();
+    long[] bp = y.poly(b.first());
+    perLimb(a.count(), a.basis().size(), (p, i) -> kernels.multiply(
+        x.poly(a.first() + p), i * n, bp, i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i)));
+  }
+
+  @Override
+  public void multiplyScalar(PolyRange a, long scalar, PolyRange out) {
+    sameShape(a, out);
+    CpuPolyBuffer x = own(a), z = own(out);
+    int n = a.basis().n();
+    int l = a.basis().size();
+    long[] w = new long[l];
+    long[] ws = new long[l];
+    for (int i = 0; i < l; i++) {
+      Modulus m = a.basis().modulus(i);
+      w[i] = m.reduce(scalar);
+      ws[i] = m.shoup(w[i]);
+    }
+    perLimb(a.count(), l, (p, i) -> kernels.multiplyConstant(
+        x.poly(a.first() + p), i * n, w[i], ws[i], z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+  }
+
+  @Override
+  public void addConstants(PolyRange polys, long[] values, boolean nttForm) {
+    CpuPolyBuffer x = own(polys);
+    int n = polys.basis().n();
+    int l = polys.basis().size();
+    if (values.length != polys.count() * l) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " constants for " + polys.count() + " polynomials of " + l + " limbs");
+    }
+    for (int k = 0; k < values.length; k++) {
+      long q = polys.basis().modulus(k % l).value();
+      if (values[k] < 0 || values[k] >= q) {
+        throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE, "constant " + values[k] + " is not in [0, " + q + ")");
+      }
+    }
+    perLimb(polys.count(), l, (p, i) -> {
+      long[] a = x.poly(polys.first() + p);
+      long q = polys.basis().modulus(i).value();
+      long c = values[p * l + i];
+      int end = nttForm ? n : 1;
+      for (int j = 0; j < end; j++) {
+        long s = a[i * n + j] + c - q;
+        a[i * n + j] = s + ((s >> 63) & q);
+      }
+    });
+  }
+
+  @Override
+  public void multiplyAccumulate(IntMatrix w, PolyRange in, int width, PolyRange out) {
+    if (width < 1) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "item width " + width + " must be positive");
+    }
+    expect(in, in.basis(), w.columns() * width, "input of the " + w.rows() + " x " + w.columns() + " layer");
+    expect(out, in.basis(), w.rows() * width, "output of the " + w.rows() + " x " + w.columns() + " layer");
+    if (in.buffer() == out.buffer()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "multiply-accumulate cannot write its own input buffer");
+    }
+    CpuPolyBuffer x = own(in), z = own(out);
+    RnsBasis basis = in.basis();
+    int n = basis.n();
+    int l = basis.size();
+    int chunk = Math.min(CHUNK, n);
+    int chunks = n / chunk;
+    int maxAbs = 1;
+    for (int v : w.values()) {
+      maxAbs = Math.max(maxAbs, Math.abs(v));
+    }
+    // Each term is below maxAbs * 2^31; keep the signed sum below 2^62.
+    long maxTerms = Math.max(1, (1L << 62) / ((long) maxAbs << 31));
+    boolean dense = w.density() > 0.3;
+    int[] denseWeights = dense ? w.toDense() : null;
+    int rows = w.rows();
+    int cols = w.columns();
+    parallel(width * l * chunks, task -> {
+      int c = task / (l * chunks);
+      int i = (task / chunks) % l;
+      int j0 = (task % chunks) * chunk;
+      long q = basis.modulus(i).value();
+      int off = i * n + j0;
+      if (dense) {
+        int block = 8;
+        long[] acc = new long[block * chunk];
+        for (int r0 = 0; r0 < rows; r0 += block) {
+          int rb = Math.min(block, rows - r0);
+          java.util.Arrays.fill(acc, 0);
+          long terms = 0;
+          for (int k = 0; k < cols; k++) {
+            if (++terms > maxTerms) {
+              for (int r = 0; r < rb; r++) {
+                kernels.reduceSigned(acc, r * chunk, acc, r * chunk, chunk, q);
+              }
+              terms = 2;
+            }
+            long[] src = x.poly(in.first() + k * width + c);
+            for (int r = 0; r < rb; r++) {
+              int wv = denseWeights[(r0 + r) * cols + k];
+              if (wv != 0) {
+                kernels.accumulate(acc, r * chunk, src, off, wv, chunk);
+              }
+            }
+          }
+          for (int r = 0; r < rb; r++) {
+            kernels.reduceSigned(acc, r * chunk, z.poly(out.first() + (r0 + r) * width + c), off, chunk, q);
+          }
+        }
+      } else {
+        long[] acc = new long[chunk];
+        int[] start = w.rowStart();
+        int[] col = w.columnIndex();
+        int[] val = w.values();
+        for (int r = 0; r < rows; r++) {
+          java.util.Arrays.fill(acc, 0);
+          long terms = 0;
+          for (int k = start[r]; k < start[r + 1]; k++) {
+            if (++terms > maxTerms) {
+              kernels.reduceSigned(acc, 0, acc, 0, chunk, q);
+              terms = 2;
+            }
+            kernels.accumulate(acc, 0, x.poly(in.first() + col[k] * width + c), off, val[k], chunk);
+          }
+          kernels.reduceSigned(acc, 0, z.poly(out.first() + r * width + c), off, chunk, q);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void tensor(PolyRange a, PolyRange b, PolyRange out) {
+    sameShape(a, b);
+    tensorCheck(a, out);
+    CpuPolyBuffer x = own(a), y = own(b), z = own(out);
+    int n = a.basis().n();
+    perLimb(a.count() / 2, a.basis().size(), (p, i) -> {
+      Modulus m = a.basis().modulus(i);
+      int o = i * n;
+      long[] x0 = x.poly(a.first() + 2 * p), x1 = x.poly(a.first() + 2 * p + 1);
+      long[] y0 = y.poly(b.first() + 2 * p), y1 = y.poly(b.first() + 2 * p + 1);
+      long[] d0 = z.poly(out.first() + 3 * p), d1 = z.poly(out.first() + 3 * p + 1), d2 = z.poly(out.first() + 3 * p + 2);
+      // d1 first: the outputs may alias the inputs only when a caller squares in place, not here.
+      kernels.multiply(x0, o, y1, o, d1, o, n, m);
+      kernels.multiplyAdd(x1, o, y0, o, d1, o, n, m);
+      kernels.multiply(x0, o, y0, o, d0, o, n, m);
+      kernels.multiply(x1, o, y1, o, d2, o, n, m);
+    });
+  }
+
+  @Override
+  public void tensorSquare(PolyRange a, PolyRange out) {
+    tensorCheck(a, out);
+    CpuPolyBuffer x = own(a), z = own(out);
+    int n = a.basis().n();
+    perLimb(a.count() / 2, a.basis().size(), (p, i) -> {
+      Modulus m = a.basis().modulus(i);
+      int o = i * n;
+      long[] x0 = x.poly(a.first() + 2 * p), x1 = x.poly(a.first() + 2 * p + 1);
+      long[] d0 = z.poly(out.first() + 3 * p), d1 = z.poly(out.first() + 3 * p + 1), d2 = z.poly(out.first() + 3 * p + 2);
+      kernels.multiply(x0, o, x1, o, d1, o, n, m);
+      kernels.add(d1, o, d1, o, d1, o, n, m.value());
+      kernels.multiply(x0, o, x0, o, d0, o, n, m);
+      kernels.multiply(x1, o, x1, o, d2, o, n, m);
+    });
+  }
+
+  private static void tensorCheck(PolyRange a, PolyRange out) {
+    if (a.count() % 2 != 0) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "tensor input " + a + " is not a run of (c0, c1) pairs");
+    }
+    expect(out, a.basis(), a.count() / 2 * 3, "tensor output");
+    if (a.buffer() == out.buffer()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "tensor output must be another buffer than its input");
+    }
+  }
+
+  @Override
+  public void extendBase(BaseConverter conv, PolyRange in, PolyRange out) {
+    expect(in, conv.from(), in.count(), "base extension input");
+    RnsBasis joined = conv.from().concat(conv.to());
+    expect(out, joined, in.count(), "base extension output");
+    CpuPolyBuffer x = own(in), z = own(out);
+    int n = in.basis().n();
+    int l = conv.from().size();
+    parallel(in.count(), p -> {
+      long[] src = x.poly(in.first() + p);
+      long[] dst = z.poly(out.first() + p);
+      System.arraycopy(src, 0, dst, 0, l * n);
+      convert(conv, src, dst, l * n);
+    });
+  }
+
+  @Override
+  public void convertBase(BaseConverter conv, PolyRange in, PolyRange out) {
+    expect(in, conv.from(), in.count(), "base conversion input");
+    expect(out, conv.to(), in.count(), "base conversion output");
+    CpuPolyBuffer x = own(in), z = own(out);
+    parallel(in.count(), p -> convert(conv, x.poly(in.first() + p), z.poly(out.first() + p), 0));
+  }
+
+  /** Converts one polynomial's Q limbs in {@code src} into P limbs written at {@code dstOff}. */
+  private void convert(BaseConverter conv, long[] src, long[] dst, int dstOff) {
+    RnsBasis from = conv.from();
+    RnsBasis to = conv.to();
+    int n = from.n();
+    int l = from.size();
+    long[] y = new long[l * n];
+    long[] fraction = new long[n];
+    long[] tmp = new long[n];
+    for (int i = 0; i < l; i++) {
+      long q = from.modulus(i).value();
+      kernels.multiplyConstant(src, i * n, conv.puncturedInverse()[i], conv.puncturedInverseShoup()[i], y, i * n, n, q);
+      kernels.accumulate(fraction, 0, y, i * n, conv.reciprocal()[i], n);
+    }
+    long half = 1L << (BaseConverter.FRACTION_BITS - 1);
+    for (int j = 0; j < n; j++) {
+      fraction[j] = (fraction[j] + half) >>> BaseConverter.FRACTION_BITS;
+    }
+    for (int k = 0; k < to.size(); k++) {
+      Modulus pk = to.modulus(k);
+      long p = pk.value();
+      int o = dstOff + k * n;
+      long w = conv.productModTo()[k];
+      kernels.multiplyConstant(fraction, 0, w, pk.shoup(w), dst, o, n, p);
+      kernels.negate(dst, o, dst, o, n, p);
+      for (int i = 0; i < l; i++) {
+        kernels.multiplyConstant(y, i * n, conv.puncturedModTo()[k * l + i], conv.puncturedModToShoup()[k * l + i], tmp, 0, n, p);
+        kernels.add(dst, o, tmp, 0, dst, o, n, p);
+      }
+    }
+  }
+
+  @Override
+  public void scaleAndRound(RnsScaler s, PolyRange in, PolyRange out) {
+    expect(in, s.input(), in.count(), "scale-and-round input");
+    expect(out, s.output(), in.count(), "scale-and-round output");
+    CpuPolyBuffer x = own(in), z = own(out);
+    RnsBasis q = s.q();
+    int n = q.n();
+    int l = q.size();
+    parallel(in.count(), p -> {
+      long[] src = x.poly(in.first() + p);
+      long[] dst = z.poly(out.first() + p);
+      long[] high = new long[n];
+      long[] low = new long[n];
+      long[] tmp = new long[n];
+      for (int i = 0; i < l; i++) {
+        kernels.accumulate(high, 0, src, i * n, s.fractionHigh()[i], n);
+        kernels.accumulate(low, 0, src, i * n, s.fractionLow()[i], n);
+      }
+      for (int j = 0; j < n; j++) {
+        high[j] = RnsScaler.roundFraction(high[j], low[j]);
+      }
+      for (int k = 0; k < s.output().size(); k++) {
+        long o = s.output().modulus(k).value();
+        int dOff = k * n;
+        // The rounded fraction is at most |Q| <= 16, below every output prime (> 2n).
+        System.arraycopy(high, 0, dst, dOff, n);
+        for (int i = 0; i < l; i++) {
+          kernels.multiplyConstant(src, i * n, s.integerModOut()[k * l + i], s.integerModOutShoup()[k * l + i], tmp, 0, n, o);
+          kernels.add(dst, dOff, tmp, 0, dst, dOff, n, o);
+        }
+        if (s.hasAuxiliary()) {
+          kernels.multiplyConstant(src, (l + k) * n, s.lambda()[k], s.lambdaShoup()[k], tmp, 0, n, o);
+          kernels.add(dst, dOff, tmp, 0, dst, dOff, n, o);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void dropLastModulus(PolyRange in, PolyRange out) {
+    RnsBasis from = in.basis();
+    int l = from.size();
+    if (l < 2) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "cannot drop the only prime of " + from);
+    }
+    expect(out, from.prefix(l - 1), in.count(), "modulus switching output");
+    CpuPolyBuffer x = own(in), z = own(out);
+    int n = from.n();
+    long qLast = from.modulus(l - 1).value();
+    perLimb(in.count(), l - 1, (p, i) -> {
+      long[] src = x.poly(in.first() + p);
+      long[] dst = z.poly(out.first() + p);
+      Modulus m = from.modulus(i);
+      long q = m.value();
+      long[] tmp = new long[n];
+      int last = (l - 1) * n;
+      for (int j = 0; j < n; j++) {
+        long r = src[last + j];
+        r = r > (qLast >>> 1) ? r - qLast : r;
+        // (x_i - r) mod q_i with r the centred residue mod q_last: round(x / q_last) = (x - r) / q_last.
+        tmp[j] = m.reduce(src[i * n + j] - r);
+      }
+      kernels.multiplyConstant(tmp, 0, from.lastInverse()[i], from.lastInverseShoup()[i], dst, i * n, n, q);
+    });
+  }
+
+  @Override
+  public void keySwitch(PolyRange digits, PolyRange key, PolyRange out) {
+    RnsBasis basis = digits.basis();
+    RnsBasis keyBasis = key.basis();
+    if (!basis.isPrefixOf(keyBasis)) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "ciphertext basis " + basis + " is not a prefix of the key basis " + keyBasis);
+    }
+    expect(key, keyBasis, 2 * keyBasis.size(), "key-switching key");
+    expect(out, basis, 2 * digits.count(), "key-switching output");
+    CpuPolyBuffer d = own(digits), k = own(key), z = own(out);
+    int n = basis.n();
+    int l = basis.size();
+    perLimb(digits.count(), l, (p, i) -> {
+      Modulus m = basis.modulus(i);
+      long q = m.value();
+      long[] src = d.poly(digits.first() + p);
+      long[] acc0 = z.poly(out.first() + 2 * p);
+      long[] acc1 = z.poly(out.first() + 2 * p + 1);
+      long[] tmp = new long[n];
+      int o = i * n;
+      java.util.Arrays.fill(acc0, o, o + n, 0);
+      java.util.Arrays.fill(acc1, o, o + n, 0);
+      for (int j = 0; j < l; j++) {
+        for (int c = 0; c < n; c++) {
+          long v = src[j * n + c];
+          tmp[c] = v < q ? v : v % q;
+        }
+        kernels.forwardNtt(tmp, 0, basis.ntt(i));
+        kernels.multiplyAdd(tmp, 0, k.poly(key.first() + 2 * j), i * n, acc0, o, n, m);
+        kernels.multiplyAdd(tmp, 0, k.poly(key.first() + 2 * j + 1), i * n, acc1, o, n, m);
+      }
+    });
+  }
+
+  @Override
+  public void synchronize() {}
+
+  @Override
+  public void close() {
+    if (pool != null) {
+      pool.shutdown();
+    }
+  }
+}

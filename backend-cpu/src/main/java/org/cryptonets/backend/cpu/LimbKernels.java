@@ -1,0 +1,40 @@
+package org.cryptonets.backend.cpu;
+
+import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.NttTables;
+
+/**
+ * The per-limb loops of the CPU backend: each works on {@code len} residues of one prime starting at
+ * an offset. Two implementations give identical results: {@link ScalarKernels} (plain Java, the
+ * reference) and {@link VectorKernels} (Java Vector API).
+ *
+ * <p>Implementations are stateless and thread-safe.
+ */
+interface LimbKernels {
+  String describe();
+
+  void forwardNtt(long[] a, int off, NttTables tables);
+
+  void inverseNtt(long[] a, int off, NttTables tables);
+
+  void add(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, long q);
+
+  void subtract(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, long q);
+
+  void negate(long[] a, int ao, long[] out, int oo, int len, long q);
+
+  /** out = a * b mod q (Barrett), inputs in [0, q). */
+  void multiply(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, Modulus q);
+
+  /** out = (out + a * b) mod q. */
+  void multiplyAdd(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, Modulus q);
+
+  /** out = a * w mod q for a fixed w in [0, q) with its Shoup constant. */
+  void multiplyConstant(long[] a, int ao, long w, long wShoup, long[] out, int oo, int len, long q);
+
+  /** acc += w * a, signed 64-bit, no reduction (caller bounds the number of terms). */
+  void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len);
+
+  /** out = acc mod q for signed accumulators with |acc| < 2^62. */
+  void reduceSigned(long[] acc, int accOff, long[] out, int oo, int len, long q);
+}

@@ -1,0 +1,104 @@
+package org.cryptonets.backend.cpu;
+
+import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.NttTables;
+
+/** Plain-Java limb loops: the reference the vector path must match. Stateless; thread-safe. */
+final class ScalarKernels implements LimbKernels {
+  static final ScalarKernels INSTANCE = new ScalarKernels();
+
+  @Override
+  public String describe() {
+    return "scalar";
+  }
+
+  @Override
+  public void forwardNtt(long[] a, int off, NttTables tables) {
+    tables.forward(a, off);
+  }
+
+  @Override
+  public void inverseNtt(long[] a, int off, NttTables tables) {
+    tables.inverse(a, off);
+  }
+
+  @Override
+  public void add(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, long q) {
+    for (int j = 0; j < len; j++) {
+      long s = a[ao + j] + b[bo + j] - q;
+      out[oo + j] = s + ((s >> 63) & q);
+    }
+  }
+
+  @Override
+  public void subtract(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, long q) {
+    for (int j = 0; j < len; j++) {
+      long s = a[ao + j] - b[bo + j];
+      out[oo + j] = s + ((s >> 63) & q);
+    }
+  }
+
+  @Override
+  public void negate(long[] a, int ao, long[] out, int oo, int len, long q) {
+    for (int j = 0; j < len; j++) {
+      long s = -a[ao + j];
+      out[oo + j] = s + ((s >> 63) & q);
+    }
+  }
+
+  @Override
+  public void multiply(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, Modulus q) {
+    for (int j = 0; j < len; j++) {
+      out[oo + j] = q.reduceProduct(a[ao + j] * b[bo + j]);
+    }
+  }
+
+  @Override
+  public void multiplyAdd(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, Modulus q) {
+    long qv = q.value();
+    for (int j = 0; j < len; j++) {
+      long s = out[oo + j] + q.reduceProduct(a[ao + j] * b[bo + j]) - qv;
+      out[oo + j] = s + ((s >> 63) & qv);
+    }
+  }
+
+  @Override
+  public void multiplyConstant(long[] a, int ao, long w, long wShoup, long[] out, int oo, int len, long q) {
+    for (int j = 0; j < len; j++) {
+      long x = a[ao + j];
+      long r = x * w - ((x * wShoup) >>> 32) * q - q;
+      out[oo + j] = r + ((r >> 63) & q);
+    }
+  }
+
+  @Override
+  public void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len) {
+    for (int j = 0; j < len; j++) {
+      acc[accOff + j] += w * a[ao + j];
+    }
+  }
+
+  @Override
+  public void reduceSigned(long[] acc, int accOff, long[] out, int oo, int len, long q) {
+    double inv = 1.0 / q;
+    for (int j = 0; j < len; j++) {
+      out[oo + j] = reduceSigned(acc[accOff + j], q, inv);
+    }
+  }
+
+  /**
+   * x mod q for |x| < 2^62 without a division: the double quotient is off by at most a few units, and
+   * two corrections each way bring the remainder into [0, q). The vector path does the same steps.
+   */
+  static long reduceSigned(long x, long q, double inv) {
+    long est = (long) ((double) x * inv);
+    long r = x - est * q;
+    r += (r >> 63) & q;
+    r += (r >> 63) & q;
+    r -= q;
+    r += (r >> 63) & q;
+    r -= q;
+    r += (r >> 63) & q;
+    return r;
+  }
+}

@@ -1,0 +1,130 @@
+package org.cryptonets.engine;
+
+/**
+ * The compute engine's service-provider interface: batched polynomial arithmetic over RNS bases on
+ * buffers the backend owns. The BFV scheme and the CryptoNet evaluator are written against this
+ * interface only, so the same code runs on the Java Vector API backend and on OpenCL devices.
+ *
+ * <p>Conventions shared by every operation:
+ *
+ * <ul>
+ *   <li>Ranges name runs of polynomials; all operands of one call have the same basis unless the
+ *       method says otherwise, and counts must agree. Output ranges may alias input ranges exactly
+ *       (in-place) but must not partially overlap them.
+ *   <li>Coefficients are canonical residues in [0, q_i); every backend returns exactly the same
+ *       residues as the scalar reference in engine-api (NttTables, BaseConverter, RnsScaler).
+ *   <li>Operations may run asynchronously on a device; {@link #download} and {@link #synchronize}
+ *       wait for all previously issued work.
+ *   <li>Errors: {@code SHAPE_MISMATCH} for ranges that disagree, {@code BUFFER_INVALID} for closed or
+ *       foreign buffers, {@code VALUE_OUT_OF_RANGE} for bad uploads, {@code DEVICE_FAILURE} for device
+ *       errors; all as {@link EngineException}.
+ * </ul>
+ *
+ * <p>Implementations are thread-safe for calls on disjoint output buffers unless they say otherwise.
+ */
+public interface Backend extends AutoCloseable {
+  /** The name used to select it with {@code -Dcryptonets.backend}. */
+  String name();
+
+  /** Human-readable description of the device and its configuration (threads, vector width). */
+  String device();
+
+  /** A zero-filled buffer of {@code polys} polynomials over {@code basis}. */
+  PolyBuffer allocate(RnsBasis basis, int polys);
+
+  /**
+   * Copies host data into {@code dst}: {@code host[(p * limbs + i) * n + j]} is coefficient j of
+   * limb i of polynomial p of the range, each in [0, q_i).
+   */
+  void upload(long[] host, PolyRange dst);
+
+  /** Copies {@code src} to the host, same layout as {@link #upload}; waits for pending work. */
+  void download(PolyRange src, long[] host);
+
+  void copy(PolyRange src, PolyRange dst);
+
+  /** Negacyclic forward NTT of every limb of every polynomial, in place (see {@link NttTables}). */
+  void forwardNtt(PolyRange polys);
+
+  /** Inverse NTT including the n^-1 scaling, in place. */
+  void inverseNtt(PolyRange polys);
+
+  void add(PolyRange a, PolyRange b, PolyRange out);
+
+  void subtract(PolyRange a, PolyRange b, PolyRange out);
+
+  void negate(PolyRange a, PolyRange out);
+
+  /** Coefficient-wise product (the ring product when both are in NTT form). */
+  void multiply(PolyRange a, PolyRange b, PolyRange out);
+
+  /**
+   * out = a * b, where b holds ONE polynomial applied to every polynomial of a (for example the
+   * secret key, or a plaintext in NTT form).
+   */
+  void multiplyBroadcast(PolyRange a, PolyRange b, PolyRange out);
+
+  /** out = a * scalar for a signed scalar (reduced modulo each prime). */
+  void multiplyScalar(PolyRange a, long scalar, PolyRange out);
+
+  /**
+   * Adds per-polynomial constants: {@code values[p * limbs + i]} (in [0, q_i)) is added to limb i of
+   * polynomial p, to coefficient 0 only ({@code nttForm == false}) or to every coefficient (the NTT
+   * image of a constant polynomial).
+   */
+  void addConstants(PolyRange polys, long[] values, boolean nttForm);
+
+  /**
+   * The plain-weight linear layer: {@code in} holds {@code w.columns()} items of {@code width}
+   * polynomials, {@code out} receives {@code w.rows()} items: out[r][c] = sum_k w[r][k] in[k][c]
+   * modulo each prime. Valid in either domain, since scalars commute with the NTT.
+   */
+  void multiplyAccumulate(IntMatrix w, PolyRange in, int width, PolyRange out);
+
+  /**
+   * Tensor product of ciphertext pairs in NTT form: {@code a} and {@code b} hold pairs (x0, x1),
+   * {@code out} triples (x0 y0, x0 y1 + x1 y0, x1 y1).
+   */
+  void tensor(PolyRange a, PolyRange b, PolyRange out);
+
+  /** Tensor square of pairs in NTT form: triples (x0^2, 2 x0 x1, x1^2). */
+  void tensorSquare(PolyRange a, PolyRange out);
+
+  /**
+   * Base extension in coefficient form: {@code in} over {@code conv.from()}, {@code out} over
+   * {@code conv.from()} followed by {@code conv.to()}; the first limbs are copied and the rest
+   * converted (see {@link BaseConverter}).
+   */
+  void extendBase(BaseConverter conv, PolyRange in, PolyRange out);
+
+  /** Base conversion in coefficient form: {@code in} over conv.from(), {@code out} over conv.to(). */
+  void convertBase(BaseConverter conv, PolyRange in, PolyRange out);
+
+  /**
+   * round(t x / Q) in coefficient form: {@code in} over {@code s.input()}, {@code out} over
+   * {@code s.output()} (see {@link RnsScaler}).
+   */
+  void scaleAndRound(RnsScaler s, PolyRange in, PolyRange out);
+
+  /**
+   * Modulus switching in coefficient form: out = round(in / q_last) with {@code out}'s basis equal to
+   * {@code in}'s without its last prime.
+   */
+  void dropLastModulus(PolyRange in, PolyRange out);
+
+  /**
+   * The key-switching inner product with RNS digits. {@code digits} holds polynomials d in coefficient
+   * form over a basis Q' that is a prefix of the key basis; {@code key} holds, for each prime j of the
+   * key basis, two polynomials (b_j, a_j) in NTT form. For each d, {@code out} receives the pair
+   * (sum_j NTT([d]_{q_j}) * b_j, sum_j NTT([d]_{q_j}) * a_j) over Q', j running over Q''s primes, in
+   * NTT form.
+   */
+  void keySwitch(PolyRange digits, PolyRange key, PolyRange out);
+
+  /** Waits until all issued work is done. */
+  void synchronize();
+
+  /** Releases the backend's threads or device context; its buffers become invalid. */
+  @Override
+  void close();
+}
