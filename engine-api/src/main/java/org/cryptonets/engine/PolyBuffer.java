@@ -22,6 +22,11 @@ public interface PolyBuffer extends AutoCloseable {
     return new PolyRange(this, first, count);
   }
 
+  /** A strided view: polynomials first + k * stride for k < count. */
+  default PolyRange range(int first, int count, int stride) {
+    return new PolyRange(this, first, count, stride);
+  }
+
   /** A view of every polynomial. */
   default PolyRange all() {
     return new PolyRange(this, 0, polys());

@@ -1,8 +1,10 @@
 package org.cryptonets.engine;
 
 /**
- * A contiguous run of polynomials inside a {@link PolyBuffer}: the unit every backend operation
- * works on, so one call covers many ciphertexts.
+ * A run of polynomials inside a {@link PolyBuffer}, optionally strided: polynomial k of the run is
+ * polynomial {@code first + k * stride} of the buffer. Every backend operation works on runs, so one
+ * call covers many ciphertexts; a stride picks one component of each ciphertext (all the c0's of a
+ * batch laid out as c0, c1, c0, c1, ... is {@code range(0, count, 2)}).
  *
  * <p>Immutable view; thread safety is that of the buffer.
  *
@@ -12,16 +14,26 @@ public final class PolyRange {
   private final PolyBuffer buffer;
   private final int first;
   private final int count;
+  private final int stride;
 
   public PolyRange(PolyBuffer buffer, int first, int count) {
-    if (first < 0 || count < 0 || (long) first + count > buffer.polys()) {
+    this(buffer, first, count, 1);
+  }
+
+  public PolyRange(PolyBuffer buffer, int first, int count, int stride) {
+    if (stride < 1) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "stride " + stride + " must be positive");
+    }
+    long last = count == 0 ? first : (long) first + (long) (count - 1) * stride + 1;
+    if (first < 0 || count < 0 || last > buffer.polys()) {
       throw new EngineException(
           EngineException.Code.SHAPE_MISMATCH,
-          "polynomials [" + first + ", " + ((long) first + count) + ") are outside a buffer of " + buffer.polys());
+          "polynomials " + first + " + k*" + stride + " for k < " + count + " are outside a buffer of " + buffer.polys());
     }
     this.buffer = buffer;
     this.first = first;
     this.count = count;
+    this.stride = stride;
   }
 
   public PolyBuffer buffer() {
@@ -36,16 +48,25 @@ public final class PolyRange {
     return count;
   }
 
+  public int stride() {
+    return stride;
+  }
+
+  /** Buffer index of polynomial k of the run. */
+  public int index(int k) {
+    return first + k * stride;
+  }
+
   public RnsBasis basis() {
     return buffer.basis();
   }
 
-  /** A sub-run relative to this one. */
+  /** Polynomials [offset, offset + length) of this run, with the same stride. */
   public PolyRange sub(int offset, int length) {
     if (offset < 0 || length < 0 || offset + length > count) {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "sub-range [" + offset + ", " + (offset + length) + ") of a run of " + count);
     }
-    return new PolyRange(buffer, first + offset, length);
+    return new PolyRange(buffer, first + offset * stride, length, stride);
   }
 
   /** Number of long values this run occupies on the host: count * limbs * n. */
@@ -55,6 +76,6 @@ public final class PolyRange {
 
   @Override
   public String toString() {
-    return "PolyRange[" + first + "+" + count + " of " + buffer.polys() + ", " + basis().size() + " limbs]";
+    return "PolyRange[" + first + (stride == 1 ? "" : " step " + stride) + " x" + count + " of " + buffer.polys() + ", " + basis().size() + " limbs]";
   }
 }

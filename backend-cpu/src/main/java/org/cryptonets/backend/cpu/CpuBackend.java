@@ -165,7 +165,7 @@ public final class CpuBackend implements Backend {
       }
     }
     for (int p = 0; p < dst.count(); p++) {
-      System.arraycopy(host, p * len, b.poly(dst.first() + p), 0, len);
+      System.arraycopy(host, p * len, b.poly(dst.index(p)), 0, len);
     }
   }
 
@@ -177,7 +177,7 @@ public final class CpuBackend implements Backend {
     }
     int len = src.basis().size() * src.basis().n();
     for (int p = 0; p < src.count(); p++) {
-      System.arraycopy(b.poly(src.first() + p), 0, host, p * len, len);
+      System.arraycopy(b.poly(src.index(p)), 0, host, p * len, len);
     }
   }
 
@@ -187,7 +187,7 @@ public final class CpuBackend implements Backend {
     CpuPolyBuffer s = own(src);
     CpuPolyBuffer d = own(dst);
     int len = src.basis().size() * src.basis().n();
-    parallel(src.count(), p -> System.arraycopy(s.poly(src.first() + p), 0, d.poly(dst.first() + p), 0, len));
+    parallel(src.count(), p -> System.arraycopy(s.poly(src.index(p)), 0, d.poly(dst.index(p)), 0, len));
   }
 
   @Override
@@ -196,7 +196,7 @@ public final class CpuBackend implements Backend {
     RnsBasis basis = r.basis();
     int l = basis.size();
     int n = basis.n();
-    parallel(r.count() * l, k -> kernels.forwardNtt(b.poly(r.first() + k / l), (k % l) * n, basis.ntt(k % l)));
+    parallel(r.count() * l, k -> kernels.forwardNtt(b.poly(r.index(k / l)), (k % l) * n, basis.ntt(k % l)));
   }
 
   @Override
@@ -205,7 +205,7 @@ public final class CpuBackend implements Backend {
     RnsBasis basis = r.basis();
     int l = basis.size();
     int n = basis.n();
-    parallel(r.count() * l, k -> kernels.inverseNtt(b.poly(r.first() + k / l), (k % l) * n, basis.ntt(k % l)));
+    parallel(r.count() * l, k -> kernels.inverseNtt(b.poly(r.index(k / l)), (k % l) * n, basis.ntt(k % l)));
   }
 
   /** Runs {@code body(p, i)} for every polynomial index p of the ranges and limb i, in parallel. */
@@ -224,7 +224,7 @@ public final class CpuBackend implements Backend {
     CpuPolyBuffer x = own(a), y = own(b), z = own(out);
     int n = a.basis().n();
     perLimb(a.count(), a.basis().size(), (p, i) -> kernels.add(
-        x.poly(a.first() + p), i * n, y.poly(b.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+        x.poly(a.index(p)), i * n, y.poly(b.index(p)), i * n, z.poly(out.index(p)), i * n, n, a.basis().modulus(i).value()));
   }
 
   @Override
@@ -234,7 +234,7 @@ public final class CpuBackend implements Backend {
     CpuPolyBuffer x = own(a), y = own(b), z = own(out);
     int n = a.basis().n();
     perLimb(a.count(), a.basis().size(), (p, i) -> kernels.subtract(
-        x.poly(a.first() + p), i * n, y.poly(b.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+        x.poly(a.index(p)), i * n, y.poly(b.index(p)), i * n, z.poly(out.index(p)), i * n, n, a.basis().modulus(i).value()));
   }
 
   @Override
@@ -243,7 +243,7 @@ public final class CpuBackend implements Backend {
     CpuPolyBuffer x = own(a), z = own(out);
     int n = a.basis().n();
     perLimb(a.count(), a.basis().size(), (p, i) -> kernels.negate(
-        x.poly(a.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+        x.poly(a.index(p)), i * n, z.poly(out.index(p)), i * n, n, a.basis().modulus(i).value()));
   }
 
   @Override
@@ -253,7 +253,7 @@ public final class CpuBackend implements Backend {
     CpuPolyBuffer x = own(a), y = own(b), z = own(out);
     int n = a.basis().n();
     perLimb(a.count(), a.basis().size(), (p, i) -> kernels.multiply(
-        x.poly(a.first() + p), i * n, y.poly(b.first() + p), i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i)));
+        x.poly(a.index(p)), i * n, y.poly(b.index(p)), i * n, z.poly(out.index(p)), i * n, n, a.basis().modulus(i)));
   }
 
   @Override
@@ -262,9 +262,9 @@ public final class CpuBackend implements Backend {
     expect(b, a.basis(), 1, "broadcast operand");
     CpuPolyBuffer x = own(a), y = own(b), z = own(out);
     int n = a.basis().n();
-    long[] bp = y.poly(b.first());
+    long[] bp = y.poly(b.index(0));
     perLimb(a.count(), a.basis().size(), (p, i) -> kernels.multiply(
-        x.poly(a.first() + p), i * n, bp, i * n, z.poly(out.first() + p), i * n, n, a.basis().modulus(i)));
+        x.poly(a.index(p)), i * n, bp, i * n, z.poly(out.index(p)), i * n, n, a.basis().modulus(i)));
   }
 
   @Override
@@ -281,7 +281,7 @@ public final class CpuBackend implements Backend {
       ws[i] = m.shoup(w[i]);
     }
     perLimb(a.count(), l, (p, i) -> kernels.multiplyConstant(
-        x.poly(a.first() + p), i * n, w[i], ws[i], z.poly(out.first() + p), i * n, n, a.basis().modulus(i).value()));
+        x.poly(a.index(p)), i * n, w[i], ws[i], z.poly(out.index(p)), i * n, n, a.basis().modulus(i).value()));
   }
 
   @Override
@@ -299,7 +299,7 @@ public final class CpuBackend implements Backend {
       }
     }
     perLimb(polys.count(), l, (p, i) -> {
-      long[] a = x.poly(polys.first() + p);
+      long[] a = x.poly(polys.index(p));
       long q = polys.basis().modulus(i).value();
       long c = values[p * l + i];
       int end = nttForm ? n : 1;
@@ -356,7 +356,7 @@ public final class CpuBackend implements Backend {
               }
               terms = 2;
             }
-            long[] src = x.poly(in.first() + k * width + c);
+            long[] src = x.poly(in.index(k * width + c));
             for (int r = 0; r < rb; r++) {
               int wv = denseWeights[(r0 + r) * cols + k];
               if (wv != 0) {
@@ -365,7 +365,7 @@ public final class CpuBackend implements Backend {
             }
           }
           for (int r = 0; r < rb; r++) {
-            kernels.reduceSigned(acc, r * chunk, z.poly(out.first() + (r0 + r) * width + c), off, chunk, q);
+            kernels.reduceSigned(acc, r * chunk, z.poly(out.index((r0 + r) * width + c)), off, chunk, q);
           }
         }
       } else {
@@ -381,9 +381,9 @@ public final class CpuBackend implements Backend {
               kernels.reduceSigned(acc, 0, acc, 0, chunk, q);
               terms = 2;
             }
-            kernels.accumulate(acc, 0, x.poly(in.first() + col[k] * width + c), off, val[k], chunk);
+            kernels.accumulate(acc, 0, x.poly(in.index(col[k] * width + c)), off, val[k], chunk);
           }
-          kernels.reduceSigned(acc, 0, z.poly(out.first() + r * width + c), off, chunk, q);
+          kernels.reduceSigned(acc, 0, z.poly(out.index(r * width + c)), off, chunk, q);
         }
       }
     });
@@ -398,9 +398,9 @@ public final class CpuBackend implements Backend {
     perLimb(a.count() / 2, a.basis().size(), (p, i) -> {
       Modulus m = a.basis().modulus(i);
       int o = i * n;
-      long[] x0 = x.poly(a.first() + 2 * p), x1 = x.poly(a.first() + 2 * p + 1);
-      long[] y0 = y.poly(b.first() + 2 * p), y1 = y.poly(b.first() + 2 * p + 1);
-      long[] d0 = z.poly(out.first() + 3 * p), d1 = z.poly(out.first() + 3 * p + 1), d2 = z.poly(out.first() + 3 * p + 2);
+      long[] x0 = x.poly(a.index(2 * p)), x1 = x.poly(a.index(2 * p + 1));
+      long[] y0 = y.poly(b.index(2 * p)), y1 = y.poly(b.index(2 * p + 1));
+      long[] d0 = z.poly(out.index(3 * p)), d1 = z.poly(out.index(3 * p + 1)), d2 = z.poly(out.index(3 * p + 2));
       // d1 first: the outputs may alias the inputs only when a caller squares in place, not here.
       kernels.multiply(x0, o, y1, o, d1, o, n, m);
       kernels.multiplyAdd(x1, o, y0, o, d1, o, n, m);
@@ -417,8 +417,8 @@ public final class CpuBackend implements Backend {
     perLimb(a.count() / 2, a.basis().size(), (p, i) -> {
       Modulus m = a.basis().modulus(i);
       int o = i * n;
-      long[] x0 = x.poly(a.first() + 2 * p), x1 = x.poly(a.first() + 2 * p + 1);
-      long[] d0 = z.poly(out.first() + 3 * p), d1 = z.poly(out.first() + 3 * p + 1), d2 = z.poly(out.first() + 3 * p + 2);
+      long[] x0 = x.poly(a.index(2 * p)), x1 = x.poly(a.index(2 * p + 1));
+      long[] d0 = z.poly(out.index(3 * p)), d1 = z.poly(out.index(3 * p + 1)), d2 = z.poly(out.index(3 * p + 2));
       kernels.multiply(x0, o, x1, o, d1, o, n, m);
       kernels.add(d1, o, d1, o, d1, o, n, m.value());
       kernels.multiply(x0, o, x0, o, d0, o, n, m);
@@ -445,8 +445,8 @@ public final class CpuBackend implements Backend {
     int n = in.basis().n();
     int l = conv.from().size();
     parallel(in.count(), p -> {
-      long[] src = x.poly(in.first() + p);
-      long[] dst = z.poly(out.first() + p);
+      long[] src = x.poly(in.index(p));
+      long[] dst = z.poly(out.index(p));
       System.arraycopy(src, 0, dst, 0, l * n);
       convert(conv, src, dst, l * n);
     });
@@ -457,7 +457,7 @@ public final class CpuBackend implements Backend {
     expect(in, conv.from(), in.count(), "base conversion input");
     expect(out, conv.to(), in.count(), "base conversion output");
     CpuPolyBuffer x = own(in), z = own(out);
-    parallel(in.count(), p -> convert(conv, x.poly(in.first() + p), z.poly(out.first() + p), 0));
+    parallel(in.count(), p -> convert(conv, x.poly(in.index(p)), z.poly(out.index(p)), 0));
   }
 
   /** Converts one polynomial's Q limbs in {@code src} into P limbs written at {@code dstOff}. */
@@ -501,8 +501,8 @@ public final class CpuBackend implements Backend {
     int n = q.n();
     int l = q.size();
     parallel(in.count(), p -> {
-      long[] src = x.poly(in.first() + p);
-      long[] dst = z.poly(out.first() + p);
+      long[] src = x.poly(in.index(p));
+      long[] dst = z.poly(out.index(p));
       long[] high = new long[n];
       long[] low = new long[n];
       long[] tmp = new long[n];
@@ -542,8 +542,8 @@ public final class CpuBackend implements Backend {
     int n = from.n();
     long qLast = from.modulus(l - 1).value();
     perLimb(in.count(), l - 1, (p, i) -> {
-      long[] src = x.poly(in.first() + p);
-      long[] dst = z.poly(out.first() + p);
+      long[] src = x.poly(in.index(p));
+      long[] dst = z.poly(out.index(p));
       Modulus m = from.modulus(i);
       long q = m.value();
       long[] tmp = new long[n];
@@ -573,9 +573,9 @@ public final class CpuBackend implements Backend {
     perLimb(digits.count(), l, (p, i) -> {
       Modulus m = basis.modulus(i);
       long q = m.value();
-      long[] src = d.poly(digits.first() + p);
-      long[] acc0 = z.poly(out.first() + 2 * p);
-      long[] acc1 = z.poly(out.first() + 2 * p + 1);
+      long[] src = d.poly(digits.index(p));
+      long[] acc0 = z.poly(out.index(2 * p));
+      long[] acc1 = z.poly(out.index(2 * p + 1));
       long[] tmp = new long[n];
       int o = i * n;
       java.util.Arrays.fill(acc0, o, o + n, 0);
@@ -586,8 +586,8 @@ public final class CpuBackend implements Backend {
           tmp[c] = v < q ? v : v % q;
         }
         kernels.forwardNtt(tmp, 0, basis.ntt(i));
-        kernels.multiplyAdd(tmp, 0, k.poly(key.first() + 2 * j), i * n, acc0, o, n, m);
-        kernels.multiplyAdd(tmp, 0, k.poly(key.first() + 2 * j + 1), i * n, acc1, o, n, m);
+        kernels.multiplyAdd(tmp, 0, k.poly(key.index(2 * j)), i * n, acc0, o, n, m);
+        kernels.multiplyAdd(tmp, 0, k.poly(key.index(2 * j + 1)), i * n, acc1, o, n, m);
       }
     });
   }
