@@ -516,8 +516,8 @@ public final class CpuBackend implements Backend {
       for (int k = 0; k < s.output().size(); k++) {
         long o = s.output().modulus(k).value();
         int dOff = k * n;
-        // The rounded fraction is at most |Q| <= 16, below every output prime (> 2n).
-        System.arraycopy(high, 0, dst, dOff, n);
+        // The rounded fractional sum is below |Q| * 2^31, so it needs reducing like any accumulator.
+        kernels.reduceSigned(high, 0, dst, dOff, n, o);
         for (int i = 0; i < l; i++) {
           kernels.multiplyConstant(src, i * n, s.integerModOut()[k * l + i], s.integerModOutShoup()[k * l + i], tmp, 0, n, o);
           kernels.add(dst, dOff, tmp, 0, dst, dOff, n, o);

@@ -1,0 +1,61 @@
+package org.cryptonets.bfv;
+
+import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.NttTables;
+
+/**
+ * SIMD batching for one plaintext prime t = 1 mod 2n: n slot values mod t become one plaintext
+ * polynomial whose evaluations at the n primitive 2n-th roots of unity are the slots, so ring
+ * addition and multiplication act slot by slot. Slot i is the evaluation the NTT puts at index i.
+ *
+ * <p>Immutable; thread-safe.
+ */
+public final class BatchEncoder {
+  private final BfvParameters params;
+  private final int plainIndex;
+  private final NttTables tables;
+
+  public BatchEncoder(BfvParameters params, int plainIndex) {
+    this.params = params;
+    this.plainIndex = plainIndex;
+    this.tables = new NttTables(params.plainModulus(plainIndex), params.n());
+  }
+
+  public int slotCount() {
+    return params.n();
+  }
+
+  public Modulus plainModulus() {
+    return tables.modulus();
+  }
+
+  /**
+   * Encodes slot values; signed values are reduced mod t, so -1 and t - 1 are the same slot value.
+   * Fewer than n values leave the remaining slots zero.
+   *
+   * @throws BfvException INVALID_ARGUMENT if more than n values are given
+   */
+  public Plaintext encode(long[] slots) {
+    int n = params.n();
+    if (slots.length > n) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, slots.length + " slot values; at most n = " + n + " fit one plaintext");
+    }
+    long[] a = new long[n];
+    Modulus t = tables.modulus();
+    for (int j = 0; j < slots.length; j++) {
+      a[j] = t.reduce(slots[j]);
+    }
+    tables.inverse(a, 0);
+    return new Plaintext(params, plainIndex, a);
+  }
+
+  /** The slot values in [0, t). */
+  public long[] decode(Plaintext p) {
+    if (p.plainIndex() != plainIndex) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "plaintext for modulus " + p.plainIndex() + " given to the encoder of " + plainIndex);
+    }
+    long[] a = p.coefficients();
+    tables.forward(a, 0);
+    return a;
+  }
+}

@@ -1,0 +1,327 @@
+package org.cryptonets.bfv;
+
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.IntMatrix;
+import org.cryptonets.engine.PolyBuffer;
+import org.cryptonets.engine.RnsBasis;
+
+/**
+ * Homomorphic operations on ciphertext batches, written only against the engine's {@link Backend}
+ * interface. Needs no secret: relinearization takes the public {@link RelinKeys}.
+ *
+ * <p>Multiplication is the HPS RNS variant: extend both operands from Q to Q u P exactly, take the
+ * tensor product in NTT form over Q u P, scale by t/Q and round into P, convert back to Q. Results
+ * are size 3 in coefficient form; linear layers work on size-3 ciphertexts as well, so callers can
+ * relinearize late (after a layer that reduces the number of ciphertexts).
+ *
+ * <p>Operations return new batches (the caller closes them) unless named "InPlace". Batches may be
+ * converted between NTT and coefficient form in place as operations need. Thread-safe for calls on
+ * different batches. Throws {@link BfvException} PARAMETER_MISMATCH for batches of different
+ * parameters, plaintext primes, levels or counts, and INVALID_CIPHERTEXT for wrong sizes.
+ */
+public final class Evaluator {
+  /** Ciphertexts per multiplication chunk: bounds the Q u P scratch memory. */
+  private static final int MULTIPLY_CHUNK = Integer.getInteger("cryptonets.multiplyChunk", 64);
+
+  private final BfvParameters params;
+  private final Backend backend;
+
+  public Evaluator(BfvParameters params, Backend backend) {
+    this.params = params;
+    this.backend = backend;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  private void check(CiphertextBatch a) {
+    if (!a.parameters().equals(params)) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "ciphertext made under other parameters");
+    }
+    if (a.buffer().backend() != backend) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "ciphertext lives on another backend");
+    }
+  }
+
+  private void checkPair(CiphertextBatch a, CiphertextBatch b) {
+    check(a);
+    check(b);
+    if (a.plainIndex() != b.plainIndex() || a.level() != b.level() || a.count() != b.count()) {
+      throw new BfvException(
+          BfvException.ErrorCode.PARAMETER_MISMATCH, "operands differ: " + a + " and " + b + " (plaintext prime, level and count must match)");
+    }
+  }
+
+  public void toNtt(CiphertextBatch a) {
+    check(a);
+    if (!a.isNttForm()) {
+      backend.forwardNtt(a.buffer().all());
+      a.setNttForm(true);
+    }
+  }
+
+  public void toCoefficients(CiphertextBatch a) {
+    check(a);
+    if (a.isNttForm()) {
+      backend.inverseNtt(a.buffer().all());
+      a.setNttForm(false);
+    }
+  }
+
+  private CiphertextBatch like(CiphertextBatch a, int size, int count, boolean ntt) {
+    return CiphertextBatch.allocate(backend, params, a.plainIndex(), a.level(), size, count, ntt);
+  }
+
+  /** a + b; sizes may differ (the missing component counts as zero). */
+  public CiphertextBatch add(CiphertextBatch a, CiphertextBatch b) {
+    return addOrSubtract(a, b, false);
+  }
+
+  public CiphertextBatch subtract(CiphertextBatch a, CiphertextBatch b) {
+    return addOrSubtract(a, b, true);
+  }
+
+  private CiphertextBatch addOrSubtract(CiphertextBatch a, CiphertextBatch b, boolean subtract) {
+    checkPair(a, b);
+    if (a.isNttForm() != b.isNttForm()) {
+      toNtt(a);
+      toNtt(b);
+    }
+    int size = Math.max(a.size(), b.size());
+    CiphertextBatch out = like(a, size, a.count(), a.isNttForm());
+    for (int j = 0; j < size; j++) {
+      if (j < a.size() && j < b.size()) {
+        if (subtract) {
+          backend.subtract(a.component(j), b.component(j), out.component(j));
+        } else {
+          backend.add(a.component(j), b.component(j), out.component(j));
+        }
+      } else if (j < a.size()) {
+        backend.copy(a.component(j), out.component(j));
+      } else if (subtract) {
+        backend.negate(b.component(j), out.component(j));
+      } else {
+        backend.copy(b.component(j), out.component(j));
+      }
+    }
+    return out;
+  }
+
+  public CiphertextBatch negate(CiphertextBatch a) {
+    check(a);
+    CiphertextBatch out = like(a, a.size(), a.count(), a.isNttForm());
+    backend.negate(a.buffer().all(), out.buffer().all());
+    return out;
+  }
+
+  /** a * c for a signed integer constant c (reduced mod each q_i; noise grows by |c|). */
+  public CiphertextBatch multiplyScalar(CiphertextBatch a, long c) {
+    check(a);
+    CiphertextBatch out = like(a, a.size(), a.count(), a.isNttForm());
+    backend.multiplyScalar(a.buffer().all(), c, out.buffer().all());
+    return out;
+  }
+
+  /**
+   * The plain-weight linear layer: output ciphertext r = sum_k w[r][k] input ciphertext k. Works on
+   * any size and either form; the output keeps them.
+   *
+   * @throws BfvException INVALID_ARGUMENT if w's column count differs from the batch's count
+   */
+  public CiphertextBatch multiplyAccumulate(IntMatrix w, CiphertextBatch in) {
+    check(in);
+    if (w.columns() != in.count()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "weights have " + w.columns() + " columns for " + in.count() + " ciphertexts");
+    }
+    CiphertextBatch out = like(in, in.size(), w.rows(), in.isNttForm());
+    backend.multiplyAccumulate(w, in.buffer().all(), in.size(), out.buffer().all());
+    return out;
+  }
+
+  /**
+   * Adds a plaintext constant to every slot of each ciphertext: {@code constants[k]} (signed, taken
+   * mod t) to ciphertext k. This is the bias of a layer.
+   */
+  public void addPlainConstantsInPlace(CiphertextBatch a, long[] constants) {
+    check(a);
+    if (constants.length != a.count()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, constants.length + " constants for " + a.count() + " ciphertexts");
+    }
+    BfvParameters.PlainContext ctx = params.context(a.plainIndex(), a.level());
+    int l = a.level();
+    long[] values = new long[a.count() * l];
+    for (int k = 0; k < a.count(); k++) {
+      long m = ctx.t.reduce(constants[k]);
+      for (int i = 0; i < l; i++) {
+        values[k * l + i] = ctx.scaledResidue(m, i);
+      }
+    }
+    backend.addConstants(a.component(0), values, a.isNttForm());
+  }
+
+  /** a + Delta p for one plaintext added to every ciphertext of the batch. */
+  public void addPlainInPlace(CiphertextBatch a, Plaintext p) {
+    check(a);
+    if (p.plainIndex() != a.plainIndex()) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "plaintext for prime " + p.plainIndex() + ", ciphertexts for " + a.plainIndex());
+    }
+    BfvParameters.PlainContext ctx = params.context(a.plainIndex(), a.level());
+    RnsBasis basis = params.basisAt(a.level());
+    int n = params.n();
+    long[] m = p.coefficientsUnsafe();
+    long[] host = new long[basis.size() * n];
+    for (int i = 0; i < basis.size(); i++) {
+      for (int j = 0; j < n; j++) {
+        host[i * n + j] = ctx.scaledResidue(m[j], i);
+      }
+    }
+    try (PolyBuffer pb = backend.allocate(basis, a.count())) {
+      long[] all = new long[a.count() * host.length];
+      for (int k = 0; k < a.count(); k++) {
+        System.arraycopy(host, 0, all, k * host.length, host.length);
+      }
+      backend.upload(all, pb.all());
+      if (a.isNttForm()) {
+        backend.forwardNtt(pb.all());
+      }
+      backend.add(a.component(0), pb.all(), a.component(0));
+    }
+  }
+
+  /** a * p for one plaintext (lifted to centred integers) applied to every ciphertext. */
+  public CiphertextBatch multiplyPlain(CiphertextBatch a, Plaintext p) {
+    check(a);
+    if (p.plainIndex() != a.plainIndex()) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "plaintext for prime " + p.plainIndex() + ", ciphertexts for " + a.plainIndex());
+    }
+    toNtt(a);
+    RnsBasis basis = params.basisAt(a.level());
+    int n = params.n();
+    long t = params.plainModulus(a.plainIndex()).value();
+    long[] m = p.coefficientsUnsafe();
+    long[] host = new long[basis.size() * n];
+    for (int i = 0; i < basis.size(); i++) {
+      long q = basis.modulus(i).value();
+      for (int j = 0; j < n; j++) {
+        long c = m[j] > t / 2 ? m[j] - t : m[j];
+        host[i * n + j] = Math.floorMod(c, q);
+      }
+    }
+    CiphertextBatch out = like(a, a.size(), a.count(), true);
+    try (PolyBuffer pb = backend.allocate(basis, 1)) {
+      backend.upload(host, pb.all());
+      backend.forwardNtt(pb.all());
+      backend.multiplyBroadcast(a.buffer().all(), pb.all(), out.buffer().all());
+    }
+    return out;
+  }
+
+  /** a^2 (size 3, coefficient form). */
+  public CiphertextBatch square(CiphertextBatch a) {
+    check(a);
+    return multiplyHps(a, null);
+  }
+
+  /** a * b (size 3, coefficient form). */
+  public CiphertextBatch multiply(CiphertextBatch a, CiphertextBatch b) {
+    checkPair(a, b);
+    return multiplyHps(a, b);
+  }
+
+  private CiphertextBatch multiplyHps(CiphertextBatch a, CiphertextBatch b) {
+    if (a.size() != 2 || b != null && b.size() != 2) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "multiplication takes size-2 ciphertexts; relinearize first (sizes " + a.size()
+          + (b == null ? "" : ", " + b.size()) + ")");
+    }
+    toCoefficients(a);
+    if (b != null) {
+      toCoefficients(b);
+    }
+    BfvParameters.PlainContext ctx = params.context(a.plainIndex(), a.level());
+    BfvParameters.LevelTables lt = ctx.tables;
+    int count = a.count();
+    CiphertextBatch out = like(a, 3, count, false);
+    int chunk = Math.max(1, Math.min(MULTIPLY_CHUNK, count));
+    try (PolyBuffer extA = backend.allocate(lt.qp, 2 * chunk);
+        PolyBuffer extB = b == null ? null : backend.allocate(lt.qp, 2 * chunk);
+        PolyBuffer product = backend.allocate(lt.qp, 3 * chunk);
+        PolyBuffer scaled = backend.allocate(lt.p, 3 * chunk)) {
+      for (int first = 0; first < count; first += chunk) {
+        int c = Math.min(chunk, count - first);
+        backend.extendBase(lt.qToP, a.ciphertexts(first, c), extA.range(0, 2 * c));
+        backend.forwardNtt(extA.range(0, 2 * c));
+        if (b == null) {
+          backend.tensorSquare(extA.range(0, 2 * c), product.range(0, 3 * c));
+        } else {
+          backend.extendBase(lt.qToP, b.ciphertexts(first, c), extB.range(0, 2 * c));
+          backend.forwardNtt(extB.range(0, 2 * c));
+          backend.tensor(extA.range(0, 2 * c), extB.range(0, 2 * c), product.range(0, 3 * c));
+        }
+        backend.inverseNtt(product.range(0, 3 * c));
+        backend.scaleAndRound(ctx.multiplyScaler, product.range(0, 3 * c), scaled.range(0, 3 * c));
+        backend.convertBase(lt.pToQ, scaled.range(0, 3 * c), out.ciphertexts(first, c));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Size 3 to size 2 with the relinearization keys (coefficient form out). Relinearize at a high
+   * level: the key-switching noise is about q_i sqrt(n) per digit, large next to a small Q.
+   */
+  public CiphertextBatch relinearize(CiphertextBatch a, RelinKeys keys) {
+    check(a);
+    if (!keys.parameters().equals(params)) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "relinearization keys made under other parameters");
+    }
+    if (a.size() != 3) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "relinearization takes size-3 ciphertexts, got size " + a.size());
+    }
+    toCoefficients(a);
+    RnsBasis basis = params.basisAt(a.level());
+    int count = a.count();
+    CiphertextBatch out = like(a, 2, count, false);
+    try (PolyBuffer switched = backend.allocate(basis, 2 * count)) {
+      backend.keySwitch(a.component(2), keys.buffer().all(), switched.all());
+      backend.inverseNtt(switched.all());
+      backend.add(a.component(0), switched.range(0, count, 2), out.component(0));
+      backend.add(a.component(1), switched.range(1, count, 2), out.component(1));
+    }
+    return out;
+  }
+
+  /** Drops the last prime of the batch's level, scaling by 1/q_last with rounding (coefficient form). */
+  public CiphertextBatch modSwitchToNext(CiphertextBatch a) {
+    check(a);
+    if (a.level() < 2) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "ciphertext at level 1 has no prime left to drop");
+    }
+    toCoefficients(a);
+    CiphertextBatch out = CiphertextBatch.allocate(backend, params, a.plainIndex(), a.level() - 1, a.size(), a.count(), false);
+    backend.dropLastModulus(a.buffer().all(), out.buffer().all());
+    return out;
+  }
+
+  /** Switches down to {@code level}, closing the intermediate batches (not the input). */
+  public CiphertextBatch modSwitchTo(CiphertextBatch a, int level) {
+    check(a);
+    if (level < 1 || level > a.level()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "cannot switch from level " + a.level() + " to " + level);
+    }
+    CiphertextBatch current = a;
+    while (current.level() > level) {
+      CiphertextBatch next = modSwitchToNext(current);
+      if (current != a) {
+        current.close();
+      }
+      current = next;
+    }
+    if (current == a) {
+      CiphertextBatch copy = like(a, a.size(), a.count(), a.isNttForm());
+      backend.copy(a.buffer().all(), copy.buffer().all());
+      return copy;
+    }
+    return current;
+  }
+}
