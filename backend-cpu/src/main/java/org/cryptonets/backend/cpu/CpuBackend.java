@@ -30,10 +30,14 @@ public final class CpuBackend implements Backend {
   public static final String THREADS_PROPERTY = "cryptonets.threads";
   public static final String VECTOR_PROPERTY = "cryptonets.cpu.vector";
   private static final int CHUNK = 512;
+  /** Coefficients per base-conversion step: all limbs of a chunk stay in L1. */
+  private static final int CONVERT_CHUNK = 256;
 
   private final int threads;
   private final LimbKernels kernels;
   private final ForkJoinPool pool;
+  /** Set by {@link #close}: every buffer of this backend is invalid from then on. */
+  private volatile boolean closed;
 
   CpuBackend(int threads, boolean vector) {
     if (threads < 1) {
@@ -113,6 +117,9 @@ public final class CpuBackend implements Backend {
     PolyBuffer b = r.buffer();
     if (!(b instanceof CpuPolyBuffer) || b.backend() != this) {
       throw new EngineException(EngineException.Code.BUFFER_INVALID, "buffer " + r + " belongs to another backend");
+    }
+    if (closed) {
+      throw new EngineException(EngineException.Code.BUFFER_INVALID, "buffer " + r + " belongs to a closed backend");
     }
     return (CpuPolyBuffer) b;
   }
@@ -460,35 +467,11 @@ public final class CpuBackend implements Backend {
     parallel(in.count(), p -> convert(conv, x.poly(in.index(p)), z.poly(out.index(p)), 0));
   }
 
-  /** Converts one polynomial's Q limbs in {@code src} into P limbs written at {@code dstOff}. */
+  /** Converts one polynomial's limbs in {@code src} into the target limbs written at {@code dstOff}. */
   private void convert(BaseConverter conv, long[] src, long[] dst, int dstOff) {
-    RnsBasis from = conv.from();
-    RnsBasis to = conv.to();
-    int n = from.n();
-    int l = from.size();
-    long[] y = new long[l * n];
-    long[] fraction = new long[n];
-    long[] tmp = new long[n];
-    for (int i = 0; i < l; i++) {
-      long q = from.modulus(i).value();
-      kernels.multiplyConstant(src, i * n, conv.puncturedInverse()[i], conv.puncturedInverseShoup()[i], y, i * n, n, q);
-      kernels.accumulate(fraction, 0, y, i * n, conv.reciprocal()[i], n);
-    }
-    long half = 1L << (BaseConverter.FRACTION_BITS - 1);
-    for (int j = 0; j < n; j++) {
-      fraction[j] = (fraction[j] + half) >>> BaseConverter.FRACTION_BITS;
-    }
-    for (int k = 0; k < to.size(); k++) {
-      Modulus pk = to.modulus(k);
-      long p = pk.value();
-      int o = dstOff + k * n;
-      long w = conv.productModTo()[k];
-      kernels.multiplyConstant(fraction, 0, w, pk.shoup(w), dst, o, n, p);
-      kernels.negate(dst, o, dst, o, n, p);
-      for (int i = 0; i < l; i++) {
-        kernels.multiplyConstant(y, i * n, conv.puncturedModTo()[k * l + i], conv.puncturedModToShoup()[k * l + i], tmp, 0, n, p);
-        kernels.add(dst, o, tmp, 0, dst, o, n, p);
-      }
+    int n = conv.from().n();
+    for (int c = 0; c < n; c += CONVERT_CHUNK) {
+      kernels.convertBase(conv, src, 0, dst, dstOff, n, c, Math.min(CONVERT_CHUNK, n - c));
     }
   }
 
@@ -497,36 +480,12 @@ public final class CpuBackend implements Backend {
     expect(in, s.input(), in.count(), "scale-and-round input");
     expect(out, s.output(), in.count(), "scale-and-round output");
     CpuPolyBuffer x = own(in), z = own(out);
-    RnsBasis q = s.q();
-    int n = q.n();
-    int l = q.size();
-    parallel(in.count(), p -> {
-      long[] src = x.poly(in.index(p));
-      long[] dst = z.poly(out.index(p));
-      long[] high = new long[n];
-      long[] low = new long[n];
-      long[] tmp = new long[n];
-      for (int i = 0; i < l; i++) {
-        kernels.accumulate(high, 0, src, i * n, s.fractionHigh()[i], n);
-        kernels.accumulate(low, 0, src, i * n, s.fractionLow()[i], n);
-      }
-      for (int j = 0; j < n; j++) {
-        high[j] = RnsScaler.roundFraction(high[j], low[j]);
-      }
-      for (int k = 0; k < s.output().size(); k++) {
-        long o = s.output().modulus(k).value();
-        int dOff = k * n;
-        // The rounded fractional sum is below |Q| * 2^31, so it needs reducing like any accumulator.
-        kernels.reduceSigned(high, 0, dst, dOff, n, o);
-        for (int i = 0; i < l; i++) {
-          kernels.multiplyConstant(src, i * n, s.integerModOut()[k * l + i], s.integerModOutShoup()[k * l + i], tmp, 0, n, o);
-          kernels.add(dst, dOff, tmp, 0, dst, dOff, n, o);
-        }
-        if (s.hasAuxiliary()) {
-          kernels.multiplyConstant(src, (l + k) * n, s.lambda()[k], s.lambdaShoup()[k], tmp, 0, n, o);
-          kernels.add(dst, dOff, tmp, 0, dst, dOff, n, o);
-        }
-      }
+    int n = s.q().n();
+    int chunks = Math.max(1, n / CONVERT_CHUNK);
+    int len = n / chunks;
+    parallel(in.count() * chunks, task -> {
+      int p = task / chunks;
+      kernels.scaleAndRound(s, x.poly(in.index(p)), 0, z.poly(out.index(p)), 0, n, (task % chunks) * len, len);
     });
   }
 
@@ -597,6 +556,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void close() {
+    closed = true;
     if (pool != null) {
       pool.shutdown();
     }

@@ -1,6 +1,8 @@
 package org.cryptonets.backend.cpu;
 
+import org.cryptonets.engine.BaseConverter;
 import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.RnsScaler;
 import org.cryptonets.engine.NttTables;
 
 /**
@@ -34,6 +36,15 @@ interface LimbKernels {
 
   /** acc += w * a, signed 64-bit, no reduction (caller bounds the number of terms). */
   void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len);
+
+  /**
+   * Base conversion of coefficients [from, from + len) of one polynomial: limb i of the source at
+   * {@code src[srcOff + i*n + c]}, limb k of the result at {@code dst[dstOff + k*n + c]}.
+   */
+  void convertBase(BaseConverter conv, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len);
+
+  /** Scale-and-round of coefficients [from, from + len) of one polynomial, layout as above. */
+  void scaleAndRound(RnsScaler s, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len);
 
   /** out = acc mod q for signed accumulators with |acc| < 2^62. */
   void reduceSigned(long[] acc, int accOff, long[] out, int oo, int len, long q);

@@ -1,6 +1,8 @@
 package org.cryptonets.backend.cpu;
 
+import org.cryptonets.engine.BaseConverter;
 import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.RnsScaler;
 import org.cryptonets.engine.NttTables;
 
 /** Plain-Java limb loops: the reference the vector path must match. Stateless; thread-safe. */
@@ -75,6 +77,40 @@ final class ScalarKernels implements LimbKernels {
   public void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len) {
     for (int j = 0; j < len; j++) {
       acc[accOff + j] += w * a[ao + j];
+    }
+  }
+
+  @Override
+  public void convertBase(BaseConverter conv, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
+    int l = conv.from().size();
+    int k = conv.to().size();
+    long[] x = new long[l];
+    long[] y = new long[k];
+    for (int c = from; c < from + len; c++) {
+      for (int i = 0; i < l; i++) {
+        x[i] = src[srcOff + i * n + c];
+      }
+      conv.convert(x, y);
+      for (int j = 0; j < k; j++) {
+        dst[dstOff + j * n + c] = y[j];
+      }
+    }
+  }
+
+  @Override
+  public void scaleAndRound(RnsScaler s, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
+    int l = s.input().size();
+    int k = s.output().size();
+    long[] x = new long[l];
+    long[] y = new long[k];
+    for (int c = from; c < from + len; c++) {
+      for (int i = 0; i < l; i++) {
+        x[i] = src[srcOff + i * n + c];
+      }
+      s.scale(x, y);
+      for (int j = 0; j < k; j++) {
+        dst[dstOff + j * n + c] = y[j];
+      }
     }
   }
 

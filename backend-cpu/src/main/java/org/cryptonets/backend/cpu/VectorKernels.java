@@ -3,8 +3,12 @@ package org.cryptonets.backend.cpu;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
+import java.util.concurrent.ConcurrentHashMap;
+import org.cryptonets.engine.BaseConverter;
 import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.RnsScaler;
 import org.cryptonets.engine.NttTables;
 
 /**
@@ -20,6 +24,61 @@ final class VectorKernels implements LimbKernels {
   private static final VectorSpecies<Long> S = LongVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
   private static final int W = S.length();
+  /** Per stage t < W: shuffles gathering butterfly inputs (u, v) from two vectors and back. */
+  private static final VectorShuffle<Long>[] GATHER_U = shuffles(0);
+  private static final VectorShuffle<Long>[] GATHER_V = shuffles(1);
+  private static final VectorShuffle<Long>[] SCATTER_LO = shuffles(2);
+  private static final VectorShuffle<Long>[] SCATTER_HI = shuffles(3);
+  // Two-vector rearranges are intrinsified from JDK 20 on; on JDK 17 they are slower than scalar code.
+  static boolean shuffleStages = Runtime.version().feature() >= 20;
+  private static final ConcurrentHashMap<NttTables, long[][]> EXPANDED = new ConcurrentHashMap<>();
+
+  @SuppressWarnings("unchecked")
+  private static VectorShuffle<Long>[] shuffles(int kind) {
+    VectorShuffle<Long>[] out = new VectorShuffle[W];
+    for (int t = 1; t < W; t <<= 1) {
+      int[] idx = new int[W];
+      for (int k = 0; k < W; k++) {
+        int b = k / t;
+        int o = k % t;
+        switch (kind) {
+          case 0: idx[k] = b * 2 * t + o; break;
+          case 1: idx[k] = b * 2 * t + t + o; break;
+          default: {
+            // Element e of the low (kind 2) or high (kind 3) output vector comes from u' or v'.
+            int e = k + (kind == 3 ? W : 0);
+            int be = e / (2 * t);
+            int oe = e % (2 * t);
+            idx[k] = oe < t ? be * t + oe : W + be * t + oe - t;
+          }
+        }
+      }
+      out[t] = VectorShuffle.fromArray(S, idx, 0);
+    }
+    return out;
+  }
+
+  /**
+   * Twiddles expanded to one per butterfly for the stages with t < W: row 2*log2(t) holds the forward
+   * powers and their Shoup constants at row +1; rows from 2*log2(W) on hold the inverse ones.
+   */
+  private static long[][] expanded(NttTables tables) {
+    return EXPANDED.computeIfAbsent(tables, tb -> {
+      int n = tb.n();
+      int logW = Integer.numberOfTrailingZeros(W);
+      long[][] e = new long[4 * logW][n / 2];
+      for (int t = 1, s = 0; t < W; t <<= 1, s++) {
+        int m = n / (2 * t);
+        for (int p = 0; p < n / 2; p++) {
+          e[2 * s][p] = tb.rootPowers()[m + p / t];
+          e[2 * s + 1][p] = tb.rootPowersShoup()[m + p / t];
+          e[2 * logW + 2 * s][p] = tb.inverseRootPowers()[m + p / t];
+          e[2 * logW + 2 * s + 1][p] = tb.inverseRootPowersShoup()[m + p / t];
+        }
+      }
+      return e;
+    });
+  }
 
   @Override
   public String describe() {
@@ -66,6 +125,24 @@ final class VectorKernels implements LimbKernels {
             d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(a, j + t);
           }
         }
+      } else if (shuffleStages && n >= 2 * W) {
+        long[][] e = expanded(tables);
+        int st = Integer.numberOfTrailingZeros(t);
+        long[] ew = e[2 * st];
+        long[] ews = e[2 * st + 1];
+        VectorShuffle<Long> gu = GATHER_U[t], gv = GATHER_V[t], lo = SCATTER_LO[t], hi = SCATTER_HI[t];
+        for (int j = off; j < off + n; j += 2 * W) {
+          LongVector x0 = LongVector.fromArray(S, a, j);
+          LongVector x1 = LongVector.fromArray(S, a, j + W);
+          LongVector u = x0.rearrange(gu, x1);
+          int pIdx = (j - off) >> 1;
+          LongVector v = shoup(x0.rearrange(gv, x1), LongVector.fromArray(S, ew, pIdx), LongVector.fromArray(S, ews, pIdx), q);
+          LongVector sum = reduceOnce(u.add(v), q);
+          LongVector d = u.sub(v);
+          d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+          sum.rearrange(lo, d).intoArray(a, j);
+          sum.rearrange(hi, d).intoArray(a, j + W);
+        }
       } else {
         for (int i = 0; i < m; i++) {
           int j1 = off + 2 * i * t;
@@ -110,6 +187,26 @@ final class VectorKernels implements LimbKernels {
             shoup(d, wv, wsv, q).intoArray(a, j + t);
           }
           j1 += 2 * t;
+        }
+      } else if (shuffleStages && n >= 2 * W) {
+        long[][] e = expanded(tables);
+        int logW = Integer.numberOfTrailingZeros(W);
+        int st = Integer.numberOfTrailingZeros(t);
+        long[] ew = e[2 * logW + 2 * st];
+        long[] ews = e[2 * logW + 2 * st + 1];
+        VectorShuffle<Long> gu = GATHER_U[t], gv = GATHER_V[t], lo = SCATTER_LO[t], hi = SCATTER_HI[t];
+        for (int j = off; j < off + n; j += 2 * W) {
+          LongVector x0 = LongVector.fromArray(S, a, j);
+          LongVector x1 = LongVector.fromArray(S, a, j + W);
+          LongVector u = x0.rearrange(gu, x1);
+          LongVector v = x0.rearrange(gv, x1);
+          int pIdx = (j - off) >> 1;
+          LongVector sum = reduceOnce(u.add(v), q);
+          LongVector d = u.sub(v);
+          d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+          d = shoup(d, LongVector.fromArray(S, ew, pIdx), LongVector.fromArray(S, ews, pIdx), q);
+          sum.rearrange(lo, d).intoArray(a, j);
+          sum.rearrange(hi, d).intoArray(a, j + W);
         }
       } else {
         for (int i = 0; i < h; i++) {
@@ -208,6 +305,108 @@ final class VectorKernels implements LimbKernels {
       LongVector.fromArray(S, a, ao + j).mul(w).add(LongVector.fromArray(S, acc, accOff + j)).intoArray(acc, accOff + j);
     }
     ScalarKernels.INSTANCE.accumulate(acc, accOff + j, a, ao + j, w, len - j);
+  }
+
+  /** x * w mod q left in [0, 2q): Shoup without the final correction, for sums reduced later. */
+  private static LongVector shoupLazy(LongVector x, long w, long ws, LongVector q) {
+    LongVector est = x.mul(ws).lanewise(VectorOperators.LSHR, 32);
+    return x.mul(w).sub(est.mul(q));
+  }
+
+  /** x mod q for 0 <= x < 2^52 via a double quotient estimate; exact after the corrections. */
+  private static LongVector reduceWide(LongVector x, LongVector q, double inv) {
+    DoubleVector xd = (DoubleVector) x.convert(VectorOperators.L2D, 0);
+    LongVector est = (LongVector) xd.mul(inv).convert(VectorOperators.D2L, 0);
+    LongVector r = x.sub(est.mul(q));
+    r = r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
+    return reduceOnce(r, q);
+  }
+
+  @Override
+  public void convertBase(BaseConverter conv, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
+    int l = conv.from().size();
+    int k = conv.to().size();
+    if (D.length() != W || len % W != 0 || l > 16) {
+      ScalarKernels.INSTANCE.convertBase(conv, src, srcOff, dst, dstOff, n, from, len);
+      return;
+    }
+    long[] inv = conv.puncturedInverse();
+    long[] invS = conv.puncturedInverseShoup();
+    long[] rec = conv.reciprocal();
+    long[] m = conv.puncturedModTo();
+    long[] ms = conv.puncturedModToShoup();
+    long[] qModP = conv.productModTo();
+    long[] y = new long[l * len];
+    long[] v = new long[len];
+    long half = 1L << (BaseConverter.FRACTION_BITS - 1);
+    for (int c = 0; c < len; c += W) {
+      LongVector frac = LongVector.zero(S);
+      for (int i = 0; i < l; i++) {
+        LongVector qi = LongVector.broadcast(S, conv.from().modulus(i).value());
+        LongVector yi = shoup(LongVector.fromArray(S, src, srcOff + i * n + from + c), LongVector.broadcast(S, inv[i]), LongVector.broadcast(S, invS[i]), qi);
+        yi.intoArray(y, i * len + c);
+        frac = frac.add(yi.mul(rec[i]));
+      }
+      frac.add(half).lanewise(VectorOperators.LSHR, BaseConverter.FRACTION_BITS).intoArray(v, c);
+    }
+    for (int j = 0; j < k; j++) {
+      long p = conv.to().modulus(j).value();
+      LongVector pv = LongVector.broadcast(S, p);
+      double pinv = 1.0 / p;
+      // v <= |Q| <= 16 and Q mod p < p, so adding 16 p keeps the sum non-negative.
+      long bias = 16 * p;
+      long qp = qModP[j];
+      for (int c = 0; c < len; c += W) {
+        LongVector acc = LongVector.broadcast(S, bias).sub(LongVector.fromArray(S, v, c).mul(qp));
+        for (int i = 0; i < l; i++) {
+          acc = acc.add(shoupLazy(LongVector.fromArray(S, y, i * len + c), m[j * l + i], ms[j * l + i], pv));
+        }
+        reduceWide(acc, pv, pinv).intoArray(dst, dstOff + j * n + from + c);
+      }
+    }
+  }
+
+  @Override
+  public void scaleAndRound(RnsScaler s, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
+    int l = s.q().size();
+    int k = s.output().size();
+    if (D.length() != W || len % W != 0) {
+      ScalarKernels.INSTANCE.scaleAndRound(s, src, srcOff, dst, dstOff, n, from, len);
+      return;
+    }
+    long[] fh = s.fractionHigh();
+    long[] fl = s.fractionLow();
+    long[] im = s.integerModOut();
+    long[] ims = s.integerModOutShoup();
+    long[] rounded = new long[len];
+    long half = 1L << (RnsScaler.FRACTION_BITS - 1);
+    for (int c = 0; c < len; c += W) {
+      LongVector high = LongVector.zero(S);
+      LongVector low = LongVector.zero(S);
+      for (int i = 0; i < l; i++) {
+        LongVector x = LongVector.fromArray(S, src, srcOff + i * n + from + c);
+        high = high.add(x.mul(fh[i]));
+        low = low.add(x.mul(fl[i]));
+      }
+      LongVector lo = low.add(half).lanewise(VectorOperators.LSHR, RnsScaler.HALF_BITS);
+      high.add(lo).lanewise(VectorOperators.LSHR, RnsScaler.HALF_BITS).intoArray(rounded, c);
+    }
+    for (int j = 0; j < k; j++) {
+      long o = s.output().modulus(j).value();
+      LongVector ov = LongVector.broadcast(S, o);
+      double oinv = 1.0 / o;
+      for (int c = 0; c < len; c += W) {
+        // rounded < 16 * 2^31 and each lazy term < 2o: the sum stays below 2^52.
+        LongVector acc = LongVector.fromArray(S, rounded, c);
+        for (int i = 0; i < l; i++) {
+          acc = acc.add(shoupLazy(LongVector.fromArray(S, src, srcOff + i * n + from + c), im[j * l + i], ims[j * l + i], ov));
+        }
+        if (s.hasAuxiliary()) {
+          acc = acc.add(shoupLazy(LongVector.fromArray(S, src, srcOff + (l + j) * n + from + c), s.lambda()[j], s.lambdaShoup()[j], ov));
+        }
+        reduceWide(acc, ov, oinv).intoArray(dst, dstOff + j * n + from + c);
+      }
+    }
   }
 
   @Override
