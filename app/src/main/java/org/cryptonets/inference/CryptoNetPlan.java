@@ -1,0 +1,94 @@
+package org.cryptonets.inference;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.cryptonets.bfv.BfvParameterSpec;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.SecurityLevel;
+
+/**
+ * How a CryptoNet runs under encryption: the BFV parameters (ring degree, ciphertext primes, the
+ * plaintext primes whose CRT product must hold every intermediate value) and the level schedule
+ * (after which squares to drop primes, and the level results are sent back at).
+ *
+ * <p>Immutable; thread-safe.
+ *
+ * @throws IllegalArgumentException from {@link #of} for inconsistent settings
+ */
+public final class CryptoNetPlan {
+  private final int n;
+  private final List<Integer> coeffPrimeBits;
+  private final int plainPrimeBits;
+  private final int plainPrimeCount;
+  private final int[] levelAfterSquare;
+  private final int outputLevel;
+
+  private CryptoNetPlan(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel) {
+    this.n = n;
+    this.coeffPrimeBits = List.copyOf(coeffPrimeBits);
+    this.plainPrimeBits = plainPrimeBits;
+    this.plainPrimeCount = plainPrimeCount;
+    this.levelAfterSquare = levelAfterSquare.clone();
+    this.outputLevel = outputLevel;
+  }
+
+  public static CryptoNetPlan of(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel) {
+    int top = coeffPrimeBits.size();
+    int previous = top;
+    for (int l : levelAfterSquare) {
+      if (l < 1 || l > previous) {
+        throw new IllegalArgumentException("level schedule " + java.util.Arrays.toString(levelAfterSquare) + " must not increase and must stay in [1, " + top + "]");
+      }
+      previous = l;
+    }
+    if (outputLevel < 1 || outputLevel > previous) {
+      throw new IllegalArgumentException("output level " + outputLevel + " must be in [1, " + previous + "]");
+    }
+    return new CryptoNetPlan(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount, levelAfterSquare, outputLevel);
+  }
+
+  /**
+   * The default plan for a network whose largest intermediate value needs {@code valueBits} bits
+   * (magnitude): n = 8192, seven 31-bit ciphertext primes (217 bits, within the 218-bit bound for
+   * 128-bit security), and enough plaintext primes of {@code plainPrimeBits} bits that their
+   * product exceeds 2^(valueBits + 2) (sign plus one bit of margin).
+   */
+  public static CryptoNetPlan forValueBits(int valueBits, int plainPrimeBits) {
+    int count = (valueBits + 2 + plainPrimeBits - 2) / (plainPrimeBits - 1);
+    List<Integer> q = new ArrayList<>(List.of(31, 31, 31, 31, 31, 31, 31));
+    return of(8192, q, plainPrimeBits, count, new int[] {6, 4}, 2);
+  }
+
+  public BfvParameters parameters() {
+    BfvParameterSpec spec = BfvParameterSpec.of(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount);
+    spec.security = SecurityLevel.TC128;
+    return BfvParameters.create(spec);
+  }
+
+  public int n() {
+    return n;
+  }
+
+  public int plainPrimeCount() {
+    return plainPrimeCount;
+  }
+
+  public int plainPrimeBits() {
+    return plainPrimeBits;
+  }
+
+  /** Level to switch to after square number i (0-based); equal to the current level means no switch. */
+  public int levelAfterSquare(int i) {
+    return i < levelAfterSquare.length ? levelAfterSquare[i] : -1;
+  }
+
+  public int outputLevel() {
+    return outputLevel;
+  }
+
+  @Override
+  public String toString() {
+    return "CryptoNetPlan(n=" + n + ", q bits=" + coeffPrimeBits + ", " + plainPrimeCount + " plaintext primes of " + plainPrimeBits
+        + " bits, levels after squares " + java.util.Arrays.toString(levelAfterSquare) + ", output level " + outputLevel + ")";
+  }
+}

@@ -1,0 +1,135 @@
+package org.cryptonets.inference;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.Evaluator;
+import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.engine.IntMatrix;
+import org.cryptonets.net.IntegerNetwork;
+
+/**
+ * The cloud side of CryptoNets: applies an integer network to encrypted images (one image per slot,
+ * one ciphertext per pixel position and plaintext prime) using only public material: the
+ * parameters, the relinearization keys and plain weights. It never sees a secret key.
+ *
+ * <p>Schedule: linear layers are plain-weight multiply-accumulates (on size-3 ciphertexts where a
+ * square left them so); a ciphertext is relinearized only right before it is squared again, so the
+ * first square's 845 results are never relinearized, only the 100 outputs of the folded layer;
+ * primes are dropped after squares as the plan says; results are switched down to the output level
+ * before they are sent back.
+ *
+ * <p>Immutable; thread-safe if the backend is (calls allocate their own batches).
+ *
+ * @throws IllegalArgumentException if the network's first layer does not take 784 inputs
+ */
+public final class EncryptedCryptoNet {
+  /** Receives the time of each step, per plaintext prime. */
+  public interface StepListener {
+    void step(String name, int plainIndex, double seconds);
+  }
+
+  private final BfvParameters params;
+  private final Evaluator evaluator;
+  private final RelinKeys relinKeys;
+  private final CryptoNetPlan plan;
+  private final List<IntegerNetwork.Layer> layers;
+  private final List<IntMatrix> matrices = new ArrayList<>();
+
+  public EncryptedCryptoNet(BfvParameters params, Evaluator evaluator, RelinKeys relinKeys, IntegerNetwork network, CryptoNetPlan plan) {
+    this.params = params;
+    this.evaluator = evaluator;
+    this.relinKeys = relinKeys;
+    this.plan = plan;
+    this.layers = network.layers();
+    for (IntegerNetwork.Layer layer : layers) {
+      if (layer instanceof IntegerNetwork.Linear) {
+        IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
+        matrices.add(IntMatrix.fromDense(lin.outputs(), lin.inputs(), lin.weights()));
+      } else {
+        matrices.add(null);
+      }
+    }
+  }
+
+  /** Names of the steps reported to the listener, in order. */
+  public List<String> stepNames() {
+    List<String> names = new ArrayList<>();
+    int squares = 0;
+    for (int i = 0; i < layers.size(); i++) {
+      IntegerNetwork.Layer layer = layers.get(i);
+      if (layer instanceof IntegerNetwork.Square) {
+        if (squares > 0) {
+          names.add("relinearize");
+        }
+        names.add(layer.name());
+        squares++;
+      } else {
+        names.add(layer.name());
+      }
+    }
+    names.add("modulus switch");
+    return names;
+  }
+
+  /**
+   * Runs the network on the input ciphertexts of one plaintext prime (784 of them, one per pixel)
+   * and returns the encrypted logits (one ciphertext per class). Closes its intermediates but not
+   * the input.
+   */
+  public CiphertextBatch evaluate(CiphertextBatch input, StepListener listener) {
+    CiphertextBatch current = input;
+    int squares = 0;
+    for (int i = 0; i < layers.size(); i++) {
+      IntegerNetwork.Layer layer = layers.get(i);
+      CiphertextBatch next;
+      if (layer instanceof IntegerNetwork.Linear) {
+        IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
+        long start = System.nanoTime();
+        next = evaluator.multiplyAccumulate(matrices.get(i), current);
+        evaluator.addPlainConstantsInPlace(next, lin.bias());
+        listener.step(lin.name(), input.plainIndex(), seconds(start));
+      } else {
+        if (current.size() == 3) {
+          long start = System.nanoTime();
+          CiphertextBatch relin = evaluator.relinearize(current, relinKeys);
+          listener.step("relinearize", input.plainIndex(), seconds(start));
+          release(current, input);
+          current = relin;
+        }
+        long start = System.nanoTime();
+        next = evaluator.square(current);
+        int target = plan.levelAfterSquare(squares);
+        if (target > 0 && target < next.level()) {
+          CiphertextBatch lower = evaluator.modSwitchTo(next, target);
+          next.close();
+          next = lower;
+        }
+        listener.step(layer.name(), input.plainIndex(), seconds(start));
+        squares++;
+      }
+      release(current, input);
+      current = next;
+    }
+    long start = System.nanoTime();
+    CiphertextBatch out = evaluator.modSwitchTo(current, plan.outputLevel());
+    release(current, input);
+    listener.step("modulus switch", input.plainIndex(), seconds(start));
+    return out;
+  }
+
+  private static void release(CiphertextBatch batch, CiphertextBatch input) {
+    if (batch != input) {
+      batch.close();
+    }
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  public BfvParameters parameters() {
+    return params;
+  }
+}

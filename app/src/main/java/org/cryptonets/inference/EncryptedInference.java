@@ -1,0 +1,168 @@
+package org.cryptonets.inference;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.Evaluator;
+import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.net.IntegerNetwork;
+
+/**
+ * One end-to-end encrypted evaluation, as the paper measures it: key generation, encode and
+ * encrypt each batch of images on the data owner's side, the network on ciphertexts on the cloud
+ * side, decrypt and decode back on the owner's side; then every decrypted logit is compared with
+ * the integer network computed in the clear.
+ *
+ * <p>Stateless; each call is independent. Throws what the layers below throw.
+ */
+public final class EncryptedInference {
+  /** Progress callbacks for long steps. */
+  public interface Progress {
+    void stage(String stage, int done, int total);
+  }
+
+  /** What a run measured. Times in seconds. */
+  public static final class Result {
+    public String backend;
+    public String device;
+    public BfvParameters parameters;
+    public CryptoNetPlan plan;
+    public int images;
+    public int batches;
+    public int correctPlain;
+    public int correctEncrypted;
+    public int mismatches;
+    public double keygenSeconds;
+    public double encodeEncryptSeconds;
+    public double networkSeconds;
+    public double decryptSeconds;
+    public final Map<String, Double> stepSeconds = new LinkedHashMap<>();
+    public long uploadBytes;
+    public long downloadBytes;
+    public long relinKeyBytes;
+    public int noiseBudgetMinBits = Integer.MAX_VALUE;
+    public int maxValueBits;
+    public long[][] logits;
+
+    public double accuracyPlain() {
+      return images == 0 ? 0 : (double) correctPlain / images;
+    }
+
+    public double accuracyEncrypted() {
+      return images == 0 ? 0 : (double) correctEncrypted / images;
+    }
+  }
+
+  private EncryptedInference() {}
+
+  /**
+   * Runs {@code images} test images (the first ones of {@code split}) in batches of n.
+   *
+   * @throws IllegalStateException if the plan's plaintext range cannot hold an intermediate value
+   *     of these images (the CRT would wrap and results would be wrong)
+   */
+  public static Result run(Backend backend, IntegerNetwork network, CryptoNetPlan plan, MnistSplit split, int images, Progress progress) {
+    if (images < 1 || images > split.size()) {
+      throw new IllegalArgumentException(images + " images requested; the data set has " + split.size());
+    }
+    Result r = new Result();
+    r.backend = backend.name();
+    r.device = backend.device();
+    r.plan = plan;
+    r.images = images;
+    BfvParameters params = plan.parameters();
+    r.parameters = params;
+    int n = params.n();
+    // The clear-text reference, and the range check that makes the CRT result trustworthy.
+    int[][] quantized = new int[images][];
+    long[][] expected = new long[images][];
+    long[] maxAbs = new long[1];
+    IntStream.range(0, images).parallel().forEach(i -> quantized[i] = network.quantizeInput(split.image(i)));
+    IntStream.range(0, images).parallel().forEach(i -> expected[i] = network.forward(quantized[i]));
+    IntegerNetwork.Measurement m = network.measure(split.head(images));
+    r.maxValueBits = m.maxBits();
+    int capacity = new org.cryptonets.bfv.CrtComposer(params).capacityBits();
+    if (r.maxValueBits >= capacity) {
+      throw new IllegalStateException("intermediate values need " + r.maxValueBits + " bits but the plaintext primes hold " + (capacity - 1)
+          + "; use more or larger plaintext primes");
+    }
+    for (int i = 0; i < images; i++) {
+      if (IntegerNetwork.predict(expected[i]) == split.label(i)) {
+        r.correctPlain++;
+      }
+    }
+    long t0 = System.nanoTime();
+    DataOwner owner = new DataOwner(params, backend, new SecureRandom());
+    RelinKeys relinKeys = owner.createRelinKeys();
+    r.keygenSeconds = (System.nanoTime() - t0) / 1e9;
+    r.relinKeyBytes = relinKeys.serializedBytes();
+    EncryptedCryptoNet net = new EncryptedCryptoNet(params, new Evaluator(params, backend), relinKeys, network, plan);
+    for (String s : net.stepNames()) {
+      r.stepSeconds.put(s, 0.0);
+    }
+    r.logits = new long[images][];
+    int batches = (images + n - 1) / n;
+    r.batches = batches;
+    try (owner; relinKeys) {
+      for (int b = 0; b < batches; b++) {
+        int first = b * n;
+        int count = Math.min(n, images - first);
+        int[][] batchImages = new int[count][];
+        System.arraycopy(quantized, first, batchImages, 0, count);
+        progress.stage("encode + encrypt", b, batches);
+        long e0 = System.nanoTime();
+        List<CiphertextBatch> inputs = owner.encryptImages(batchImages);
+        r.encodeEncryptSeconds += (System.nanoTime() - e0) / 1e9;
+        for (CiphertextBatch in : inputs) {
+          r.uploadBytes += (in.serializedBits(true) + 7) / 8;
+        }
+        List<CiphertextBatch> outputs = new ArrayList<>();
+        long n0 = System.nanoTime();
+        int k = inputs.size();
+        int steps = net.stepNames().size();
+        final int batchNumber = b + 1;
+        for (int j = 0; j < k; j++) {
+          final int jj = j;
+          int[] done = {0};
+          outputs.add(net.evaluate(inputs.get(j), (name, plainIndex, seconds) -> {
+            r.stepSeconds.merge(name, seconds, Double::sum);
+            done[0]++;
+            progress.stage("network, batch " + batchNumber + "/" + batches, jj * steps + done[0], k * steps);
+          }));
+          inputs.get(j).close();
+        }
+        r.networkSeconds += (System.nanoTime() - n0) / 1e9;
+        for (CiphertextBatch out : outputs) {
+          r.downloadBytes += (out.serializedBits(false) + 7) / 8;
+        }
+        long d0 = System.nanoTime();
+        long[][] logits = owner.decryptLogits(outputs, count);
+        r.decryptSeconds += (System.nanoTime() - d0) / 1e9;
+        if (b == batches - 1) {
+          r.noiseBudgetMinBits = owner.minNoiseBudget(outputs);
+        }
+        for (CiphertextBatch out : outputs) {
+          out.close();
+        }
+        for (int s = 0; s < count; s++) {
+          r.logits[first + s] = logits[s];
+          if (!java.util.Arrays.equals(logits[s], expected[first + s])) {
+            r.mismatches++;
+          }
+          if (IntegerNetwork.predict(logits[s]) == split.label(first + s)) {
+            r.correctEncrypted++;
+          }
+        }
+        progress.stage("decrypt + decode", b + 1, batches);
+      }
+    }
+    return r;
+  }
+}
