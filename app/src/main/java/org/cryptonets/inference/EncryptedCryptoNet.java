@@ -99,13 +99,8 @@ public final class EncryptedCryptoNet {
           current = relin;
         }
         long start = System.nanoTime();
-        next = evaluator.square(current);
         int target = plan.levelAfterSquare(squares);
-        if (target > 0 && target < next.level()) {
-          CiphertextBatch lower = evaluator.modSwitchTo(next, target);
-          next.close();
-          next = lower;
-        }
+        next = target > 0 && target < current.level() ? evaluator.square(current, target) : evaluator.square(current);
         listener.step(layer.name(), input.plainIndex(), seconds(start));
         squares++;
       }

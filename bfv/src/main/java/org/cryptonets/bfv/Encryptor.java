@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.PolyBuffer;
+import org.cryptonets.engine.PolyRange;
 import org.cryptonets.engine.RnsBasis;
 
 /**
@@ -17,6 +18,8 @@ import org.cryptonets.engine.RnsBasis;
  * <p>Not thread-safe (one instance per thread); the host-side sampling of one call runs in parallel.
  */
 public final class Encryptor {
+  private static final int ENCRYPT_CHUNK = 64;
+
   private final BfvParameters params;
   private final Backend backend;
   private final PublicKey publicKey;
@@ -75,54 +78,79 @@ public final class Encryptor {
       uniformSeed = new byte[SeedExpander.SEED_BYTES];
       random.nextBytes(uniformSeed);
     }
-    // Host side: c0 gets Delta m + e (coefficient form); c1 gets a (symmetric, NTT form) or e1.
-    long[] c0 = new long[count * l * n];
-    long[] c1 = new long[count * l * n];
-    long[] u = publicKey != null ? new long[count * l * n] : null;
-    byte[] uSeed = uniformSeed;
-    IntStream.range(0, count).parallel().forEach(k -> {
-      SeedExpander noise = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_ENCRYPT_NOISE, k);
-      int[] e = new int[n];
-      noise.centeredBinomial(e);
-      long[] m = plaintexts.get(k).coefficientsUnsafe();
-      int off = k * l * n;
-      for (int i = 0; i < l; i++) {
-        long qi = q.modulus(i).value();
-        for (int j = 0; j < n; j++) {
-          long v = ctx.scaledResidue(m[j], i) + (e[j] < 0 ? qi + e[j] : e[j]);
-          c0[off + i * n + j] = v >= qi ? v - qi : v;
-        }
-      }
-      if (uSeed != null) {
-        new SeedExpander(uSeed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, k).uniform(q, c1, off);
-      } else {
-        noise.centeredBinomial(e);
-        KeyGenerator.smallToResidues(e, q, c1, off);
-        noise.ternary(e);
-        KeyGenerator.smallToResidues(e, q, u, off);
-      }
-      noise.wipe();
-    });
     CiphertextBatch out = CiphertextBatch.allocate(backend, params, plainIndex, level, 2, count, true);
-    backend.upload(c0, out.component(0));
-    backend.forwardNtt(out.component(0));
-    backend.upload(c1, out.component(1));
-    try (PolyBuffer tmp = backend.allocate(q, count)) {
-      if (secretKey != null) {
-        backend.multiplyBroadcast(out.component(1), secretKey.powers().range(0, 1), tmp.all());
-        backend.subtract(out.component(0), tmp.all(), out.component(0));
-        out.setSeed(uniformSeed);
-      } else {
-        backend.forwardNtt(out.component(1));
-        try (PolyBuffer ub = backend.allocate(q, count)) {
-          backend.upload(u, ub.all());
-          backend.forwardNtt(ub.all());
-          backend.multiplyBroadcast(ub.all(), publicKey.buffer().range(0, 1), tmp.all());
-          backend.add(out.component(0), tmp.all(), out.component(0));
-          backend.multiplyBroadcast(ub.all(), publicKey.buffer().range(1, 1), tmp.all());
-          backend.add(out.component(1), tmp.all(), out.component(1));
+    // Host work and uploads go in chunks so host memory stays small next to the batch itself.
+    int chunk = Math.max(1, Math.min(count, ENCRYPT_CHUNK));
+    long[] c0 = new long[chunk * l * n];
+    long[] c1 = new long[chunk * l * n];
+    long[] u = publicKey != null ? new long[chunk * l * n] : null;
+    byte[] uSeed = uniformSeed;
+    long[] reduced = new long[l];
+    for (int i = 0; i < l; i++) {
+      reduced[i] = q.modulus(i).value();
+    }
+    try (PolyBuffer tmp = backend.allocate(q, chunk); PolyBuffer ub = u == null ? null : backend.allocate(q, chunk)) {
+      for (int first = 0; first < count; first += chunk) {
+        int c = Math.min(chunk, count - first);
+        int base = first;
+        IntStream.range(0, c).parallel().forEach(kk -> {
+          int k = base + kk;
+          SeedExpander noise = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_ENCRYPT_NOISE, k);
+          int[] e = new int[n];
+          noise.centeredBinomial(e);
+          long[] m = plaintexts.get(k).coefficientsUnsafe();
+          long[] carry = new long[n];
+          long t = ctx.t.value();
+          for (int j = 0; j < n; j++) {
+            // round(Q m / t) = Delta m + round((Q mod t) m / t); the second term is below t.
+            carry[j] = (ctx.qModT * m[j] + (t >>> 1)) / t + e[j];
+          }
+          int off = kk * l * n;
+          for (int i = 0; i < l; i++) {
+            org.cryptonets.engine.Modulus qi = q.modulus(i);
+            long qv = reduced[i];
+            long d = ctx.delta[i];
+            long ds = ctx.deltaShoup[i];
+            for (int j = 0; j < n; j++) {
+              long v = qi.multiplyShoup(m[j], d, ds) + Math.floorMod(carry[j], qv);
+              c0[off + i * n + j] = v >= qv ? v - qv : v;
+            }
+          }
+          if (uSeed != null) {
+            new SeedExpander(uSeed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, k).uniform(q, c1, off);
+          } else {
+            noise.centeredBinomial(e);
+            KeyGenerator.smallToResidues(e, q, c1, off);
+            noise.ternary(e);
+            KeyGenerator.smallToResidues(e, q, u, off);
+          }
+          noise.wipe();
+        });
+        int len = c * l * n;
+        PolyRange c0r = out.component(0).sub(first, c);
+        PolyRange c1r = out.component(1).sub(first, c);
+        backend.upload(len == c0.length ? c0 : java.util.Arrays.copyOf(c0, len), c0r);
+        backend.forwardNtt(c0r);
+        backend.upload(len == c1.length ? c1 : java.util.Arrays.copyOf(c1, len), c1r);
+        PolyRange tr = tmp.range(0, c);
+        if (secretKey != null) {
+          backend.multiplyBroadcast(c1r, secretKey.powers().range(0, 1), tr);
+          backend.subtract(c0r, tr, c0r);
+        } else {
+          backend.forwardNtt(c1r);
+          PolyRange ur = ub.range(0, c);
+          backend.upload(len == u.length ? u : java.util.Arrays.copyOf(u, len), ur);
+          backend.forwardNtt(ur);
+          backend.multiplyBroadcast(ur, publicKey.buffer().range(0, 1), tr);
+          backend.add(c0r, tr, c0r);
+          backend.multiplyBroadcast(ur, publicKey.buffer().range(1, 1), tr);
+          backend.add(c1r, tr, c1r);
         }
       }
+    }
+    java.util.Arrays.fill(c0, 0);
+    if (secretKey != null) {
+      out.setSeed(uniformSeed);
     }
     return out;
   }

@@ -3,6 +3,7 @@ package org.cryptonets.bfv;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.IntMatrix;
 import org.cryptonets.engine.PolyBuffer;
+import org.cryptonets.engine.PolyRange;
 import org.cryptonets.engine.RnsBasis;
 
 /**
@@ -220,16 +221,28 @@ public final class Evaluator {
   /** a^2 (size 3, coefficient form). */
   public CiphertextBatch square(CiphertextBatch a) {
     check(a);
-    return multiplyHps(a, null);
+    return multiplyHps(a, null, a.level());
+  }
+
+  /**
+   * a^2 switched down to {@code level} chunk by chunk, so the full-level result is never held in
+   * memory at once; equal to {@code modSwitchTo(square(a), level)}.
+   */
+  public CiphertextBatch square(CiphertextBatch a, int level) {
+    check(a);
+    if (level < 1 || level > a.level()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "cannot square at level " + a.level() + " into level " + level);
+    }
+    return multiplyHps(a, null, level);
   }
 
   /** a * b (size 3, coefficient form). */
   public CiphertextBatch multiply(CiphertextBatch a, CiphertextBatch b) {
     checkPair(a, b);
-    return multiplyHps(a, b);
+    return multiplyHps(a, b, a.level());
   }
 
-  private CiphertextBatch multiplyHps(CiphertextBatch a, CiphertextBatch b) {
+  private CiphertextBatch multiplyHps(CiphertextBatch a, CiphertextBatch b, int outLevel) {
     if (a.size() != 2 || b != null && b.size() != 2) {
       throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "multiplication takes size-2 ciphertexts; relinearize first (sizes " + a.size()
           + (b == null ? "" : ", " + b.size()) + ")");
@@ -241,12 +254,17 @@ public final class Evaluator {
     BfvParameters.PlainContext ctx = params.context(a.plainIndex(), a.level());
     BfvParameters.LevelTables lt = ctx.tables;
     int count = a.count();
-    CiphertextBatch out = like(a, 3, count, false);
+    CiphertextBatch out = CiphertextBatch.allocate(backend, params, a.plainIndex(), outLevel, 3, count, false);
     int chunk = Math.max(1, Math.min(MULTIPLY_CHUNK, count));
+    int levels = a.level() - outLevel;
+    PolyBuffer[] steps = new PolyBuffer[levels];
     try (PolyBuffer extA = backend.allocate(lt.qp, 2 * chunk);
         PolyBuffer extB = b == null ? null : backend.allocate(lt.qp, 2 * chunk);
         PolyBuffer product = backend.allocate(lt.qp, 3 * chunk);
         PolyBuffer scaled = backend.allocate(lt.p, 3 * chunk)) {
+      for (int s = 0; s < levels; s++) {
+        steps[s] = backend.allocate(params.basisAt(a.level() - s), 3 * chunk);
+      }
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
         backend.extendBase(lt.qToP, a.ciphertexts(first, c), extA.range(0, 2 * c));
@@ -260,7 +278,21 @@ public final class Evaluator {
         }
         backend.inverseNtt(product.range(0, 3 * c));
         backend.scaleAndRound(ctx.multiplyScaler, product.range(0, 3 * c), scaled.range(0, 3 * c));
-        backend.convertBase(lt.pToQ, scaled.range(0, 3 * c), out.ciphertexts(first, c));
+        if (levels == 0) {
+          backend.convertBase(lt.pToQ, scaled.range(0, 3 * c), out.ciphertexts(first, c));
+        } else {
+          backend.convertBase(lt.pToQ, scaled.range(0, 3 * c), steps[0].range(0, 3 * c));
+          for (int s = 0; s < levels; s++) {
+            PolyRange target = s + 1 < levels ? steps[s + 1].range(0, 3 * c) : out.ciphertexts(first, c);
+            backend.dropLastModulus(steps[s].range(0, 3 * c), target);
+          }
+        }
+      }
+    } finally {
+      for (PolyBuffer step : steps) {
+        if (step != null) {
+          step.close();
+        }
       }
     }
     return out;

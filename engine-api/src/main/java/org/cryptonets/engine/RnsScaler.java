@@ -16,7 +16,9 @@ import java.util.List;
  *
  * <p>Immutable; thread-safe. Accessors return internal arrays: do not modify them.
  *
- * @throws EngineException {@code SHAPE_MISMATCH} if Q has more than 16 primes or the bases clash
+ * @throws EngineException {@code SHAPE_MISMATCH} if Q has more than 16 primes, P is empty or the
+ *     bases differ in degree; {@code INVALID_MODULUS} if P shares a prime with Q, or (decryption) if
+ *     t is not 1 mod 2n, since t then forms the output basis
  */
 public final class RnsScaler {
   public static final int FRACTION_BITS = 56;

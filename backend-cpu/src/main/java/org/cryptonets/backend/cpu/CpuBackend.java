@@ -29,6 +29,7 @@ import org.cryptonets.engine.RnsScaler;
 public final class CpuBackend implements Backend {
   public static final String THREADS_PROPERTY = "cryptonets.threads";
   public static final String VECTOR_PROPERTY = "cryptonets.cpu.vector";
+  public static final String WARMUP_PROPERTY = "cryptonets.cpu.warmup";
   private static final int CHUNK = 512;
   /** Coefficients per base-conversion step: all limbs of a chunk stay in L1. */
   private static final int CONVERT_CHUNK = 256;
@@ -46,6 +47,49 @@ public final class CpuBackend implements Backend {
     this.threads = threads;
     this.kernels = vector ? VectorKernels.INSTANCE : ScalarKernels.INSTANCE;
     this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+    if (vector && !"false".equals(System.getProperty(WARMUP_PROPERTY))) {
+      warmUp();
+    }
+  }
+
+  /**
+   * Runs every vector kernel on small data until the JIT has compiled it. Vector API code that is
+   * still interpreted allocates an object per operation and runs orders of magnitude slower, so
+   * without this the first layer of a network pays seconds of warm-up.
+   */
+  private void warmUp() {
+    int n = 1024;
+    java.util.List<Long> primes = org.cryptonets.engine.PrimeGenerator.nttPrimes(31, n, 4, java.util.Set.of());
+    RnsBasis q = RnsBasis.of(n, primes.get(0), primes.get(1));
+    RnsBasis p = RnsBasis.of(n, primes.get(2), primes.get(3));
+    Modulus m = q.modulus(0);
+    BaseConverter conv = new BaseConverter(q, p);
+    RnsScaler scaler = RnsScaler.forMultiplication(q, p, Modulus.of(org.cryptonets.engine.PrimeGenerator.nttPrimes(20, n, 1, java.util.Set.of()).get(0)));
+    long[] a = new long[4 * n];
+    long[] b = new long[4 * n];
+    long[] c = new long[4 * n];
+    for (int j = 0; j < a.length; j++) {
+      a[j] = (j * 7919L) % m.value();
+      b[j] = (j * 104729L) % m.value();
+    }
+    long qv = m.value();
+    for (int it = 0; it < 3000; it++) {
+      kernels.add(a, 0, b, 0, c, 0, 256, qv);
+      kernels.subtract(a, 0, b, 0, c, 0, 256, qv);
+      kernels.negate(a, 0, c, 0, 256, qv);
+      kernels.multiply(a, 0, b, 0, c, 0, 256, m);
+      kernels.multiplyAdd(a, 0, b, 0, c, 0, 256, m);
+      kernels.multiplyConstant(a, 0, 12345, m.shoup(12345), c, 0, 256, qv);
+      kernels.accumulate(c, 0, a, 0, -17, 256);
+      kernels.reduceSigned(c, 0, c, 0, 256, qv);
+    }
+    for (int it = 0; it < 300; it++) {
+      System.arraycopy(a, 0, c, 0, n);
+      kernels.forwardNtt(c, 0, q.ntt(0));
+      kernels.inverseNtt(c, 0, q.ntt(0));
+      kernels.convertBase(conv, a, 0, c, 0, n, 0, 256);
+      kernels.scaleAndRound(scaler, a, 0, c, 0, n, 0, 256);
+    }
   }
 
   /** A backend with explicit settings; {@code vector} needs the jdk.incubator.vector module. */

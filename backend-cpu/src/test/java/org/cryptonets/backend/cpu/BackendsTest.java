@@ -100,7 +100,7 @@ class BackendsTest {
   }
 
   @Test
-  void onlyTheExpectedProvidersAreListedInNameOrder() {
+  void providersAreListedOnceEachInNameOrder() {
     List<String> names = Backends.providers().stream().map(BackendProvider::name).collect(Collectors.toList());
     assertTrue(names.contains("cpu"), names.toString());
     assertEquals(names.stream().sorted().distinct().collect(Collectors.toList()), names);

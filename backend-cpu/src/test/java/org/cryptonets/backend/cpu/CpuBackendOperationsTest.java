@@ -361,8 +361,9 @@ class CpuBackendOperationsTest {
   }
 
   /**
-   * Near-maximal weights (+-(2^24 - 1)) of one sign over hundreds of columns and inputs near q: the
-   * 64-bit accumulators overflow unless the kernel reduces them every 128 terms; dense and sparse.
+   * Near-maximal weights (+-(2^24 - 1)) of one sign over 300 terms per row and inputs near q: the
+   * sum reaches 300 * 2^55 > 2^63, so the 64-bit accumulators overflow unless the kernel reduces
+   * them every 128 terms; dense and sparse.
    */
   @ParameterizedTest
   @MethodSource("flushCases")
@@ -374,12 +375,13 @@ class CpuBackendOperationsTest {
     int[] dense = new int[rows * cols];
     for (int r = 0; r < rows; r++) {
       for (int e = 0; e < perRow; e++) {
-        int c = perRow == cols ? e : rnd.nextInt(cols);
+        int c = perRow == cols ? e : e * 3 + r; // distinct columns in every row
         dense[r * cols + c] = sign * (IntMatrix.MAX_ABS_WEIGHT - (r == 2 ? rnd.nextInt(1000) : 0));
       }
     }
     IntMatrix w = IntMatrix.fromDense(rows, cols, dense);
-    assertTrue(w.nonZeros() / rows > 130, "too few terms per row to need a flush");
+    assertEquals(rows * perRow, w.nonZeros());
+    assertEquals(perRow == cols, w.density() > 0.3, "kernel choice");
     long[] in = random(b, cols, 13);
     for (int v = 0; v < in.length; v++) {
       if (v % 10 != 0) {
@@ -399,8 +401,8 @@ class CpuBackendOperationsTest {
     return Stream.of(
         Arguments.of(300, 300, 1), // dense, all positive
         Arguments.of(300, 300, -1), // dense, all negative
-        Arguments.of(800, 180, 1), // sparse (density < 0.3) with ~180 terms per row
-        Arguments.of(800, 180, -1));
+        Arguments.of(1100, 300, 1), // sparse (density < 0.3), 300 terms per row
+        Arguments.of(1100, 300, -1));
   }
 
   @ParameterizedTest
@@ -444,6 +446,8 @@ class CpuBackendOperationsTest {
     RnsBasis joined = q.concat(p);
     int polys = 2;
     long[] x = random(q, polys, 16);
+    // Coefficients at the lift boundary +-Q/2, where only exact agreement with BaseConverter holds.
+    Fixtures.put(x, q, 1, 4, Fixtures.nearHalf(q.product(), 5));
     long[] extended = new long[polys * joined.size() * n];
     long[] converted = new long[polys * p.size() * n];
     long[] coeff = new long[k];
@@ -481,6 +485,9 @@ class CpuBackendOperationsTest {
     int polys = 2;
     long[] xm = random(mul.input(), polys, 17);
     long[] xd = random(q, polys, 18);
+    // Coefficients with t x / Q at a rounding edge, where only exact agreement with RnsScaler holds.
+    Fixtures.put(xm, mul.input(), 1, 4, Fixtures.nearRoundingEdges(q.product(), t.value(), mul.input().product(), 12, n));
+    Fixtures.put(xd, q, 0, 4, Fixtures.nearRoundingEdges(q.product(), t.value(), q.product(), 12, n + 1));
     long[] em = scaleReference(mul, xm, polys);
     long[] ed = scaleReference(dec, xd, polys);
     agree(concat(em, ed), be -> {

@@ -1,5 +1,7 @@
 package org.cryptonets.backend.cpu;
 
+import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -55,6 +57,53 @@ final class Fixtures {
       }
     }
     return h;
+  }
+
+  /**
+   * Overwrites coefficients {@code first, first + 1, ...} of polynomial {@code poly} with the
+   * residues of {@code xs} (host layout over {@code b}).
+   */
+  static void put(long[] host, RnsBasis b, int poly, int first, List<BigInteger> xs) {
+    int n = b.n();
+    int l = b.size();
+    for (int e = 0; e < xs.size(); e++) {
+      long[] r = b.decompose(xs.get(e));
+      for (int i = 0; i < l; i++) {
+        host[(poly * l + i) * n + first + e] = r[i];
+      }
+    }
+  }
+
+  /** Integers around (Q - 1) / 2 and (Q + 1) / 2, where a base conversion chooses between lifts. */
+  static List<BigInteger> nearHalf(BigInteger q, int radius) {
+    List<BigInteger> xs = new ArrayList<>();
+    BigInteger half = q.shiftRight(1);
+    for (int d = -radius; d <= radius; d++) {
+      xs.add(half.add(BigInteger.valueOf(d)));
+    }
+    return xs;
+  }
+
+  /**
+   * Integers x in [0, bound) with t x / Q within one unit of a half-integer, where scale-and-round
+   * chooses between two roundings: floor((2j + 1) Q / 2t) + {-1, 0, 1, 2} for spread-out j.
+   */
+  static List<BigInteger> nearRoundingEdges(BigInteger q, long t, BigInteger bound, int count, long seed) {
+    Random rnd = new Random(seed);
+    List<BigInteger> xs = new ArrayList<>();
+    BigInteger twoT = BigInteger.valueOf(2 * t);
+    BigInteger jMax = bound.multiply(BigInteger.valueOf(t)).divide(q); // j below t * bound / Q
+    while (xs.size() < count) {
+      BigInteger j = xs.isEmpty() ? BigInteger.ZERO : new BigInteger(jMax.bitLength(), rnd).mod(jMax);
+      BigInteger base = j.shiftLeft(1).add(BigInteger.ONE).multiply(q).divide(twoT);
+      for (int e = -1; e <= 2; e++) {
+        BigInteger x = base.add(BigInteger.valueOf(e));
+        if (x.signum() >= 0 && x.compareTo(bound) < 0) {
+          xs.add(x);
+        }
+      }
+    }
+    return xs;
   }
 
   static PolyBuffer load(Backend be, RnsBasis b, long[] host) {

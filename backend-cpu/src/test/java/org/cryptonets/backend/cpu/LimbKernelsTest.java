@@ -1,0 +1,295 @@
+package org.cryptonets.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.cryptonets.engine.BaseConverter;
+import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.NttTables;
+import org.cryptonets.engine.PrimeGenerator;
+import org.cryptonets.engine.RnsBasis;
+import org.cryptonets.engine.RnsScaler;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Proves the limb kernels directly, where {@link CpuBackend} never reaches: odd lengths and offsets
+ * (the vector loops' scalar tails), in-place aliasing, the full documented input domains (Shoup
+ * inputs up to 2^32, signed accumulators up to 2^62), sub-ranges of base conversion and
+ * scale-and-round, and the NTT for every degree from 16 up with the optional shuffle stages on and
+ * off. Both {@link ScalarKernels} and {@link VectorKernels} must equal a Modulus/BigInteger
+ * reference, hence each other.
+ */
+class LimbKernelsTest {
+  private static final int[] LENGTHS = {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100};
+  private static final int[] OFFSETS = {0, 1, 5};
+
+  /** (kernels, prime) */
+  static Stream<Arguments> cases() {
+    List<Long> primes = new ArrayList<>(PrimeGenerator.nttPrimes(31, 16, 1, Set.of()));
+    primes.add(PrimeGenerator.nttPrimes(30, 16, 1, Set.of()).get(0));
+    primes.add(12289L);
+    primes.add(97L);
+    List<Arguments> out = new ArrayList<>();
+    for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
+      for (long q : primes) {
+        out.add(Arguments.of(k, q));
+      }
+    }
+    return out.stream();
+  }
+
+  private static long[] residues(Random rnd, int len, long bound) {
+    long[] a = new long[len];
+    for (int j = 0; j < len; j++) {
+      a[j] = j % 9 == 0 ? bound - 1 : j % 13 == 0 ? 0 : rnd.nextLong(bound);
+    }
+    return a;
+  }
+
+  private static long mod(BigInteger x, long q) {
+    return x.mod(BigInteger.valueOf(q)).longValueExact();
+  }
+
+  private static BigInteger big(long v) {
+    return BigInteger.valueOf(v);
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void elementwiseKernelsAtEveryLengthAndOffset(LimbKernels k, long q) {
+    Modulus m = Modulus.of(q);
+    Random rnd = new Random(q);
+    for (int len : LENGTHS) {
+      for (int off : OFFSETS) {
+        long[] a = residues(rnd, off + len, q);
+        long[] b = residues(rnd, off + len, q);
+        long[] sum = new long[len], diff = new long[len], neg = new long[len], prod = new long[len], fma = new long[len];
+        long[] acc = residues(rnd, len, q);
+        for (int j = 0; j < len; j++) {
+          long u = a[off + j], v = b[off + j];
+          sum[j] = mod(big(u).add(big(v)), q);
+          diff[j] = mod(big(u).subtract(big(v)), q);
+          neg[j] = mod(big(u).negate(), q);
+          prod[j] = mod(big(u).multiply(big(v)), q);
+          fma[j] = mod(big(u).multiply(big(v)).add(big(acc[j])), q);
+        }
+        String where = k.describe() + " len " + len + " off " + off;
+        long[] out = new long[len + 2];
+        out[len] = -9; // sentinels past the end must survive
+        out[len + 1] = -9;
+        k.add(a, off, b, off, out, 0, len, q);
+        assertArrayEquals(sum, Arrays.copyOf(out, len), "add " + where);
+        k.subtract(a, off, b, off, out, 0, len, q);
+        assertArrayEquals(diff, Arrays.copyOf(out, len), "subtract " + where);
+        k.negate(a, off, out, 0, len, q);
+        assertArrayEquals(neg, Arrays.copyOf(out, len), "negate " + where);
+        k.multiply(a, off, b, off, out, 0, len, m);
+        assertArrayEquals(prod, Arrays.copyOf(out, len), "multiply " + where);
+        System.arraycopy(acc, 0, out, 0, len);
+        k.multiplyAdd(a, off, b, off, out, 0, len, m);
+        assertArrayEquals(fma, Arrays.copyOf(out, len), "multiplyAdd " + where);
+        assertEquals(-9, out[len]);
+        assertEquals(-9, out[len + 1]);
+        // In place: out aliases a exactly.
+        long[] c = a.clone();
+        k.add(c, off, b, off, c, off, len, q);
+        assertArrayEquals(sum, Arrays.copyOfRange(c, off, off + len), "add in place " + where);
+        assertArrayEquals(Arrays.copyOf(a, off), Arrays.copyOf(c, off), "wrote before the offset");
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void multiplyConstantAcceptsInputsBelow2To32(LimbKernels k, long q) {
+    Modulus m = Modulus.of(q);
+    Random rnd = new Random(q + 1);
+    for (int len : LENGTHS) {
+      for (int off : OFFSETS) {
+        long[] a = residues(rnd, off + len, 1L << 32);
+        for (long w : new long[] {0, 1, q - 1, rnd.nextLong(q)}) {
+          long[] expected = new long[len];
+          for (int j = 0; j < len; j++) {
+            expected[j] = mod(big(a[off + j]).multiply(big(w)), q);
+          }
+          long[] out = new long[len];
+          k.multiplyConstant(a, off, w, m.shoup(w), out, 0, len, q);
+          assertArrayEquals(expected, out, k.describe() + " w " + w + " len " + len);
+          long[] c = a.clone();
+          k.multiplyConstant(c, off, w, m.shoup(w), c, off, len, q);
+          assertArrayEquals(expected, Arrays.copyOfRange(c, off, off + len), "in place");
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void accumulateAndReduceSigned(LimbKernels k, long q) {
+    Random rnd = new Random(q + 2);
+    // Domain of reduceSigned as the layer kernel uses it: |acc| < 2^62, and for small primes at most
+    // 2^31 q (the layer flushes after 2^62 / (maxWeight * 2^31) terms of at most maxWeight * q).
+    long bound = q > 1L << 29 ? 1L << 62 : (q << 31);
+    for (int len : LENGTHS) {
+      for (int off : OFFSETS) {
+        long[] acc = new long[off + len];
+        for (int j = 0; j < acc.length; j++) {
+          acc[j] = j % 7 == 0 ? (j % 2 == 0 ? bound - 1 : 1 - bound) : rnd.nextLong(2 * bound - 1) - bound + 1;
+        }
+        long[] a = residues(rnd, len, q);
+        long w = rnd.nextInt(1 << 25) - (1 << 24);
+        long[] expectedAcc = acc.clone();
+        for (int j = 0; j < len; j++) {
+          expectedAcc[off + j] = acc[off + j] / 4 + w * a[j];
+        }
+        long[] reduced = new long[len];
+        for (int j = 0; j < len; j++) {
+          reduced[j] = Math.floorMod(acc[off + j], q);
+        }
+        long[] out = new long[len];
+        k.reduceSigned(acc, off, out, 0, len, q);
+        assertArrayEquals(reduced, out, k.describe() + " reduceSigned len " + len + " off " + off);
+        long[] quarter = acc.clone();
+        for (int j = 0; j < len; j++) {
+          quarter[off + j] = acc[off + j] / 4;
+        }
+        k.accumulate(quarter, off, a, 0, w, len);
+        assertArrayEquals(expectedAcc, quarter, "accumulate");
+      }
+    }
+  }
+
+  static Stream<Arguments> ntts() {
+    List<Arguments> out = new ArrayList<>();
+    for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
+      for (int n : new int[] {16, 32, 64, 128, 1024}) {
+        for (boolean shuffle : new boolean[] {false, true}) {
+          out.add(Arguments.of(k, n, shuffle));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest
+  @MethodSource("ntts")
+  void nttKernelsMatchTheTables(LimbKernels k, int n, boolean shuffleStages) {
+    boolean saved = VectorKernels.shuffleStages;
+    VectorKernels.shuffleStages = shuffleStages;
+    try {
+      List<Long> primes = new ArrayList<>(PrimeGenerator.nttPrimes(31, n, 2, Set.of()));
+      primes.add(PrimeGenerator.nttPrimes(20, n, 1, Set.of()).get(0));
+      for (long q : primes) {
+        NttTables t = new NttTables(Modulus.of(q), n);
+        Random rnd = new Random(q + n);
+        for (int off : new int[] {0, 3}) {
+          long[] a = new long[off + n + 2];
+          Arrays.fill(a, -7);
+          long[] poly = residues(rnd, n, q);
+          System.arraycopy(poly, 0, a, off, n);
+          long[] fwd = poly.clone();
+          t.forward(fwd, 0);
+          long[] inv = poly.clone();
+          t.inverse(inv, 0);
+          long[] b = a.clone();
+          k.forwardNtt(a, off, t);
+          assertArrayEquals(fwd, Arrays.copyOfRange(a, off, off + n), k.describe() + " forward n " + n + " q " + q);
+          k.inverseNtt(b, off, t);
+          assertArrayEquals(inv, Arrays.copyOfRange(b, off, off + n), k.describe() + " inverse n " + n + " q " + q);
+          k.inverseNtt(a, off, t);
+          assertArrayEquals(poly, Arrays.copyOfRange(a, off, off + n), "round trip");
+          for (long[] arr : new long[][] {a, b}) {
+            assertEquals(-7, arr[off + n]);
+            assertEquals(-7, arr[off + n + 1]);
+            if (off > 0) {
+              assertEquals(-7, arr[off - 1]);
+            }
+          }
+        }
+      }
+    } finally {
+      VectorKernels.shuffleStages = saved;
+    }
+  }
+
+  /** (kernels, from, len) windows of a 64-coefficient polynomial: aligned and ragged. */
+  static Stream<Arguments> windows() {
+    List<Arguments> out = new ArrayList<>();
+    for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
+      for (int[] w : new int[][] {{0, 64}, {0, 16}, {16, 32}, {8, 24}, {3, 13}, {63, 1}, {5, 0}}) {
+        out.add(Arguments.of(k, w[0], w[1]));
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest
+  @MethodSource("windows")
+  void convertBaseKernelConvertsExactlyItsWindow(LimbKernels k, int from, int len) {
+    int n = 64;
+    RnsBasis q = Fixtures.basis(n, 5);
+    RnsBasis p = Fixtures.auxiliary(n, 4);
+    BaseConverter conv = new BaseConverter(q, p);
+    long[] src = new long[2 + q.size() * n];
+    long[] x = Fixtures.random(q, 1, from + len);
+    Fixtures.put(x, q, 0, from, Fixtures.nearHalf(q.product(), 3).subList(0, Math.min(len, 7)));
+    System.arraycopy(x, 0, src, 2, x.length);
+    long[] dst = new long[3 + p.size() * n];
+    Arrays.fill(dst, -1);
+    long[] expected = dst.clone();
+    long[] coeff = new long[q.size()];
+    long[] res = new long[p.size()];
+    for (int c = from; c < from + len; c++) {
+      for (int i = 0; i < q.size(); i++) {
+        coeff[i] = x[i * n + c];
+      }
+      conv.convert(coeff, res);
+      for (int j = 0; j < p.size(); j++) {
+        expected[3 + j * n + c] = res[j];
+      }
+    }
+    k.convertBase(conv, src, 2, dst, 3, n, from, len);
+    assertArrayEquals(expected, dst, k.describe());
+  }
+
+  @ParameterizedTest
+  @MethodSource("windows")
+  void scaleAndRoundKernelScalesExactlyItsWindow(LimbKernels k, int from, int len) {
+    int n = 64;
+    RnsBasis q = Fixtures.basis(n, 4);
+    RnsBasis p = Fixtures.auxiliary(n, 5);
+    for (RnsScaler s : new RnsScaler[] {RnsScaler.forMultiplication(q, p, Modulus.of(65537)), RnsScaler.forDecryption(q, Modulus.of(65537))}) {
+      int in = s.input().size();
+      int on = s.output().size();
+      long[] x = Fixtures.random(s.input(), 1, from * 100 + len);
+      Fixtures.put(x, s.input(), 0, from, Fixtures.nearRoundingEdges(s.q().product(), 65537, s.input().product(), len, len).subList(0, len));
+      long[] src = new long[1 + in * n];
+      System.arraycopy(x, 0, src, 1, x.length);
+      long[] dst = new long[2 + on * n];
+      Arrays.fill(dst, -1);
+      long[] expected = dst.clone();
+      long[] coeff = new long[in];
+      long[] res = new long[on];
+      for (int c = from; c < from + len; c++) {
+        for (int i = 0; i < in; i++) {
+          coeff[i] = x[i * n + c];
+        }
+        s.scale(coeff, res);
+        for (int j = 0; j < on; j++) {
+          expected[2 + j * n + c] = res[j];
+        }
+      }
+      k.scaleAndRound(s, src, 1, dst, 2, n, from, len);
+      assertArrayEquals(expected, dst, k.describe() + (s.hasAuxiliary() ? " multiplication" : " decryption"));
+    }
+  }
+}

@@ -1,0 +1,28 @@
+package org.cryptonets.backend.opencl;
+
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.BackendProvider;
+
+/**
+ * ServiceLoader entry for the {@code opencl} backend. Available when the OpenCL library loads and a
+ * device matches the selection properties of {@link OpenClDevices}.
+ *
+ * <p>Stateless; thread-safe. {@link #unavailableReason()} never throws; {@link #create()} throws
+ * what {@link OpenClBackend#open()} throws.
+ */
+public final class OpenClBackendProvider implements BackendProvider {
+  @Override
+  public String name() {
+    return "opencl";
+  }
+
+  @Override
+  public String unavailableReason() {
+    return OpenClDevices.unavailableReason();
+  }
+
+  @Override
+  public Backend create() {
+    return OpenClBackend.open();
+  }
+}
