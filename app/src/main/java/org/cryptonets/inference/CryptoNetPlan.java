@@ -56,7 +56,33 @@ public final class CryptoNetPlan {
   public static CryptoNetPlan forValueBits(int valueBits, int plainPrimeBits) {
     int count = (valueBits + 2 + plainPrimeBits - 2) / (plainPrimeBits - 1);
     List<Integer> q = new ArrayList<>(List.of(31, 31, 31, 31, 31, 31, 31));
-    return of(8192, q, plainPrimeBits, count, new int[] {6, 4}, 2);
+    int[] levels = parseLevels(System.getProperty(LEVELS_PROPERTY, DEFAULT_LEVELS));
+    return of(8192, q, plainPrimeBits, count, java.util.Arrays.copyOf(levels, levels.length - 1), levels[levels.length - 1]);
+  }
+
+  /** System property overriding the level schedule: levels after each square, then the output level. */
+  public static final String LEVELS_PROPERTY = "cryptonets.levels";
+  /**
+   * Level 5 after the first square keeps the relinearization noise (about 2^43) far below Delta at
+   * the second square; 3 after the second and 2 for the results keep the rounding noise of each
+   * switch below the noise already present (measured budgets are in BENCHMARKS.md).
+   */
+  public static final String DEFAULT_LEVELS = "5,3,2";
+
+  static int[] parseLevels(String text) {
+    String[] parts = text.split(",");
+    if (parts.length < 2) {
+      throw new IllegalArgumentException(LEVELS_PROPERTY + "='" + text + "': expected levels after each square and the output level, e.g. 5,3,2");
+    }
+    int[] out = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        out[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(LEVELS_PROPERTY + "='" + text + "': '" + parts[i] + "' is not a level number");
+      }
+    }
+    return out;
   }
 
   public BfvParameters parameters() {

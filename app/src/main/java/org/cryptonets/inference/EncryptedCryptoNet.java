@@ -25,6 +25,9 @@ import org.cryptonets.net.IntegerNetwork;
  * @throws IllegalArgumentException if the network's first layer does not take 784 inputs
  */
 public final class EncryptedCryptoNet {
+  /** Outputs per chunk of a fused linear-then-square step. */
+  private static final int FUSED_CHUNK = 64;
+
   /** Receives the time of each step, per plaintext prime. */
   public interface StepListener {
     void step(String name, int plainIndex, double seconds);
@@ -84,7 +87,46 @@ public final class EncryptedCryptoNet {
     for (int i = 0; i < layers.size(); i++) {
       IntegerNetwork.Layer layer = layers.get(i);
       CiphertextBatch next;
-      if (layer instanceof IntegerNetwork.Linear) {
+      if (layer instanceof IntegerNetwork.Linear && current.size() == 2 && i + 1 < layers.size()
+          && layers.get(i + 1) instanceof IntegerNetwork.Square) {
+        // Linear then square, a chunk of outputs at a time: the linear layer's full output is
+        // never held, and each chunk is squared while it is still in cache.
+        IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
+        IntMatrix w = matrices.get(i);
+        int target = plan.levelAfterSquare(squares);
+        int level = target > 0 && target < current.level() ? target : current.level();
+        long[] bias = lin.bias();
+        next = evaluator.allocate(input.plainIndex(), level, 3, w.rows(), false);
+        double linearSeconds = 0;
+        double squareSeconds = 0;
+        CiphertextBatch part = null;
+        try {
+          for (int r0 = 0; r0 < w.rows(); r0 += FUSED_CHUNK) {
+            int r1 = Math.min(w.rows(), r0 + FUSED_CHUNK);
+            long start = System.nanoTime();
+            if (part == null || part.count() != r1 - r0) {
+              if (part != null) {
+                part.close();
+              }
+              part = evaluator.allocate(current.plainIndex(), current.level(), current.size(), r1 - r0, current.isNttForm());
+            }
+            evaluator.multiplyAccumulateInto(w.rows(r0, r1), current, part);
+            evaluator.addPlainConstantsInPlace(part, java.util.Arrays.copyOfRange(bias, r0, r1));
+            long mid = System.nanoTime();
+            linearSeconds += (mid - start) / 1e9;
+            evaluator.squareInto(part, next, r0);
+            squareSeconds += (System.nanoTime() - mid) / 1e9;
+          }
+        } finally {
+          if (part != null) {
+            part.close();
+          }
+        }
+        listener.step(lin.name(), input.plainIndex(), linearSeconds);
+        listener.step(layers.get(i + 1).name(), input.plainIndex(), squareSeconds);
+        squares++;
+        i++;
+      } else if (layer instanceof IntegerNetwork.Linear) {
         IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
         long start = System.nanoTime();
         next = evaluator.multiplyAccumulate(matrices.get(i), current);

@@ -20,16 +20,60 @@ import org.cryptonets.engine.RnsBasis;
  * different batches. Throws {@link BfvException} PARAMETER_MISMATCH for batches of different
  * parameters, plaintext primes, levels or counts, and INVALID_CIPHERTEXT for wrong sizes.
  */
-public final class Evaluator {
+public final class Evaluator implements AutoCloseable {
   /** Ciphertexts per multiplication chunk: bounds the Q u P scratch memory. */
   private static final int MULTIPLY_CHUNK = Integer.getInteger("cryptonets.multiplyChunk", 64);
 
   private final BfvParameters params;
   private final Backend backend;
+  /** Multiplication scratch kept between calls: allocating it per call costs more than the math. */
+  private final java.util.Map<String, PolyBuffer> scratch = new java.util.HashMap<>();
 
   public Evaluator(BfvParameters params, Backend backend) {
     this.params = params;
     this.backend = backend;
+  }
+
+  private synchronized PolyBuffer scratch(String role, RnsBasis basis, int polys) {
+    String key = role + "/" + basis.hashCode() + "/" + basis.size();
+    PolyBuffer b = scratch.get(key);
+    if (b == null || b.polys() < polys || !b.basis().equals(basis)) {
+      if (b != null) {
+        b.close();
+      }
+      b = backend.allocate(basis, polys);
+      scratch.put(key, b);
+    }
+    return b;
+  }
+
+  /** Releases the cached scratch buffers (device memory on a GPU). */
+  @Override
+  public synchronized void close() {
+    for (PolyBuffer b : scratch.values()) {
+      b.close();
+    }
+    scratch.clear();
+  }
+
+  /** An uninitialised batch to fill with {@link #copyInto}. */
+  public CiphertextBatch allocate(int plainIndex, int level, int size, int count, boolean nttForm) {
+    params.checkPlainIndex(plainIndex);
+    params.checkLevel(level);
+    return CiphertextBatch.allocate(backend, params, plainIndex, level, size, count, nttForm);
+  }
+
+  /** Copies every ciphertext of {@code src} into {@code dst} starting at ciphertext {@code dstFirst}. */
+  public void copyInto(CiphertextBatch src, CiphertextBatch dst, int dstFirst) {
+    check(src);
+    check(dst);
+    if (src.plainIndex() != dst.plainIndex() || src.level() != dst.level() || src.size() != dst.size() || src.isNttForm() != dst.isNttForm()) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "cannot copy " + src + " into " + dst);
+    }
+    if (dstFirst < 0 || dstFirst + src.count() > dst.count()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, src.count() + " ciphertexts do not fit " + dst + " at " + dstFirst);
+    }
+    backend.copy(src.buffer().all(), dst.ciphertexts(dstFirst, src.count()));
   }
 
   public Backend backend() {
@@ -236,6 +280,34 @@ public final class Evaluator {
     return multiplyHps(a, null, level);
   }
 
+  /**
+   * Squares {@code a} into ciphertexts [outFirst, outFirst + a.count()) of {@code out}, at out's
+   * level (at most a's), without allocating the result.
+   */
+  public void squareInto(CiphertextBatch a, CiphertextBatch out, int outFirst) {
+    check(a);
+    check(out);
+    if (out.size() != 3 || out.isNttForm() || out.plainIndex() != a.plainIndex() || out.level() > a.level()) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "cannot square " + a + " into " + out);
+    }
+    if (outFirst < 0 || outFirst + a.count() > out.count()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, a.count() + " squares do not fit " + out + " at " + outFirst);
+    }
+    multiplyHpsInto(a, null, out, outFirst);
+  }
+
+  /** The linear layer written into an existing batch of w.rows() ciphertexts of the same shape. */
+  public void multiplyAccumulateInto(IntMatrix w, CiphertextBatch in, CiphertextBatch out) {
+    check(in);
+    check(out);
+    if (w.columns() != in.count() || w.rows() != out.count() || out.size() != in.size() || out.level() != in.level()
+        || out.plainIndex() != in.plainIndex()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "a " + w.rows() + " x " + w.columns() + " layer cannot map " + in + " to " + out);
+    }
+    out.setNttForm(in.isNttForm());
+    backend.multiplyAccumulate(w, in.buffer().all(), in.size(), out.buffer().all());
+  }
+
   /** a * b (size 3, coefficient form). */
   public CiphertextBatch multiply(CiphertextBatch a, CiphertextBatch b) {
     checkPair(a, b);
@@ -243,6 +315,13 @@ public final class Evaluator {
   }
 
   private CiphertextBatch multiplyHps(CiphertextBatch a, CiphertextBatch b, int outLevel) {
+    CiphertextBatch out = CiphertextBatch.allocate(backend, params, a.plainIndex(), outLevel, 3, a.count(), false);
+    multiplyHpsInto(a, b, out, 0);
+    return out;
+  }
+
+  private void multiplyHpsInto(CiphertextBatch a, CiphertextBatch b, CiphertextBatch out, int outFirst) {
+    int outLevel = out.level();
     if (a.size() != 2 || b != null && b.size() != 2) {
       throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "multiplication takes size-2 ciphertexts; relinearize first (sizes " + a.size()
           + (b == null ? "" : ", " + b.size()) + ")");
@@ -254,16 +333,16 @@ public final class Evaluator {
     BfvParameters.PlainContext ctx = params.context(a.plainIndex(), a.level());
     BfvParameters.LevelTables lt = ctx.tables;
     int count = a.count();
-    CiphertextBatch out = CiphertextBatch.allocate(backend, params, a.plainIndex(), outLevel, 3, count, false);
     int chunk = Math.max(1, Math.min(MULTIPLY_CHUNK, count));
     int levels = a.level() - outLevel;
     PolyBuffer[] steps = new PolyBuffer[levels];
-    try (PolyBuffer extA = backend.allocate(lt.qp, 2 * chunk);
-        PolyBuffer extB = b == null ? null : backend.allocate(lt.qp, 2 * chunk);
-        PolyBuffer product = backend.allocate(lt.qp, 3 * chunk);
-        PolyBuffer scaled = backend.allocate(lt.p, 3 * chunk)) {
+    PolyBuffer extA = scratch("extA", lt.qp, 2 * chunk);
+    PolyBuffer extB = b == null ? null : scratch("extB", lt.qp, 2 * chunk);
+    PolyBuffer product = scratch("product", lt.qp, 3 * chunk);
+    PolyBuffer scaled = scratch("scaled", lt.p, 3 * chunk);
+    {
       for (int s = 0; s < levels; s++) {
-        steps[s] = backend.allocate(params.basisAt(a.level() - s), 3 * chunk);
+        steps[s] = scratch("step" + s, params.basisAt(a.level() - s), 3 * chunk);
       }
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
@@ -279,23 +358,16 @@ public final class Evaluator {
         backend.inverseNtt(product.range(0, 3 * c));
         backend.scaleAndRound(ctx.multiplyScaler, product.range(0, 3 * c), scaled.range(0, 3 * c));
         if (levels == 0) {
-          backend.convertBase(lt.pToQ, scaled.range(0, 3 * c), out.ciphertexts(first, c));
+          backend.convertBase(lt.pToQ, scaled.range(0, 3 * c), out.ciphertexts(outFirst + first, c));
         } else {
           backend.convertBase(lt.pToQ, scaled.range(0, 3 * c), steps[0].range(0, 3 * c));
           for (int s = 0; s < levels; s++) {
-            PolyRange target = s + 1 < levels ? steps[s + 1].range(0, 3 * c) : out.ciphertexts(first, c);
+            PolyRange target = s + 1 < levels ? steps[s + 1].range(0, 3 * c) : out.ciphertexts(outFirst + first, c);
             backend.dropLastModulus(steps[s].range(0, 3 * c), target);
           }
         }
       }
-    } finally {
-      for (PolyBuffer step : steps) {
-        if (step != null) {
-          step.close();
-        }
-      }
     }
-    return out;
   }
 
   /**

@@ -218,10 +218,20 @@ public final class MnistFetcher {
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
             }
             published = true;
+            makeReadableByAll(target);
         } finally {
             if (!published) {
                 Files.deleteIfExists(temporary);
             }
+        }
+    }
+
+    private static void makeReadableByAll(Path file) {
+        // temporary files are created owner-only; the cache is meant to be shared like a download
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException | IOException ignored) {
+            // not POSIX, or not ours to change: the file is still valid for this user
         }
     }
 

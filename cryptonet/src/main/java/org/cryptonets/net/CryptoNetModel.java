@@ -20,7 +20,7 @@ import org.cryptonets.mnist.MnistSplit;
 
 /**
  * The trained CryptoNets MNIST network in its training form (paper, section 4.2; layer shapes in
- * the package documentation of {@code CryptoNetLayers}): float32 weights for conv1, conv2, fc1 and
+ * the package documentation): float32 weights for conv1, conv2, fc1 and
  * fc2, evaluated in double precision.
  *
  * <h2>File format, version 1</h2>
@@ -49,7 +49,7 @@ public final class CryptoNetModel {
     /** Class-path resource of the committed model. */
     public static final String DEFAULT_RESOURCE = "/org/cryptonets/net/cryptonet-mnist-v1.bin";
 
-    /** Name and shape of one weight tensor. */
+    /** Name, shape and offset (in the flat parameter layout) of one weight tensor. Treat as immutable. */
     public record TensorSpec(String name, int[] shape, int offset) {
         /** Number of values. */
         public int size() {
@@ -252,6 +252,13 @@ public final class CryptoNetModel {
         Path temporary = Files.createTempFile(directory, "." + absolute.getFileName(), ".part");
         try {
             Files.write(temporary, toBytes());
+            try {
+                // temporary files are owner-only; a model file is meant to be shared
+                Files.setPosixFilePermissions(temporary,
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: keep its defaults
+            }
             try {
                 Files.move(temporary, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

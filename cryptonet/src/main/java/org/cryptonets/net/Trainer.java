@@ -32,7 +32,7 @@ public final class Trainer {
     private static final double EPSILON = 1e-8;
     private static final int INIT_BATCH = 500;
 
-    /** Outcome of a run. */
+    /** Outcome of a run: the model, its float accuracy on the test split, wall time. Immutable. */
     public record TrainingResult(CryptoNetModel model, double testAccuracy, double seconds, double finalLoss) {
     }
 

@@ -36,7 +36,7 @@ public record TrainingOptions(int epochs, long seed, Path dataDirectory, Path ou
     /** Seed of the committed model. */
     public static final long DEFAULT_SEED = 20160620L;
     /** Epochs of the committed model. */
-    public static final int DEFAULT_EPOCHS = 15;
+    public static final int DEFAULT_EPOCHS = 25;
 
     /** Validates the settings. */
     public TrainingOptions {

@@ -109,6 +109,20 @@ public final class IntMatrix {
     return dense;
   }
 
+  /** Rows [from, to) as a matrix of their own (for processing a layer in chunks of outputs). */
+  public IntMatrix rows(int from, int to) {
+    if (from < 0 || to > rows || from > to) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "rows [" + from + ", " + to + ") of a matrix of " + rows);
+    }
+    int[] start = new int[to - from + 1];
+    int base = rowStart[from];
+    for (int r = from; r <= to; r++) {
+      start[r - from] = rowStart[r] - base;
+    }
+    int end = rowStart[to];
+    return new IntMatrix(to - from, columns, start, java.util.Arrays.copyOfRange(columnIndex, base, end), java.util.Arrays.copyOfRange(values, base, end));
+  }
+
   /** max over rows of sum |w|: the factor by which a layer can grow noise and values. */
   public long maxRowL1() {
     long best = 0;

@@ -395,10 +395,10 @@ public final class CpuBackend implements Backend {
       int off = i * n + j0;
       if (dense) {
         int block = 8;
-        long[] acc = new long[block * chunk];
+        long[] acc = ThreadScratch.get(0, block * chunk);
         for (int r0 = 0; r0 < rows; r0 += block) {
           int rb = Math.min(block, rows - r0);
-          java.util.Arrays.fill(acc, 0);
+          java.util.Arrays.fill(acc, 0, block * chunk, 0);
           long terms = 0;
           for (int k = 0; k < cols; k++) {
             if (++terms > maxTerms) {
@@ -420,12 +420,12 @@ public final class CpuBackend implements Backend {
           }
         }
       } else {
-        long[] acc = new long[chunk];
+        long[] acc = ThreadScratch.get(0, chunk);
         int[] start = w.rowStart();
         int[] col = w.columnIndex();
         int[] val = w.values();
         for (int r = 0; r < rows; r++) {
-          java.util.Arrays.fill(acc, 0);
+          java.util.Arrays.fill(acc, 0, chunk, 0);
           long terms = 0;
           for (int k = start[r]; k < start[r + 1]; k++) {
             if (++terms > maxTerms) {
@@ -549,7 +549,7 @@ public final class CpuBackend implements Backend {
       long[] dst = z.poly(out.index(p));
       Modulus m = from.modulus(i);
       long q = m.value();
-      long[] tmp = new long[n];
+      long[] tmp = ThreadScratch.get(0, n);
       int last = (l - 1) * n;
       for (int j = 0; j < n; j++) {
         long r = src[last + j];
@@ -579,7 +579,7 @@ public final class CpuBackend implements Backend {
       long[] src = d.poly(digits.index(p));
       long[] acc0 = z.poly(out.index(2 * p));
       long[] acc1 = z.poly(out.index(2 * p + 1));
-      long[] tmp = new long[n];
+      long[] tmp = ThreadScratch.get(0, n);
       int o = i * n;
       java.util.Arrays.fill(acc0, o, o + n, 0);
       java.util.Arrays.fill(acc1, o, o + n, 0);

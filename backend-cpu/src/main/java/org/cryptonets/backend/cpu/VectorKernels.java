@@ -336,8 +336,8 @@ final class VectorKernels implements LimbKernels {
     long[] m = conv.puncturedModTo();
     long[] ms = conv.puncturedModToShoup();
     long[] qModP = conv.productModTo();
-    long[] y = new long[l * len];
-    long[] v = new long[len];
+    long[] y = ThreadScratch.get(2, l * len);
+    long[] v = ThreadScratch.get(3, len);
     long half = 1L << (BaseConverter.FRACTION_BITS - 1);
     for (int c = 0; c < len; c += W) {
       LongVector frac = LongVector.zero(S);
@@ -378,7 +378,7 @@ final class VectorKernels implements LimbKernels {
     long[] fl = s.fractionLow();
     long[] im = s.integerModOut();
     long[] ims = s.integerModOutShoup();
-    long[] rounded = new long[len];
+    long[] rounded = ThreadScratch.get(2, len);
     long half = 1L << (RnsScaler.FRACTION_BITS - 1);
     for (int c = 0; c < len; c += W) {
       LongVector high = LongVector.zero(S);

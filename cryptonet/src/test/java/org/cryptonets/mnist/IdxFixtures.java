@@ -1,0 +1,98 @@
+package org.cryptonets.mnist;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/** Builds small, well-formed or deliberately broken IDX files for tests. */
+final class IdxFixtures {
+    private IdxFixtures() {
+    }
+
+    static byte[] images(int count, long seed) {
+        return images(count, IdxFile.IMAGE_MAGIC, IdxFile.ROWS, IdxFile.COLUMNS, seed);
+    }
+
+    static byte[] images(int count, int magic, int rows, int columns, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        ByteBuffer buffer = ByteBuffer.allocate(16 + count * rows * columns);
+        buffer.putInt(magic).putInt(count).putInt(rows).putInt(columns);
+        while (buffer.hasRemaining()) {
+            buffer.put((byte) random.nextInt(256));
+        }
+        return buffer.array();
+    }
+
+    static byte[] labels(int count, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        ByteBuffer buffer = ByteBuffer.allocate(8 + count);
+        buffer.putInt(IdxFile.LABEL_MAGIC).putInt(count);
+        while (buffer.hasRemaining()) {
+            buffer.put((byte) random.nextInt(10));
+        }
+        return buffer.array();
+    }
+
+    /** Writes a complete, structurally valid (but not genuine) MNIST directory. */
+    static void writeDataset(Path directory, int trainCount, int testCount) throws IOException {
+        Files.createDirectories(directory);
+        Files.write(directory.resolve(MnistFile.TRAIN_IMAGES.fileName()), images(trainCount, 1));
+        Files.write(directory.resolve(MnistFile.TRAIN_LABELS.fileName()), labels(trainCount, 2));
+        Files.write(directory.resolve(MnistFile.TEST_IMAGES.fileName()), images(testCount, 3));
+        Files.write(directory.resolve(MnistFile.TEST_LABELS.fileName()), labels(testCount, 4));
+    }
+
+    /** A ustar archive (uncompressed) holding the given entries, for the tar reader tests. */
+    static byte[] tar(String[] names, byte[][] contents) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int e = 0; e < names.length; e++) {
+            byte[] header = new byte[512];
+            byte[] name = names[e].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            if (name.length > 100) { // use the ustar prefix field for long names
+                int split = names[e].lastIndexOf('/', 154);
+                byte[] prefix = names[e].substring(0, split).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                name = names[e].substring(split + 1).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                System.arraycopy(prefix, 0, header, 345, prefix.length);
+            }
+            System.arraycopy(name, 0, header, 0, name.length);
+            octal(header, 100, 8, 0644);
+            octal(header, 108, 8, 0);
+            octal(header, 116, 8, 0);
+            octal(header, 124, 12, contents[e].length);
+            octal(header, 136, 12, 0);
+            header[156] = '0';
+            System.arraycopy("ustar\u000000".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, header, 257, 8);
+            for (int i = 148; i < 156; i++) {
+                header[i] = ' ';
+            }
+            int sum = 0;
+            for (byte b : header) {
+                sum += b & 0xFF;
+            }
+            octal(header, 148, 7, sum);
+            out.write(header);
+            out.write(contents[e]);
+            out.write(new byte[(512 - contents[e].length % 512) % 512]);
+        }
+        out.write(new byte[1024]);
+        return out.toByteArray();
+    }
+
+    static byte[] gzip(byte[] data) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(out)) {
+            gz.write(data);
+        }
+        return out.toByteArray();
+    }
+
+    private static void octal(byte[] header, int offset, int width, long value) {
+        String text = String.format("%0" + (width - 1) + "o", value);
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        System.arraycopy(bytes, 0, header, offset, bytes.length);
+        header[offset + width - 1] = 0;
+    }
+}
