@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * 8192, seven 31-bit ciphertext primes, two 31-bit plaintext primes). Both backends get the same
  * keys and the same encryption noise from identically seeded deterministic generators, so every
  * intermediate ciphertext must be the same residues on both: keys, fresh ciphertexts (symmetric and
- * public-key), a multiply-accumulate layer with bias, square, relinearize, square, modulus switch.
+ * public-key), a multiply-accumulate layer with bias, square, relinearize, square, modulus switch
+ * (separately and fused into the square).
  * Each batch is downloaded from both backends and compared bit for bit, and the final decryption is
  * compared with the same arithmetic done in the clear mod t.
  *
@@ -73,6 +74,7 @@ class CrossBackendBfvTest {
 
     @Override
     public void close() {
+      evaluator.close();
       relinKeys.close();
       publicKey.close();
       keys.secretKey().close();
@@ -239,6 +241,12 @@ class CrossBackendBfvTest {
       CiphertextBatch lowC = track(open, cpu.evaluator.modSwitchToNext(sq2C));
       CiphertextBatch lowG = track(open, gpu.evaluator.modSwitchToNext(sq2G));
       assertSameBatch(lowC, lowG, name + " modulus switch");
+
+      // The fused square-and-switch does the same arithmetic in another order of launches.
+      CiphertextBatch fusedC = track(open, cpu.evaluator.square(relinC, relinC.level() - 1));
+      CiphertextBatch fusedG = track(open, gpu.evaluator.square(relinG, relinG.level() - 1));
+      assertSameBatch(fusedC, fusedG, name + " fused square and modulus switch");
+      assertSameResidues(download(lowG.buffer()), download(fusedG.buffer()), name + " fused vs separate square and switch on OpenCL");
 
       long[][] gotC = cpu.decryptor.decryptSlots(lowC);
       long[][] gotG = gpu.decryptor.decryptSlots(lowG);

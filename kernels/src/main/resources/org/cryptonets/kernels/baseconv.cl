@@ -8,9 +8,9 @@
 // recomputes y_i = [x_i (Q/q_i)^-1]_{q_i} for its own prime rather than sharing them through memory;
 // the l Shoup products are cheap next to the global reads they would replace.
 //
-// in: l limbs per polynomial from element io; out: out_limbs limbs per polynomial from element oo,
+// in: strided range of polynomials of l limbs; out: strided range of polynomials of out_limbs limbs,
 // the converted limbs written from limb out_first (so extension writes after the copied Q limbs).
-__kernel void base_convert(__global const uint* in, ulong io, __global uint* out, ulong oo,
+__kernel void base_convert(__global const uint* in, uint2 inr, __global uint* out, uint2 outr,
                            uint l, uint k, uint out_limbs, uint out_first, uint logn,
                            __global const uint* from_mods, __global const uint2* punct_inv,
                            __global const ulong* reciprocal, __global const uint* to_mods,
@@ -22,7 +22,7 @@ __kernel void base_convert(__global const uint* in, ulong io, __global uint* out
   uint poly = row / k;
   uint o = row - poly * k;
   uint p = to_mods[o];
-  __global const uint* x = in + io + (((ulong) poly * l) << logn) + j;
+  __global const uint* x = in + limb_at(inr, poly, 0u, l, logn) + j;
   __global const uint2* pm = punct_mod_to + (ulong) o * l;
   ulong fraction = 0;
   uint acc = 0;
@@ -36,13 +36,13 @@ __kernel void base_convert(__global const uint* in, ulong io, __global uint* out
   }
   ulong v = (fraction + (1ul << 55)) >> 56;
   uint correction = reduce_wide(v * (ulong) product_mod_to[o], p, to_ratios[o]);
-  out[oo + (((ulong) poly * out_limbs + out_first + o) << logn) + j] = sub_mod(acc, correction, p);
+  out[limb_at(outr, poly, out_first + o, out_limbs, logn) + j] = sub_mod(acc, correction, p);
 }
 
 // round(t x / Q) from x over Q (l primes) or Q u P (l + k primes when aux != 0) to the k output
 // primes. The fraction sums are taken in two 28-bit halves exactly as RnsScaler.scale does, and the
 // rounded value is reduced modulo the output prime like the reference's o.reduce(rounded).
-__kernel void scale_round(__global const uint* in, ulong io, __global uint* out, ulong oo,
+__kernel void scale_round(__global const uint* in, uint2 inr, __global uint* out, uint2 outr,
                           uint in_limbs, uint l, uint k, uint aux, uint logn,
                           __global const uint* fraction_high, __global const uint* fraction_low,
                           __global const uint* out_mods, __global const ulong* out_ratios,
@@ -53,7 +53,7 @@ __kernel void scale_round(__global const uint* in, ulong io, __global uint* out,
   uint poly = row / k;
   uint o = row - poly * k;
   uint p = out_mods[o];
-  __global const uint* x = in + io + (((ulong) poly * in_limbs) << logn) + j;
+  __global const uint* x = in + limb_at(inr, poly, 0u, in_limbs, logn) + j;
   __global const uint2* im = integer_mod_out + (ulong) o * l;
   ulong high = 0;
   ulong low = 0;
@@ -71,12 +71,12 @@ __kernel void scale_round(__global const uint* in, ulong io, __global uint* out,
     uint2 c = lambda[o];
     acc = add_mod(acc, mul_shoup(x[(ulong) (l + o) << logn], c.x, c.y, p), p);
   }
-  out[oo + (((ulong) poly * k + o) << logn) + j] = acc;
+  out[limb_at(outr, poly, o, k, logn) + j] = acc;
 }
 
 // round(x / q_last) over the first l - 1 primes: (x_i - r) q_last^-1 mod q_i with r the centred
 // residue of x modulo q_last. Items run over polys * (l - 1) * n.
-__kernel void drop_last_modulus(__global const uint* in, ulong io, __global uint* out, ulong oo,
+__kernel void drop_last_modulus(__global const uint* in, uint2 inr, __global uint* out, uint2 outr,
                                 uint l, uint logn, __global const uint* mods,
                                 __global const ulong* ratios, __global const uint2* last_inverse) {
   ulong gid = get_global_id(0);
@@ -88,7 +88,7 @@ __kernel void drop_last_modulus(__global const uint* in, ulong io, __global uint
   uint q = mods[i];
   ulong ratio = ratios[i];
   uint q_last = mods[m];
-  __global const uint* x = in + io + (((ulong) poly * l) << logn) + j;
+  __global const uint* x = in + limb_at(inr, poly, 0u, l, logn) + j;
   uint r = x[(ulong) m << logn];
   uint xi = x[(ulong) i << logn];
   uint diff;
@@ -99,5 +99,5 @@ __kernel void drop_last_modulus(__global const uint* in, ulong io, __global uint
     diff = sub_mod(xi, reduce_wide((ulong) r, q, ratio), q);
   }
   uint2 c = last_inverse[i];
-  out[oo + (((ulong) poly * m + i) << logn) + j] = mul_shoup(diff, c.x, c.y, q);
+  out[limb_at(outr, poly, i, m, logn) + j] = mul_shoup(diff, c.x, c.y, q);
 }

@@ -6,10 +6,11 @@
 //      the scratch is written once instead of written, read and written again;
 //   3. key_switch_inner: out[2p][i] = sum_j T[p][j][i] * b_j[i], out[2p+1][i] = sum_j T[p][j][i] * a_j[i].
 // The key holds (b_j, a_j) for each prime j of its basis (key_limbs primes, a superset of the
-// ciphertext's l), each over the key basis, in NTT form.
+// ciphertext's l), each over the key basis, in NTT form: polynomials 2j and 2j + 1 of its range.
+// Digits, key and output are strided ranges (see limb_at in common.cl); the scratch is contiguous.
 
-// Items run over polys * l * l * n: scratch row (p * l + j) * l + i.
-__kernel void key_switch_spread(__global const uint* digits, ulong dof, __global uint* scratch,
+// Items run over polys * l * l * n: scratch row (p * l + j) * l + i, from limb j of digit p.
+__kernel void key_switch_spread(__global const uint* digits, uint2 dr, __global uint* scratch,
                                 uint l, uint logn, __global const uint* mods,
                                 __global const ulong* ratios) {
   ulong gid = get_global_id(0);
@@ -17,13 +18,13 @@ __kernel void key_switch_spread(__global const uint* digits, ulong dof, __global
   ulong c = gid & (ulong) ((1u << logn) - 1u);
   uint digit = row / l;
   uint i = row - digit * l;
-  uint v = digits[dof + ((ulong) digit << logn) + c];
+  uint v = digits[row_at(dr, digit, l, logn) + c];
   scratch[gid] = reduce_wide((ulong) v, mods[i], ratios[i]);
 }
 
 // Steps 1 and 2 fused: one work-group per scratch row (p * l + j) * l + i, n = 2^logn coefficients
 // in local memory.
-__kernel void key_switch_spread_ntt(__global const uint* digits, ulong dof, __global uint* scratch,
+__kernel void key_switch_spread_ntt(__global const uint* digits, uint2 dr, __global uint* scratch,
                                     __global const uint2* tw, uint l, uint logn,
                                     __global const uint* mods, __global const ulong* ratios,
                                     __local uint* s) {
@@ -35,7 +36,7 @@ __kernel void key_switch_spread_ntt(__global const uint* digits, ulong dof, __gl
   uint i = row - digit * l;
   uint q = mods[i];
   ulong ratio = ratios[i];
-  __global const uint* src = digits + dof + ((ulong) digit << logn);
+  __global const uint* src = digits + row_at(dr, digit, l, logn);
   for (uint k = lid; k < n; k += wg) {
     s[k] = reduce_wide((ulong) src[k], q, ratio);
   }
@@ -48,8 +49,8 @@ __kernel void key_switch_spread_ntt(__global const uint* digits, ulong dof, __gl
 }
 
 // Items run over polys * l * n: row p * l + i.
-__kernel void key_switch_inner(__global const uint* scratch, __global const uint* key, ulong kof,
-                               __global uint* out, ulong oof, uint l, uint key_limbs, uint logn,
+__kernel void key_switch_inner(__global const uint* scratch, __global const uint* key, uint2 kr,
+                               __global uint* out, uint2 outr, uint l, uint key_limbs, uint logn,
                                __global const uint* mods, __global const ulong* ratios) {
   ulong gid = get_global_id(0);
   uint row = (uint) (gid >> logn);
@@ -58,16 +59,16 @@ __kernel void key_switch_inner(__global const uint* scratch, __global const uint
   uint i = row - poly * l;
   uint q = mods[i];
   ulong ratio = ratios[i];
-  ulong key_stride = (ulong) key_limbs << logn;
   __global const uint* t = scratch + (((ulong) poly * l * l + i) << logn) + c;
-  __global const uint* kb = key + kof + ((ulong) i << logn) + c;
   uint acc0 = 0;
   uint acc1 = 0;
   for (uint j = 0; j < l; j++) {
     uint d = t[((ulong) j * l) << logn];
-    acc0 = add_mod(acc0, mul_mod(d, kb[(2ul * j) * key_stride], q, ratio), q);
-    acc1 = add_mod(acc1, mul_mod(d, kb[(2ul * j + 1ul) * key_stride], q, ratio), q);
+    uint b = key[limb_at(kr, 2u * j, i, key_limbs, logn) + c];
+    uint a = key[limb_at(kr, 2u * j + 1u, i, key_limbs, logn) + c];
+    acc0 = add_mod(acc0, mul_mod(d, b, q, ratio), q);
+    acc1 = add_mod(acc1, mul_mod(d, a, q, ratio), q);
   }
-  out[oof + (((2ul * poly) * l + i) << logn) + c] = acc0;
-  out[oof + (((2ul * poly + 1ul) * l + i) << logn) + c] = acc1;
+  out[limb_at(outr, 2u * poly, i, l, logn) + c] = acc0;
+  out[limb_at(outr, 2u * poly + 1u, i, l, logn) + c] = acc1;
 }

@@ -3,7 +3,7 @@
 // natural out, scaled by n^-1.
 //
 // A batch is `rows` limbs of n coefficients: row r is limb (r % limbs) of polynomial (r / limbs) of
-// the strided range `r` of `a` (see row_at in common.cl). Twiddles are uint2 (w, shoup(w)) laid out [limb][n] in the
+// the strided range `rng` of `a` (see row_at in common.cl). Twiddles are uint2 (w, shoup(w)) laid out [limb][n] in the
 // bit-reversed order of the Java tables, so the butterfly of span t in group g uses entry
 // n / (2t) + g in both directions.
 //

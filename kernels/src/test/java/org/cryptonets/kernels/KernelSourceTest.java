@@ -21,6 +21,9 @@ class KernelSourceTest {
   void programStartsWithCommonHelpers() {
     String p = KernelSource.program();
     assertTrue(p.indexOf("uint add_mod(") < p.indexOf("__kernel"));
+    // Every kernel addresses its strided polynomial ranges through these helpers.
+    assertTrue(p.indexOf("ulong limb_at(") < p.indexOf("__kernel"));
+    assertTrue(p.indexOf("ulong row_at(") < p.indexOf("__kernel"));
     assertTrue(p.contains("#line 1 \"keyswitch.cl\""));
   }
 

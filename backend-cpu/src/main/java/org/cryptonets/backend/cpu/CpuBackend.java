@@ -381,6 +381,7 @@ public final class CpuBackend implements Backend {
     for (int v : w.values()) {
       maxAbs = Math.max(maxAbs, Math.abs(v));
     }
+    final int maxAbsWeight = maxAbs;
     // Each term is below maxAbs * 2^31; keep the signed sum below 2^62.
     long maxTerms = Math.max(1, (1L << 62) / ((long) maxAbs << 31));
     boolean dense = w.density() > 0.3;
@@ -391,8 +392,13 @@ public final class CpuBackend implements Backend {
       int c = task / (l * chunks);
       int i = (task / chunks) % l;
       int j0 = (task % chunks) * chunk;
-      long q = basis.modulus(i).value();
+      Modulus qm = basis.modulus(i);
+      long q = qm.value();
       int off = i * n + j0;
+      // The integer-only reduction needs |acc| < 2^(2b-2); fall back to the wide one otherwise.
+      long boundedTerms = ((1L << (2 * qm.bits() - 2)) / q) / maxAbsWeight;
+      boolean bounded = boundedTerms >= 1;
+      long limbMaxTerms = bounded ? Math.min(maxTerms, boundedTerms) : maxTerms;
       if (dense) {
         int block = 8;
         long[] acc = ThreadScratch.get(0, block * chunk);
@@ -401,7 +407,7 @@ public final class CpuBackend implements Backend {
           java.util.Arrays.fill(acc, 0, block * chunk, 0);
           long terms = 0;
           for (int k = 0; k < cols; k++) {
-            if (++terms > maxTerms) {
+            if (++terms > limbMaxTerms) {
               for (int r = 0; r < rb; r++) {
                 kernels.reduceSigned(acc, r * chunk, acc, r * chunk, chunk, q);
               }
@@ -416,7 +422,12 @@ public final class CpuBackend implements Backend {
             }
           }
           for (int r = 0; r < rb; r++) {
-            kernels.reduceSigned(acc, r * chunk, z.poly(out.index((r0 + r) * width + c)), off, chunk, q);
+            long[] dst = z.poly(out.index((r0 + r) * width + c));
+            if (bounded) {
+              kernels.reduceBounded(acc, r * chunk, dst, off, chunk, qm);
+            } else {
+              kernels.reduceSigned(acc, r * chunk, dst, off, chunk, q);
+            }
           }
         }
       } else {
@@ -428,13 +439,17 @@ public final class CpuBackend implements Backend {
           java.util.Arrays.fill(acc, 0, chunk, 0);
           long terms = 0;
           for (int k = start[r]; k < start[r + 1]; k++) {
-            if (++terms > maxTerms) {
+            if (++terms > limbMaxTerms) {
               kernels.reduceSigned(acc, 0, acc, 0, chunk, q);
               terms = 2;
             }
             kernels.accumulate(acc, 0, x.poly(in.index(col[k] * width + c)), off, val[k], chunk);
           }
-          kernels.reduceSigned(acc, 0, z.poly(out.index(r * width + c)), off, chunk, q);
+          if (bounded) {
+            kernels.reduceBounded(acc, 0, z.poly(out.index(r * width + c)), off, chunk, qm);
+          } else {
+            kernels.reduceSigned(acc, 0, z.poly(out.index(r * width + c)), off, chunk, q);
+          }
         }
       }
     });

@@ -46,6 +46,12 @@ interface LimbKernels {
   /** Scale-and-round of coefficients [from, from + len) of one polynomial, layout as above. */
   void scaleAndRound(RnsScaler s, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len);
 
+  /**
+   * out = acc mod q for signed accumulators with |acc| < 2^(2b-2), b = bits of q: an integer-only
+   * path (Barrett after a bias that makes the value non-negative).
+   */
+  void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus q);
+
   /** out = acc mod q for signed accumulators with |acc| < 2^62. */
   void reduceSigned(long[] acc, int accOff, long[] out, int oo, int len, long q);
 }

@@ -115,6 +115,20 @@ final class ScalarKernels implements LimbKernels {
   }
 
   @Override
+  public void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus q) {
+    long bias = boundedBias(q);
+    for (int j = 0; j < len; j++) {
+      out[oo + j] = q.reduceProduct(acc[accOff + j] + bias);
+    }
+  }
+
+  /** A multiple of q at least 2^(2b-2), so acc + bias is in [0, 2^(2b)) for |acc| < 2^(2b-2). */
+  static long boundedBias(Modulus q) {
+    long limit = 1L << (2 * q.bits() - 2);
+    return (limit + q.value() - 1) / q.value() * q.value();
+  }
+
+  @Override
   public void reduceSigned(long[] acc, int accOff, long[] out, int oo, int len, long q) {
     double inv = 1.0 / q;
     for (int j = 0; j < len; j++) {

@@ -350,8 +350,12 @@ final class VectorKernels implements LimbKernels {
       frac.add(half).lanewise(VectorOperators.LSHR, BaseConverter.FRACTION_BITS).intoArray(v, c);
     }
     for (int j = 0; j < k; j++) {
-      long p = conv.to().modulus(j).value();
+      Modulus pm = conv.to().modulus(j);
+      long p = pm.value();
       LongVector pv = LongVector.broadcast(S, p);
+      LongVector pf = LongVector.broadcast(S, pm.barrettFactor());
+      // Sums stay below 2^37 (Q of at most 16 primes); Barrett needs them below 2^(2b).
+      boolean barrettOk = 2 * pm.bits() >= 38;
       double pinv = 1.0 / p;
       // v <= |Q| <= 16 and Q mod p < p, so adding 16 p keeps the sum non-negative.
       long bias = 16 * p;
@@ -361,7 +365,7 @@ final class VectorKernels implements LimbKernels {
         for (int i = 0; i < l; i++) {
           acc = acc.add(shoupLazy(LongVector.fromArray(S, y, i * len + c), m[j * l + i], ms[j * l + i], pv));
         }
-        reduceWide(acc, pv, pinv).intoArray(dst, dstOff + j * n + from + c);
+        (barrettOk ? barrett(acc, pm, pv, pf) : reduceWide(acc, pv, pinv)).intoArray(dst, dstOff + j * n + from + c);
       }
     }
   }
@@ -392,8 +396,11 @@ final class VectorKernels implements LimbKernels {
       high.add(lo).lanewise(VectorOperators.LSHR, RnsScaler.HALF_BITS).intoArray(rounded, c);
     }
     for (int j = 0; j < k; j++) {
-      long o = s.output().modulus(j).value();
+      Modulus om = s.output().modulus(j);
+      long o = om.value();
       LongVector ov = LongVector.broadcast(S, o);
+      LongVector of = LongVector.broadcast(S, om.barrettFactor());
+      boolean barrettOk = 2 * om.bits() >= 38;
       double oinv = 1.0 / o;
       for (int c = 0; c < len; c += W) {
         // rounded < 16 * 2^31 and each lazy term < 2o: the sum stays below 2^52.
@@ -404,9 +411,21 @@ final class VectorKernels implements LimbKernels {
         if (s.hasAuxiliary()) {
           acc = acc.add(shoupLazy(LongVector.fromArray(S, src, srcOff + (l + j) * n + from + c), s.lambda()[j], s.lambdaShoup()[j], ov));
         }
-        reduceWide(acc, ov, oinv).intoArray(dst, dstOff + j * n + from + c);
+        (barrettOk ? barrett(acc, om, ov, of) : reduceWide(acc, ov, oinv)).intoArray(dst, dstOff + j * n + from + c);
       }
     }
+  }
+
+  @Override
+  public void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus m) {
+    LongVector q = LongVector.broadcast(S, m.value());
+    LongVector f = LongVector.broadcast(S, m.barrettFactor());
+    long bias = ScalarKernels.boundedBias(m);
+    int j = 0;
+    for (; j <= len - W; j += W) {
+      barrett(LongVector.fromArray(S, acc, accOff + j).add(bias), m, q, f).intoArray(out, oo + j);
+    }
+    ScalarKernels.INSTANCE.reduceBounded(acc, accOff + j, out, oo + j, len - j, m);
   }
 
   @Override

@@ -42,6 +42,12 @@ final class ClDevice implements AutoCloseable {
   /** Marks a {@code __local} kernel argument of the given byte size. */
   record Local(long bytes) {}
 
+  /**
+   * A {@code uint2} kernel argument (first, stride): a strided range of polynomials, addressed by
+   * the kernels as {@code PolyRange.index(k) = first + k * stride}.
+   */
+  record Span(int first, int stride) {}
+
   private final OpenClDevices.Choice choice;
   private final cl_context context;
   private final cl_command_queue queue;
@@ -193,8 +199,8 @@ final class ClDevice implements AutoCloseable {
 
   /**
    * Enqueues a one-dimensional launch of {@code global} items in groups of {@code local} (0 lets
-   * the driver choose). Arguments: {@link cl_mem}, {@link Long} (ulong), {@link Integer} (uint) or
-   * {@link Local}. Does nothing for zero items, which OpenCL would reject.
+   * the driver choose). Arguments: {@link cl_mem}, {@link Long} (ulong), {@link Integer} (uint),
+   * {@link Span} (uint2) or {@link Local}. Does nothing for zero items, which OpenCL would reject.
    */
   synchronized void launch(String name, long global, long local, Object... args) {
     checkOpen();
@@ -211,6 +217,8 @@ final class ClDevice implements AutoCloseable {
           CL.clSetKernelArg(k, i, Sizeof.cl_ulong, Pointer.to(new long[] {v}));
         } else if (a instanceof Integer v) {
           CL.clSetKernelArg(k, i, Sizeof.cl_uint, Pointer.to(new int[] {v}));
+        } else if (a instanceof Span r) {
+          CL.clSetKernelArg(k, i, Sizeof.cl_uint2, Pointer.to(new int[] {r.first(), r.stride()}));
         } else if (a instanceof Local l) {
           CL.clSetKernelArg(k, i, l.bytes(), null);
         } else {
@@ -289,6 +297,40 @@ final class ClDevice implements AutoCloseable {
       CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, byteOffset, (long) data.length * Sizeof.cl_uint, Pointer.to(data), 0, null, null);
     } catch (CLException e) {
       throw failure("downloading " + data.length + " residues (or an earlier kernel)", e);
+    }
+  }
+
+  /**
+   * Blocking strided write: {@code rows} runs of {@code rowBytes}, consecutive in {@code data}, to
+   * device bytes {@code byteOffset + r * pitch}. One rectangle transfer instead of one per run.
+   */
+  synchronized void writeRows(cl_mem mem, long byteOffset, long pitch, long rowBytes, long rows, int[] data) {
+    checkOpen();
+    if (rows == 0 || rowBytes == 0) {
+      return;
+    }
+    try {
+      CL.clEnqueueWriteBufferRect(
+          queue, mem, CL_TRUE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
+          pitch, pitch * rows, rowBytes, rowBytes * rows, Pointer.to(data), 0, null, null);
+    } catch (CLException e) {
+      throw failure("uploading " + rows + " strided runs of " + rowBytes + " bytes", e);
+    }
+  }
+
+  /** Blocking strided read, the inverse of {@link #writeRows}; sees all earlier launches. */
+  synchronized void readRows(cl_mem mem, long byteOffset, long pitch, long rowBytes, long rows, int[] data) {
+    checkOpen();
+    if (rows == 0 || rowBytes == 0) {
+      finish();
+      return;
+    }
+    try {
+      CL.clEnqueueReadBufferRect(
+          queue, mem, CL_TRUE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
+          pitch, pitch * rows, rowBytes, rowBytes * rows, Pointer.to(data), 0, null, null);
+    } catch (CLException e) {
+      throw failure("downloading " + rows + " strided runs of " + rowBytes + " bytes (or an earlier kernel)", e);
     }
   }
 

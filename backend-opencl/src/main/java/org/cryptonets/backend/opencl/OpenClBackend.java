@@ -25,6 +25,12 @@ import org.jocl.cl_mem;
  * arithmetic, and the two rounding steps (base conversion, scale-and-round) repeat the reference's
  * fixed-point sums.
  *
+ * <p>Strided ranges ({@link PolyRange#index}) are passed to the kernels as (first, stride), and
+ * every kernel addresses polynomial k of an operand at {@code (first + k * stride) * limbs * n}, so
+ * one component of a batch of ciphertexts is worked on in place without gathering it first;
+ * strided uploads and downloads are single rectangle transfers. Overlap between inputs and outputs is
+ * judged polynomial by polynomial (see {@code noPartialOverlap}).
+ *
  * <p>Device choice: see {@link OpenClDevices}. The NTT does every stage in local memory, one
  * work-group per limb, while n fits the device's local memory (n = 8192 needs 32 KiB); larger rings
  * first run global-memory stages until the remaining spans fit. The system property
@@ -54,6 +60,8 @@ public final class OpenClBackend implements Backend {
 
   private final ClDevice device;
   private final int nttBlockCap;
+  /** Bytes of key-switching scratch per launch sequence; below SCRATCH_LIMIT only in tests, to force chunking. */
+  private final long scratchLimit;
   private final Map<RnsBasis, DeviceTables.Basis> basisTables = new HashMap<>();
   private final Map<DeviceTables.ConverterKey, DeviceTables.Converter> converterTables = new HashMap<>();
   private final Map<DeviceTables.ScalerKey, DeviceTables.Scaler> scalerTables = new HashMap<>();
@@ -62,9 +70,10 @@ public final class OpenClBackend implements Backend {
   private long scratchBytes;
   private volatile boolean closed;
 
-  private OpenClBackend(ClDevice device, int nttBlockCap) {
+  private OpenClBackend(ClDevice device, int nttBlockCap, long scratchLimit) {
     this.device = device;
     this.nttBlockCap = nttBlockCap;
+    this.scratchLimit = scratchLimit;
   }
 
   /**
@@ -97,10 +106,15 @@ public final class OpenClBackend implements Backend {
    * @throws EngineException as {@link #open()}
    */
   public static OpenClBackend open(String platform, String device, int nttBlockCap) {
+    return open(platform, device, nttBlockCap, SCRATCH_LIMIT);
+  }
+
+  /** As {@link #open(String, String, int)} with a key-switching scratch cap, so tests can force chunking. */
+  static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit) {
     if (nttBlockCap < 2 || Integer.bitCount(nttBlockCap) != 1) {
       throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "NTT block cap " + nttBlockCap + " is not a power of two >= 2");
     }
-    return new OpenClBackend(new ClDevice(OpenClDevices.select(platform, device)), nttBlockCap);
+    return new OpenClBackend(new ClDevice(OpenClDevices.select(platform, device)), nttBlockCap, scratchLimit);
   }
 
   @Override
@@ -149,21 +163,85 @@ public final class OpenClBackend implements Backend {
     }
   }
 
-  /** Outputs may alias inputs exactly (in place) but not partially, as {@link Backend} requires. */
+  /**
+   * Outputs may alias inputs exactly (in place) but not partially, as {@link Backend} requires. With
+   * strided ranges the test is on polynomials, not on spans: the c0's and the c1's of one batch
+   * (stride 2, first 0 and 1) interleave but share nothing, and are fine. What a one-pass launch
+   * cannot do is write polynomial k of the output where another item still reads it as polynomial
+   * k' != k of the input; sharing a polynomial at the same k is the in-place case.
+   */
   private static void noPartialOverlap(PolyRange in, PolyRange out) {
-    if (in.buffer() == out.buffer() && in.first() != out.first()
-        && in.first() < out.first() + out.count() && out.first() < in.first() + in.count()) {
+    if (sharesAtOtherPosition(in, out)) {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "output " + out + " partially overlaps input " + in);
     }
   }
 
-  private static boolean overlapping(PolyRange a, PolyRange b) {
-    return a.buffer() == b.buffer() && a.first() < b.first() + b.count() && b.first() < a.first() + a.count();
+  /** A broadcast operand is read by every item, so no output polynomial but its own sole one may be it. */
+  private static void noBroadcastOverlap(PolyRange b, PolyRange out) {
+    if (out.count() > 1 && overlapping(b, out)) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "output " + out + " overlaps the broadcast operand " + b);
+    }
   }
 
-  /** Element offset of the range's first residue in its buffer. */
-  private static long offset(PolyRange r) {
-    return (long) r.first() * r.basis().size() * r.basis().n();
+  /** For operations whose output must share no polynomial with an input at all. */
+  private static void disjoint(PolyRange in, PolyRange out, String what) {
+    if (overlapping(in, out)) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, what + " output " + out + " overlaps its input " + in);
+    }
+  }
+
+  /** True if the ranges have a polynomial in common. */
+  private static boolean overlapping(PolyRange a, PolyRange b) {
+    return firstShared(a, b, false) >= 0;
+  }
+
+  /** True if some polynomial is polynomial k of {@code a} and polynomial k' != k of {@code b}. */
+  private static boolean sharesAtOtherPosition(PolyRange a, PolyRange b) {
+    return firstShared(a, b, true) >= 0;
+  }
+
+  /**
+   * Position in {@code a} of a polynomial that {@code b} also holds (only those at another position
+   * in {@code b} when {@code otherPosition}), or -1. Linear in the shorter range: ranges are at most
+   * a buffer long, and this runs once per call next to a device launch over all their coefficients.
+   */
+  static int firstShared(PolyRange a, PolyRange b, boolean otherPosition) {
+    if (a.buffer() != b.buffer() || a.count() == 0 || b.count() == 0) {
+      return -1;
+    }
+    if (a.index(a.count() - 1) < b.first() || b.index(b.count() - 1) < a.first()) {
+      return -1;
+    }
+    boolean swap = b.count() < a.count();
+    PolyRange x = swap ? b : a;
+    PolyRange y = swap ? a : b;
+    for (int k = 0; k < x.count(); k++) {
+      int d = x.index(k) - y.first();
+      if (d >= 0 && d % y.stride() == 0 && d / y.stride() < y.count() && (!otherPosition || d / y.stride() != k)) {
+        return swap ? d / y.stride() : k;
+      }
+    }
+    return -1;
+  }
+
+  /** The range as the kernels' uint2 (first, stride) argument. */
+  private static ClDevice.Span span(PolyRange r) {
+    return new ClDevice.Span(r.first(), r.stride());
+  }
+
+  /** Bytes of one polynomial of the range's basis on the device. */
+  private static long polyBytes(PolyRange r) {
+    return (long) r.basis().size() * r.basis().n() * Sizeof.cl_uint;
+  }
+
+  /** True if the range's polynomials are consecutive in its buffer. */
+  private static boolean contiguous(PolyRange r) {
+    return r.stride() == 1 || r.count() <= 1;
+  }
+
+  /** True if every polynomial k of the two ranges is the same buffer polynomial. */
+  private static boolean identical(PolyRange a, PolyRange b) {
+    return a.buffer() == b.buffer() && a.count() == b.count() && a.first() == b.first() && (a.count() <= 1 || a.stride() == b.stride());
   }
 
   private static int logN(RnsBasis b) {
@@ -247,7 +325,13 @@ public final class OpenClBackend implements Backend {
         }
       }
     }
-    device.write(b.mem(), offset(dst) * Sizeof.cl_uint, words);
+    long bytes = polyBytes(dst);
+    if (contiguous(dst)) {
+      device.write(b.mem(), dst.first() * bytes, words);
+    } else {
+      // Host polynomials are consecutive, device ones stride apart: one rectangle transfer.
+      device.writeRows(b.mem(), dst.first() * bytes, dst.stride() * bytes, bytes, dst.count(), words);
+    }
   }
 
   @Override
@@ -257,7 +341,12 @@ public final class OpenClBackend implements Backend {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + src + " (" + src.hostLength() + ")");
     }
     int[] words = new int[host.length];
-    device.read(b.mem(), offset(src) * Sizeof.cl_uint, words);
+    long bytes = polyBytes(src);
+    if (contiguous(src)) {
+      device.read(b.mem(), src.first() * bytes, words);
+    } else {
+      device.readRows(b.mem(), src.first() * bytes, src.stride() * bytes, bytes, src.count(), words);
+    }
     for (int k = 0; k < words.length; k++) {
       host[k] = words[k] & 0xFFFF_FFFFL;
     }
@@ -269,10 +358,19 @@ public final class OpenClBackend implements Backend {
     OpenClPolyBuffer s = own(src);
     OpenClPolyBuffer d = own(dst);
     noPartialOverlap(src, dst);
-    if (s == d && src.first() == dst.first()) {
+    if (identical(src, dst)) {
       return;
     }
-    device.copy(s.mem(), offset(src) * Sizeof.cl_uint, d.mem(), offset(dst) * Sizeof.cl_uint, src.hostLength() * Sizeof.cl_uint);
+    if (contiguous(src) && contiguous(dst)) {
+      long bytes = polyBytes(src);
+      device.copy(s.mem(), src.first() * bytes, d.mem(), dst.first() * bytes, src.count() * bytes);
+    } else {
+      // A kernel rather than a rectangle copy: within one buffer, OpenCL forbids rectangle copies
+      // whose bounding regions overlap, which interleaved components always do.
+      RnsBasis basis = src.basis();
+      long items = src.hostLength();
+      device.launch("poly_copy", items, group(items), s.mem(), span(src), d.mem(), span(dst), basis.size(), logN(basis));
+    }
   }
 
   // ---------------------------------------------------------------- NTT
@@ -291,15 +389,16 @@ public final class OpenClBackend implements Backend {
   @Override
   public void forwardNtt(PolyRange r) {
     OpenClPolyBuffer b = own(r);
-    forwardNtt(b.mem(), offset(r), r.basis(), (long) r.count() * r.basis().size(), tables(r.basis()));
+    forwardNtt(b.mem(), span(r), r.basis(), (long) r.count() * r.basis().size(), tables(r.basis()));
   }
 
   /**
-   * Forward NTT of {@code rows} limbs starting at element {@code off}, row k being limb k % limbs.
+   * Forward NTT of {@code rows} limbs of the strided range {@code rng}, row k being limb k % limbs
+   * of its polynomial k / limbs.
    * The tables are fetched by the caller: taking the table-cache lock while holding the device
    * monitor would invert the order in which table construction takes them.
    */
-  private void forwardNtt(cl_mem mem, long off, RnsBasis basis, long rows, DeviceTables.Basis t) {
+  private void forwardNtt(cl_mem mem, ClDevice.Span rng, RnsBasis basis, long rows, DeviceTables.Basis t) {
     if (rows == 0) {
       return;
     }
@@ -311,11 +410,11 @@ public final class OpenClBackend implements Backend {
     synchronized (device) {
       for (int logt = logn - 1; logt >= logl; logt--) {
         long items = rows * (n / 2);
-        device.launch("ntt_forward_stage", items, group(items), mem, off, t.forward, t.moduli, limbs, logn, logt);
+        device.launch("ntt_forward_stage", items, group(items), mem, rng, t.forward, t.moduli, limbs, logn, logt);
       }
       int wg = nttGroup("ntt_forward_local", block);
       long groups = rows * (n / block);
-      device.launch("ntt_forward_local", groups * wg, wg, mem, off, t.forward, t.moduli, limbs, logn, logl,
+      device.launch("ntt_forward_local", groups * wg, wg, mem, rng, t.forward, t.moduli, limbs, logn, logl,
           new ClDevice.Local((long) block * Sizeof.cl_uint));
     }
   }
@@ -330,7 +429,7 @@ public final class OpenClBackend implements Backend {
     }
     DeviceTables.Basis t = tables(basis);
     cl_mem mem = b.mem();
-    long off = offset(r);
+    ClDevice.Span rng = span(r);
     int logn = logN(basis);
     int n = basis.n();
     int block = localBlock(n);
@@ -339,11 +438,11 @@ public final class OpenClBackend implements Backend {
     synchronized (device) {
       int wg = nttGroup("ntt_inverse_local", block);
       long groups = rows * (n / block);
-      device.launch("ntt_inverse_local", groups * wg, wg, mem, off, t.inverse, t.moduli, t.inverseN, limbs, logn, logl,
+      device.launch("ntt_inverse_local", groups * wg, wg, mem, rng, t.inverse, t.moduli, t.inverseN, limbs, logn, logl,
           block == n ? 1 : 0, new ClDevice.Local((long) block * Sizeof.cl_uint));
       for (int logt = logl; logt < logn; logt++) {
         long items = rows * (n / 2);
-        device.launch("ntt_inverse_stage", items, group(items), mem, off, t.inverse, t.moduli, t.inverseN, limbs, logn, logt,
+        device.launch("ntt_inverse_stage", items, group(items), mem, rng, t.inverse, t.moduli, t.inverseN, limbs, logn, logt,
             logt == logn - 1 ? 1 : 0);
       }
     }
@@ -361,10 +460,10 @@ public final class OpenClBackend implements Backend {
     DeviceTables.Basis t = tables(basis);
     long items = a.hostLength();
     if (needsRatios) {
-      device.launch(kernel, items, group(items), x.mem(), offset(a), y.mem(), offset(b), z.mem(), offset(out), t.moduli, t.ratios,
+      device.launch(kernel, items, group(items), x.mem(), span(a), y.mem(), span(b), z.mem(), span(out), t.moduli, t.ratios,
           basis.size(), logN(basis));
     } else {
-      device.launch(kernel, items, group(items), x.mem(), offset(a), y.mem(), offset(b), z.mem(), offset(out), t.moduli,
+      device.launch(kernel, items, group(items), x.mem(), span(a), y.mem(), span(b), z.mem(), span(out), t.moduli,
           basis.size(), logN(basis));
     }
   }
@@ -391,7 +490,7 @@ public final class OpenClBackend implements Backend {
     noPartialOverlap(a, out);
     DeviceTables.Basis t = tables(a.basis());
     long items = a.hostLength();
-    device.launch("poly_negate", items, group(items), x.mem(), offset(a), z.mem(), offset(out), t.moduli, a.basis().size(), logN(a.basis()));
+    device.launch("poly_negate", items, group(items), x.mem(), span(a), z.mem(), span(out), t.moduli, a.basis().size(), logN(a.basis()));
   }
 
   @Override
@@ -400,10 +499,10 @@ public final class OpenClBackend implements Backend {
     expect(b, a.basis(), 1, "broadcast operand");
     OpenClPolyBuffer x = own(a), y = own(b), z = own(out);
     noPartialOverlap(a, out);
-    noPartialOverlap(b, out);
+    noBroadcastOverlap(b, out);
     DeviceTables.Basis t = tables(a.basis());
     long items = a.hostLength();
-    device.launch("poly_multiply_broadcast", items, group(items), x.mem(), offset(a), y.mem(), offset(b), z.mem(), offset(out),
+    device.launch("poly_multiply_broadcast", items, group(items), x.mem(), span(a), y.mem(), span(b), z.mem(), span(out),
         t.moduli, t.ratios, a.basis().size(), logN(a.basis()));
   }
 
@@ -428,7 +527,7 @@ public final class OpenClBackend implements Backend {
     }
     cl_mem w = device.constant(ws, "scalar residues");
     try {
-      device.launch("poly_multiply_scalar", items, group(items), x.mem(), offset(a), z.mem(), offset(out), w, t.moduli, l, logN(basis));
+      device.launch("poly_multiply_scalar", items, group(items), x.mem(), span(a), z.mem(), span(out), w, t.moduli, l, logN(basis));
     } finally {
       device.release(w);
     }
@@ -458,7 +557,7 @@ public final class OpenClBackend implements Backend {
     long items = (long) values.length << logspan;
     cl_mem v = device.constant(words, "constants");
     try {
-      device.launch("poly_add_constants", items, group(items), x.mem(), offset(polys), v, t.moduli, l, logN(basis), logspan);
+      device.launch("poly_add_constants", items, group(items), x.mem(), span(polys), v, t.moduli, l, logN(basis), logspan);
     } finally {
       device.release(v);
     }
@@ -501,7 +600,7 @@ public final class OpenClBackend implements Backend {
       long items = ((long) blocks * width * l) << logn;
       cl_mem wm = device.constant(dense, "dense weights");
       try {
-        device.launch("mac_dense", items, group(items), x.mem(), offset(in), z.mem(), offset(out), wm, rows, cols, width, l, logn, maxTerms,
+        device.launch("mac_dense", items, group(items), x.mem(), span(in), z.mem(), span(out), wm, rows, cols, width, l, logn, maxTerms,
             t.moduli, t.ratios);
       } finally {
         device.release(wm);
@@ -514,7 +613,7 @@ public final class OpenClBackend implements Backend {
       try {
         column = device.constant(w.columnIndex(), "weight columns");
         value = device.constant(w.values(), "weights");
-        device.launch("mac_sparse", items, group(items), x.mem(), offset(in), z.mem(), offset(out), start, column, value, width, l, logn,
+        device.launch("mac_sparse", items, group(items), x.mem(), span(in), z.mem(), span(out), start, column, value, width, l, logn,
             maxTerms, t.moduli, t.ratios);
       } finally {
         device.release(start);
@@ -538,15 +637,13 @@ public final class OpenClBackend implements Backend {
   public void tensor(PolyRange a, PolyRange b, PolyRange out) {
     sameShape(a, b);
     tensorCheck(a, out);
-    if (overlapping(b, out)) {
-      // Triple p is written while pair p' = 3p/2 may still be unread by another work-item.
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "tensor output " + out + " overlaps its input " + b);
-    }
+    // Triple p is written while pair p' = 3p/2 may still be unread by another work-item.
+    disjoint(b, out, "tensor");
     OpenClPolyBuffer x = own(a), y = own(b), z = own(out);
     RnsBasis basis = a.basis();
     DeviceTables.Basis t = tables(basis);
     long items = a.hostLength() / 2;
-    device.launch("poly_tensor", items, group(items), x.mem(), offset(a), y.mem(), offset(b), z.mem(), offset(out), t.moduli, t.ratios,
+    device.launch("poly_tensor", items, group(items), x.mem(), span(a), y.mem(), span(b), z.mem(), span(out), t.moduli, t.ratios,
         basis.size(), logN(basis));
   }
 
@@ -557,7 +654,7 @@ public final class OpenClBackend implements Backend {
     RnsBasis basis = a.basis();
     DeviceTables.Basis t = tables(basis);
     long items = a.hostLength() / 2;
-    device.launch("poly_tensor_square", items, group(items), x.mem(), offset(a), z.mem(), offset(out), t.moduli, t.ratios,
+    device.launch("poly_tensor_square", items, group(items), x.mem(), span(a), z.mem(), span(out), t.moduli, t.ratios,
         basis.size(), logN(basis));
   }
 
@@ -571,13 +668,16 @@ public final class OpenClBackend implements Backend {
     OpenClPolyBuffer x = own(in), z = own(out);
     int l = conv.from().size();
     int k = conv.to().size();
-    int n = joined.n();
-    long inPitch = (long) l * n * Sizeof.cl_uint;
-    long outPitch = (long) (l + k) * n * Sizeof.cl_uint;
+    disjoint(in, out, "base extension");
+    long inBytes = polyBytes(in);
+    long outBytes = polyBytes(out);
     DeviceTables.Converter t = tables(conv);
     synchronized (device) {
-      device.copyRows(x.mem(), offset(in) * Sizeof.cl_uint, inPitch, z.mem(), offset(out) * Sizeof.cl_uint, outPitch, inPitch, in.count());
-      convert(conv, t, x, in, z, offset(out), l + k, l);
+      // The Q limbs are copied unchanged: one rectangle copy whose row pitches are the two ranges'
+      // polynomial strides (different buffers, as the bases differ, so no overlap rule applies).
+      device.copyRows(x.mem(), in.first() * inBytes, in.stride() * inBytes, z.mem(), out.first() * outBytes, out.stride() * outBytes, inBytes,
+          in.count());
+      convert(conv, t, x, in, z, out, l + k, l);
     }
   }
 
@@ -586,15 +686,16 @@ public final class OpenClBackend implements Backend {
     expect(in, conv.from(), in.count(), "base conversion input");
     expect(out, conv.to(), in.count(), "base conversion output");
     OpenClPolyBuffer x = own(in), z = own(out);
-    convert(conv, tables(conv), x, in, z, offset(out), conv.to().size(), 0);
+    disjoint(in, out, "base conversion");
+    convert(conv, tables(conv), x, in, z, out, conv.to().size(), 0);
   }
 
   private void convert(
-      BaseConverter conv, DeviceTables.Converter t, OpenClPolyBuffer x, PolyRange in, OpenClPolyBuffer z, long outOffset, int outLimbs, int outFirst) {
+      BaseConverter conv, DeviceTables.Converter t, OpenClPolyBuffer x, PolyRange in, OpenClPolyBuffer z, PolyRange out, int outLimbs, int outFirst) {
     int l = conv.from().size();
     int k = conv.to().size();
     long items = ((long) in.count() * k) << logN(conv.from());
-    device.launch("base_convert", items, group(items), x.mem(), offset(in), z.mem(), outOffset, l, k, outLimbs, outFirst, logN(conv.from()),
+    device.launch("base_convert", items, group(items), x.mem(), span(in), z.mem(), span(out), l, k, outLimbs, outFirst, logN(conv.from()),
         t.fromModuli, t.puncturedInverse, t.reciprocal, t.toModuli, t.toRatios, t.puncturedModTo, t.productModTo);
   }
 
@@ -603,10 +704,11 @@ public final class OpenClBackend implements Backend {
     expect(in, s.input(), in.count(), "scale-and-round input");
     expect(out, s.output(), in.count(), "scale-and-round output");
     OpenClPolyBuffer x = own(in), z = own(out);
+    disjoint(in, out, "scale-and-round");
     DeviceTables.Scaler t = tables(s);
     int k = s.output().size();
     long items = ((long) in.count() * k) << logN(s.input());
-    device.launch("scale_round", items, group(items), x.mem(), offset(in), z.mem(), offset(out), s.input().size(), s.q().size(), k,
+    device.launch("scale_round", items, group(items), x.mem(), span(in), z.mem(), span(out), s.input().size(), s.q().size(), k,
         s.hasAuxiliary() ? 1 : 0, logN(s.input()), t.fractionHigh, t.fractionLow, t.outModuli, t.outRatios, t.integerModOut, t.lambda);
   }
 
@@ -619,9 +721,10 @@ public final class OpenClBackend implements Backend {
     }
     expect(out, from.prefix(l - 1), in.count(), "modulus switching output");
     OpenClPolyBuffer x = own(in), z = own(out);
+    disjoint(in, out, "modulus switching");
     DeviceTables.Basis t = tables(from);
     long items = ((long) in.count() * (l - 1)) << logN(from);
-    device.launch("drop_last_modulus", items, group(items), x.mem(), offset(in), z.mem(), offset(out), l, logN(from), t.moduli, t.ratios,
+    device.launch("drop_last_modulus", items, group(items), x.mem(), span(in), z.mem(), span(out), l, logN(from), t.moduli, t.ratios,
         t.lastInverse);
   }
 
@@ -646,7 +749,7 @@ public final class OpenClBackend implements Backend {
     int logn = logN(basis);
     DeviceTables.Basis t = tables(basis);
     long perDigit = (long) l * l * n * Sizeof.cl_uint;
-    long chunk = Math.max(1, Math.min(Math.min(SCRATCH_LIMIT, device.maxAllocation()) / perDigit, digits.count()));
+    long chunk = Math.max(1, Math.min(Math.min(scratchLimit, device.maxAllocation()) / perDigit, digits.count()));
     // The scratch buffer is shared by every key switch: the whole spread / NTT / inner-product
     // sequence is enqueued under the device monitor, and the in-order queue runs sequences one after
     // another, so no two can use it at once.
@@ -659,19 +762,20 @@ public final class OpenClBackend implements Backend {
       cl_mem s = scratch(chunk * perDigit);
       for (long p0 = 0; p0 < digits.count(); p0 += chunk) {
         long count = Math.min(chunk, digits.count() - p0);
-        long dOff = offset(digits) + p0 * l * n;
-        long oOff = offset(out) + 2 * p0 * l * n;
+        // Chunk p0.. of the digits and its output pairs, as sub-ranges with the callers' strides.
+        ClDevice.Span dSpan = span(digits.sub((int) p0, (int) count));
+        ClDevice.Span oSpan = span(out.sub((int) (2 * p0), (int) (2 * count)));
         if (fused) {
           int wg = nttGroup("key_switch_spread_ntt", n);
-          device.launch("key_switch_spread_ntt", count * l * l * wg, wg, d.mem(), dOff, s, t.forward, l, logn, t.moduli, t.ratios,
+          device.launch("key_switch_spread_ntt", count * l * l * wg, wg, d.mem(), dSpan, s, t.forward, l, logn, t.moduli, t.ratios,
               new ClDevice.Local((long) n * Sizeof.cl_uint));
         } else {
           long spreadItems = (count * l * l) << logn;
-          device.launch("key_switch_spread", spreadItems, group(spreadItems), d.mem(), dOff, s, l, logn, t.moduli, t.ratios);
-          forwardNtt(s, 0, basis, count * l * l, t);
+          device.launch("key_switch_spread", spreadItems, group(spreadItems), d.mem(), dSpan, s, l, logn, t.moduli, t.ratios);
+          forwardNtt(s, new ClDevice.Span(0, 1), basis, count * l * l, t);
         }
         long innerItems = (count * l) << logn;
-        device.launch("key_switch_inner", innerItems, group(innerItems), s, k.mem(), offset(key), z.mem(), oOff, l, keyBasis.size(), logn,
+        device.launch("key_switch_inner", innerItems, group(innerItems), s, k.mem(), span(key), z.mem(), oSpan, l, keyBasis.size(), logn,
             t.moduli, t.ratios);
       }
     }
