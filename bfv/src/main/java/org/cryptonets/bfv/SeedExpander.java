@@ -5,16 +5,18 @@ import java.nio.ByteOrder;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.engine.RnsBasis;
 
 /**
- * Deterministic expansion of a 32-byte seed into a pseudorandom stream: AES-256 in counter mode from
- * the JDK's provider (hardware AES where available). A domain and a nonce select independent
- * streams, so one seed yields the uniform halves of a whole batch of ciphertexts (nonce = index) and
- * the evaluating side regenerates them from the seed alone.
+ * Deterministic expansion of a 32-byte seed into a pseudorandom stream: AES-256 in counter mode.
+ * Counter block j is (domain: 4 bytes LE, nonce: 8 bytes LE, j: 4 bytes LE); the keystream is the
+ * AES-256 encryption of the blocks in order. The blocks are encrypted with the JDK's AES/ECB
+ * transformation, which uses the AES instructions on every JDK from 17 on, while the JDK's own CTR
+ * mode is not intrinsified everywhere and runs ten times slower. A domain and a nonce select
+ * independent streams, so one seed yields the uniform halves of a whole batch of ciphertexts
+ * (nonce = index) and the evaluating side regenerates them from the seed alone.
  *
  * <p>Not thread-safe: one instance per thread.
  *
@@ -24,50 +26,61 @@ public final class SeedExpander {
   public static final int SEED_BYTES = 32;
   private static final int BLOCK = 1 << 14;
 
+  private static final java.lang.invoke.VarHandle INT =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final java.lang.invoke.VarHandle LONG =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   private final Cipher cipher;
-  private final ByteBuffer buffer = ByteBuffer.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
-  private final byte[] zeros = new byte[BLOCK];
+  private final byte[] counters = new byte[BLOCK];
   private final byte[] out = new byte[BLOCK];
+  private int position = BLOCK;
+  private int nextBlock;
 
   public SeedExpander(byte[] seed, int domain, long nonce) {
     if (seed == null || seed.length != SEED_BYTES) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "seed must be " + SEED_BYTES + " bytes, got " + (seed == null ? "none" : seed.length));
     }
-    byte[] iv = new byte[16];
-    ByteBuffer.wrap(iv).order(ByteOrder.LITTLE_ENDIAN).putInt(domain).putLong(nonce);
-    try {
-      cipher = Cipher.getInstance("AES/CTR/NoPadding");
-      SecretKeySpec key = new SecretKeySpec(seed, "AES");
-      cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(iv));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES/CTR/NoPadding is required by every Java platform", e);
+    ByteBuffer prefix = ByteBuffer.wrap(counters).order(ByteOrder.LITTLE_ENDIAN);
+    for (int b = 0; b < BLOCK; b += 16) {
+      prefix.putInt(b, domain).putLong(b + 4, nonce);
     }
-    buffer.limit(0);
+    try {
+      cipher = Cipher.getInstance("AES/ECB/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(seed, "AES"));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES/ECB/NoPadding is required by every Java platform", e);
+    }
   }
 
   private void refill() {
-    try {
-      int produced = cipher.update(zeros, 0, BLOCK, out, 0);
-      buffer.clear();
-      buffer.put(out, 0, produced);
-      buffer.flip();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-CTR keystream failed", e);
+    for (int b = 0; b < BLOCK; b += 16) {
+      INT.set(counters, b + 12, nextBlock++);
     }
+    try {
+      cipher.update(counters, 0, BLOCK, out, 0);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES keystream failed", e);
+    }
+    position = 0;
   }
 
   public int nextInt() {
-    if (buffer.remaining() < 4) {
+    if (position > BLOCK - 4) {
       refill();
     }
-    return buffer.getInt();
+    int v = (int) INT.get(out, position);
+    position += 4;
+    return v;
   }
 
   public long nextLong() {
-    if (buffer.remaining() < 8) {
+    if (position > BLOCK - 8) {
       refill();
     }
-    return buffer.getLong();
+    long v = (long) LONG.get(out, position);
+    position += 8;
+    return v;
   }
 
   /** Uniform residues for every limb of one polynomial, written to {@code out[off + i*n + j]}. */
@@ -114,8 +127,6 @@ public final class SeedExpander {
   /** Clears the internal keystream buffer. */
   public void wipe() {
     Arrays.fill(out, (byte) 0);
-    buffer.clear();
-    buffer.put(new byte[BLOCK]);
-    buffer.limit(0);
+    position = BLOCK;
   }
 }
