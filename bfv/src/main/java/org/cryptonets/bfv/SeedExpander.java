@@ -11,8 +11,8 @@ import org.cryptonets.engine.RnsBasis;
 
 /**
  * Deterministic expansion of a 32-byte seed into a pseudorandom stream: AES-256 in counter mode.
- * Counter block j is (domain: 4 bytes LE, nonce: 8 bytes LE, j: 4 bytes LE); the keystream is the
- * AES-256 encryption of the blocks in order. The blocks are encrypted with the JDK's AES/ECB
+ * Counter block j is (domain: 4 bytes LE, nonce: 8 bytes LE, j: 4 bytes big-endian), exactly the
+ * standard CTR keystream for the IV (domain, nonce, 0) over its first 2^32 blocks. The blocks are encrypted with the JDK's AES/ECB
  * transformation, which uses the AES instructions on every JDK from 17 on, while the JDK's own CTR
  * mode is not intrinsified everywhere and runs ten times slower. A domain and a nonce select
  * independent streams, so one seed yields the uniform halves of a whole batch of ciphertexts
@@ -28,6 +28,8 @@ public final class SeedExpander {
 
   private static final java.lang.invoke.VarHandle INT =
       java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final java.lang.invoke.VarHandle INT_BE =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
   private static final java.lang.invoke.VarHandle LONG =
       java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -55,7 +57,7 @@ public final class SeedExpander {
 
   private void refill() {
     for (int b = 0; b < BLOCK; b += 16) {
-      INT.set(counters, b + 12, nextBlock++);
+      INT_BE.set(counters, b + 12, nextBlock++);
     }
     try {
       cipher.update(counters, 0, BLOCK, out, 0);
