@@ -173,14 +173,16 @@ public final class Main {
         throw new CommandLine.UsageException(cl.command() + ": --report " + report + ": folder " + parent + " does not exist");
       }
     }
-    MnistDataset data = data(cl);
-    int images = cl.getInt("--images", Math.min(8192, data.test().size()), 1, data.test().size());
-    IntegerNetwork net = IntegerNetwork.loadDefault();
-    // The plaintext range is sized by the network over real data (all test images), not by
-    // worst-case bounds, which would need far more primes (paper section 4.3).
-    int valueBits = net.measure(data.test()).maxBits();
-    CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, plainBits);
+    int imagesOption = cl.getInt("--images", 8192, 1, 10000);
+    // The backend first: a wrong backend name should fail before minutes of data loading.
     try (Backend backend = openBackend(cl)) {
+      MnistDataset data = data(cl);
+      int images = Math.min(imagesOption, data.test().size());
+      IntegerNetwork net = IntegerNetwork.loadDefault();
+      // The plaintext range is sized by the network over real data (all test images), not by
+      // worst-case bounds, which would need far more primes (paper section 4.3).
+      int valueBits = net.measure(data.test()).maxBits();
+      CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, plainBits);
       OUT.println("CryptoNets on encrypted MNIST: " + images + " test images, backend " + backend.name() + " (" + backend.device() + ")");
       BfvParameters p = plan.parameters();
       OUT.println("parameters: " + p);
