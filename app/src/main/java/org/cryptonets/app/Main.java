@@ -107,7 +107,8 @@ public final class Main {
     out.println("  demo      [--backend NAME] [--images N] [--data DIR] [--report FILE]   encrypted MNIST inference (default command)");
     out.println("  evaluate  [--plain | --encrypted] [same options as demo]             accuracy of the float, integer or encrypted network");
     out.println("  train     [--epochs N] [--seed S] [--data DIR] [--output FILE]       retrain the model from scratch");
-    out.println("  backends                                                            list compute backends and whether they can run here");
+    out.println("  backends                                                            list compute backends, their devices, and whether they can run here");
+    out.println("JVM options go in CRYPTONETS_JAVA_OPTS, e.g. -Dcryptonets.threads=2 -Dcryptonets.opencl.device=0");
   }
 
   private static MnistDataset data(CommandLine cl) {
@@ -127,6 +128,9 @@ public final class Main {
     for (BackendProvider p : Backends.providers()) {
       String why = p.unavailableReason();
       OUT.println(p.name() + (why == null ? "  (available)" : "  (unavailable: " + why + ")"));
+      for (String d : p.devices()) {
+        OUT.println("    " + d);
+      }
     }
     return 0;
   }

@@ -17,4 +17,12 @@ public interface BackendProvider {
    * @throws EngineException {@code BACKEND_UNAVAILABLE} if it cannot run here
    */
   Backend create();
+
+  /**
+   * The devices this backend can use, one description per line, for listings (for example every
+   * OpenCL platform and device with its index). Empty if the backend has no device choice.
+   */
+  default java.util.List<String> devices() {
+    return java.util.List.of();
+  }
 }

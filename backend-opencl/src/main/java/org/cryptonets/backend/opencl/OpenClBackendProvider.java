@@ -25,4 +25,14 @@ public final class OpenClBackendProvider implements BackendProvider {
   public Backend create() {
     return OpenClBackend.open();
   }
+
+  /** Every platform and device, or the reason none can be listed. */
+  @Override
+  public java.util.List<String> devices() {
+    try {
+      return OpenClDevices.describe();
+    } catch (RuntimeException | LinkageError e) {
+      return java.util.List.of("cannot list OpenCL devices: " + e.getMessage());
+    }
+  }
 }
