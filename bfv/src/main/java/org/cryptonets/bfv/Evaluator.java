@@ -320,7 +320,9 @@ public final class Evaluator implements AutoCloseable {
     return out;
   }
 
-  private void multiplyHpsInto(CiphertextBatch a, CiphertextBatch b, CiphertextBatch out, int outFirst) {
+  // Synchronized: the scratch buffers are shared by every call on this evaluator, so two
+  // concurrent multiplications would overwrite each other's intermediate products.
+  private synchronized void multiplyHpsInto(CiphertextBatch a, CiphertextBatch b, CiphertextBatch out, int outFirst) {
     int outLevel = out.level();
     if (a.size() != 2 || b != null && b.size() != 2) {
       throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "multiplication takes size-2 ciphertexts; relinearize first (sizes " + a.size()

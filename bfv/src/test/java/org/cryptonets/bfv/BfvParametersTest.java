@@ -26,17 +26,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/**
- * Proves that parameter creation rejects every malformed or insecure spec with the right error code,
- * enforces the HomomorphicEncryption.org 128-bit table, picks primes deterministically, and sizes the
- * auxiliary basis P large enough for exact HPS multiplication at every level.
- *
- * <p>AUXILIARY_BASIS_UNAVAILABLE is not reachable through {@link BfvParameters#create}: at most
- * 16 + 16 + 19 = 51 distinct 31-bit primes = 1 mod 2n are ever requested (16 ciphertext primes, 16
- * plaintext primes, ceil((16*31 + 31 + 15 + 3) / 30) = 19 auxiliary primes), while even at the
- * largest degree n = 32768 about 2^30 / (ln(2^31) * 2^15) ~ 1500 such primes exist. {@link
- * #largestShapeStillFindsAuxiliaryPrimes} checks the worst case instead.
- */
+/** Proves parameter creation rejects each bad spec with its error code, enforces the 128-bit table, is deterministic, and sizes P for exact HPS. */
 class BfvParametersTest {
 
   /** A valid n = 4096 spec (3 x 31 bits = 93 <= 109 bits): cases below break one thing in it. */
@@ -314,7 +304,13 @@ class BfvParametersTest {
     }
   }
 
-  /** The worst case for the auxiliary prime search (largest n, 16 + 16 31-bit primes) still succeeds. */
+  /**
+   * The worst case for the auxiliary prime search (largest n, 16 + 16 31-bit primes) still succeeds.
+   * AUXILIARY_BASIS_UNAVAILABLE is not reachable through {@link BfvParameters#create}: at most 16 +
+   * 16 + 19 = 51 distinct 31-bit primes = 1 mod 2n are ever requested (16 ciphertext, 16 plaintext,
+   * ceil((16*31 + 31 + 15 + 3) / 30) = 19 auxiliary), while even at n = 32768 about 2^30 / (ln(2^31)
+   * * 2^15) ~ 1500 such primes exist; this test pins that worst case instead.
+   */
   @Test
   void largestShapeStillFindsAuxiliaryPrimes() {
     BfvParameters p = BfvParameters.create(spec(32768, bits(16, 31), 31, 16, SecurityLevel.NONE));

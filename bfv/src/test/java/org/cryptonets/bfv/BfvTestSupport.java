@@ -31,7 +31,7 @@ final class BfvTestSupport {
     return s;
   }
 
-  /** n ciphertext-prime sizes of {@code bits} each. */
+  /** {@code count} prime sizes of {@code bits} each. */
   static List<Integer> bits(int count, int bits) {
     List<Integer> l = new ArrayList<>();
     for (int i = 0; i < count; i++) {

@@ -17,11 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/**
- * Proves that CRT composition across the plaintext primes returns the centred integer whose residues
- * were given, for wide signed values and at the edges of (-T/2, T/2], and that the long and capacity
- * views report their limits correctly.
- */
+/** Proves CRT composition returns the centred integer of its residues, with correct long-range and capacity limits. */
 class CrtComposerTest {
 
   static List<Modulus> primes(int count, int bits) {

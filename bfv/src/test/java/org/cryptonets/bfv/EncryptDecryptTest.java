@@ -28,12 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/**
- * Proves that public-key and seeded symmetric encryption decrypt to the encoded slots at several
- * parameter sets (real and insecure toy), that only the right secret key decrypts, that a seeded
- * batch's c1 is exactly what its seed expands to, that encryption is randomized, and that the batch
- * encoder is the slot-wise ring isomorphism (checked against a schoolbook negacyclic product).
- */
+/** Proves encryption round-trips under the right key only, seeds regenerate c1, and batch encoding is the slot-wise ring isomorphism. */
 class EncryptDecryptTest {
   static Backend backend;
   /** Insecure toy parameters (n = 2048, Q = 2 x 31 bits > 54, SecurityLevel.NONE), t = 12289 so slot collisions have a visible chance. */
@@ -258,6 +253,19 @@ class EncryptDecryptTest {
     Plaintext p1 = new BatchEncoder(toyInsecure, 1).encode(new long[] {1});
     assertCode(ErrorCode.INVALID_ARGUMENT, () -> e.encrypt(List.of()));
     assertCode(ErrorCode.PARAMETER_MISMATCH, () -> e.encrypt(List.of(p0, p1)));
+  }
+
+  /** A closed secret key is unusable (its host copy and device buffers are wiped). */
+  @Test
+  void closedSecretKeyIsRejected() {
+    KeyGenerator kg = new KeyGenerator(toyInsecure, backend, deterministicRandom(55));
+    SecretKey sk = kg.secretKey();
+    Encryptor e = new Encryptor(toyInsecure, backend, null, sk, deterministicRandom(56));
+    Plaintext p = new BatchEncoder(toyInsecure, 0).encode(new long[] {3});
+    sk.close();
+    assertCode(ErrorCode.INVALID_ARGUMENT, () -> e.encrypt(List.of(p)));
+    assertCode(ErrorCode.INVALID_ARGUMENT, sk::ternary);
+    sk.close();
   }
 
   // ---- BatchEncoder ----

@@ -29,13 +29,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/**
- * Proves that every evaluator operation decrypts to the same arithmetic mod t done in the clear (on
- * insecure toy parameters, n = 2048, Q = 5 x 31 bits, SecurityLevel.NONE, plus one real n = 8192
- * set), that results do not depend on whether inputs were in NTT or coefficient form (bit for bit),
- * that the noise budget shrinks but stays positive through the depth-2 CryptoNet shape, and that
- * misuse fails with the documented error codes.
- */
+/** Proves every evaluator operation matches clear arithmetic mod t, form-independently and within budget, and misuse fails with its code. */
 class EvaluatorTest {
   static Backend backend;
   static Backend otherBackend;
@@ -394,6 +388,27 @@ class EvaluatorTest {
     }
   }
 
+  /** Multiplication and relinearization below the top level use that level's tables and the top-level keys' prefix. */
+  @Test
+  void multiplyAndRelinearizeBelowTheTopLevel() {
+    long t = t(1);
+    Operand a = operand(2, 1, 65);
+    Operand b = operand(2, 1, 66);
+    long[][] product = map2(a.slots(), b.slots(), t, (x, y) -> x * y);
+    try (CiphertextBatch ca = a.ct(); CiphertextBatch cb = b.ct();
+        CiphertextBatch a4 = ev.modSwitchTo(ca, 4); CiphertextBatch b4 = ev.modSwitchTo(cb, 4);
+        CiphertextBatch ab4 = ev.multiply(a4, b4); CiphertextBatch ab3 = ev.modSwitchTo(ab4, 3);
+        CiphertextBatch relinearized = ev.relinearize(ab3, relin); CiphertextBatch sq = ev.square(a4, 3)) {
+      assertEquals(4, ab4.level());
+      assertDecrypts(product, ab4, "multiply at level 4");
+      assertEquals(3, relinearized.level());
+      assertEquals(2, relinearized.size());
+      assertDecrypts(product, relinearized, "relinearize at level 3");
+      assertTrue(minBudget(relinearized) > 0);
+      assertDecrypts(map2(a.slots(), a.slots(), t, (x, y) -> x * y), sq, "square from level 4 into 3");
+    }
+  }
+
   /** square(a, level) is modSwitchTo(square(a), level): same slots, same residues. */
   @ParameterizedTest(name = "square into level {0}")
   @ValueSource(ints = {5, 4, 3, 2})
@@ -406,6 +421,97 @@ class EvaluatorTest {
       assertEquals(3, direct.size());
       assertDecrypts(map2(a.slots(), a.slots(), t, (x, y) -> x * y), direct, "square into level " + level);
       assertArrayEquals(download(switched), download(direct));
+    }
+  }
+
+  /**
+   * The class contract: thread-safe for calls on different batches. Two threads squaring their own
+   * batches on one evaluator (sharing its multiplication scratch) get the single-threaded residues.
+   */
+  @Test
+  void concurrentMultiplicationsOnOneEvaluator() throws Exception {
+    Operand a = operand(2, 0, 75);
+    Operand b = operand(2, 0, 76);
+    long[][] expected = new long[2][];
+    try (CiphertextBatch sa = ev.square(a.ct(), 4); CiphertextBatch sb = ev.square(b.ct(), 4)) {
+      expected[0] = download(sa);
+      expected[1] = download(sb);
+    }
+    CiphertextBatch[] inputs = {a.ct(), b.ct()};
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+      List<java.util.concurrent.Future<Integer>> results = new ArrayList<>();
+      for (int w = 0; w < 2; w++) {
+        int which = w;
+        results.add(pool.submit(() -> {
+          start.await();
+          int wrong = 0;
+          for (int it = 0; it < 12; it++) {
+            try (CiphertextBatch s = ev.square(inputs[which], 4)) {
+              if (!java.util.Arrays.equals(expected[which], download(s))) {
+                wrong++;
+              }
+            }
+          }
+          return wrong;
+        }));
+      }
+      for (int w = 0; w < 2; w++) {
+        assertEquals(0, results.get(w).get(), "wrong squares in thread " + w);
+      }
+    } finally {
+      pool.shutdownNow();
+      inputs[0].close();
+      inputs[1].close();
+    }
+  }
+
+  /** The allocation-free variants (squareInto, multiplyAccumulateInto, copyInto) give the same residues as the allocating ones. */
+  @Test
+  void intoVariantsEqualTheAllocatingOperations() {
+    Operand a = operand(2, 1, 77);
+    Operand b = operand(2, 1, 78);
+    IntMatrix w = IntMatrix.fromDense(2, 3, new int[] {1, -2, 3, 0, 5, -6});
+    try (CiphertextBatch ca = a.ct(); CiphertextBatch cb = b.ct();
+        CiphertextBatch sa = ev.square(ca, 4); CiphertextBatch sb = ev.square(cb, 4);
+        CiphertextBatch squares = ev.allocate(1, 4, 3, 6, false);
+        CiphertextBatch copies = ev.allocate(1, 4, 3, 7, false);
+        CiphertextBatch mac = ev.multiplyAccumulate(w, ca);
+        CiphertextBatch macInto = ev.allocate(1, ca.level(), 2, 2, false)) {
+      ev.squareInto(ca, squares, 0);
+      ev.squareInto(cb, squares, 3);
+      long[] both = new long[2 * download(sa).length];
+      System.arraycopy(download(sa), 0, both, 0, both.length / 2);
+      System.arraycopy(download(sb), 0, both, both.length / 2, both.length / 2);
+      assertArrayEquals(both, download(squares));
+      ev.copyInto(sb, copies, 4);
+      ev.copyInto(sa, copies, 1);
+      long[] c = download(copies);
+      long[] cSa = download(sa);
+      long[] cSb = download(sb);
+      int per = cSa.length / 3;
+      assertArrayEquals(new long[per], java.util.Arrays.copyOfRange(c, 0, per), "untouched ciphertext 0");
+      assertArrayEquals(cSa, java.util.Arrays.copyOfRange(c, per, 4 * per));
+      assertArrayEquals(cSb, java.util.Arrays.copyOfRange(c, 4 * per, 7 * per));
+      ev.multiplyAccumulateInto(w, ca, macInto);
+      assertEquals(ca.isNttForm(), macInto.isNttForm());
+      assertArrayEquals(download(mac), download(macInto));
+
+      assertCode(ErrorCode.PARAMETER_MISMATCH, () -> ev.squareInto(ca, ev.allocate(1, 4, 3, 3, true), 0));
+      assertCode(ErrorCode.PARAMETER_MISMATCH, () -> ev.squareInto(ca, ev.allocate(1, 4, 2, 3, false), 0));
+      assertCode(ErrorCode.INVALID_CIPHERTEXT, () -> ev.squareInto(sa, ev.allocate(1, 4, 3, 3, false), 0));
+      try (CiphertextBatch low = ev.modSwitchTo(ca, 3)) {
+        assertCode(ErrorCode.PARAMETER_MISMATCH, () -> ev.squareInto(low, ev.allocate(1, 4, 3, 3, false), 0));
+      }
+      assertCode(ErrorCode.PARAMETER_MISMATCH, () -> ev.squareInto(ca, ev.allocate(0, 4, 3, 3, false), 0));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.squareInto(ca, squares, 4));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.squareInto(ca, squares, -1));
+      assertCode(ErrorCode.PARAMETER_MISMATCH, () -> ev.copyInto(ca, copies, 0));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.copyInto(sa, copies, 5));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.multiplyAccumulateInto(w, ca, ev.allocate(1, ca.level(), 2, 3, false)));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.allocate(1, 0, 2, 1, false));
+      assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.allocate(2, 1, 2, 1, false));
     }
   }
 

@@ -18,11 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/**
- * Proves that the seed expander is a deterministic AES-256-CTR stream selected by (seed, domain,
- * nonce), independent across any change of the three, and that its ternary, centred-binomial and
- * uniform samplers have the documented ranges and moments.
- */
+/** Proves the seed expander is standard AES-256-CTR keyed by (seed, domain, nonce) and its samplers have the documented ranges and moments. */
 class SeedExpanderTest {
   static byte[] seed(int b) {
     byte[] s = new byte[SeedExpander.SEED_BYTES];
