@@ -86,8 +86,13 @@ public final class CryptoNetPlan {
   }
 
   public BfvParameters parameters() {
+    return parameters(SecurityLevel.TC128);
+  }
+
+  /** The parameters at a chosen security level; anything but TC128 is for tests only. */
+  public BfvParameters parameters(SecurityLevel security) {
     BfvParameterSpec spec = BfvParameterSpec.of(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount);
-    spec.security = SecurityLevel.TC128;
+    spec.security = security;
     return BfvParameters.create(spec);
   }
 

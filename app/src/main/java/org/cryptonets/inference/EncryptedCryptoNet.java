@@ -112,9 +112,11 @@ public final class EncryptedCryptoNet {
             }
             evaluator.multiplyAccumulateInto(w.rows(r0, r1), current, part);
             evaluator.addPlainConstantsInPlace(part, java.util.Arrays.copyOfRange(bias, r0, r1));
+            sync();
             long mid = System.nanoTime();
             linearSeconds += (mid - start) / 1e9;
             evaluator.squareInto(part, next, r0);
+            sync();
             squareSeconds += (System.nanoTime() - mid) / 1e9;
           }
         } finally {
@@ -131,11 +133,13 @@ public final class EncryptedCryptoNet {
         long start = System.nanoTime();
         next = evaluator.multiplyAccumulate(matrices.get(i), current);
         evaluator.addPlainConstantsInPlace(next, lin.bias());
+        sync();
         listener.step(lin.name(), input.plainIndex(), seconds(start));
       } else {
         if (current.size() == 3) {
           long start = System.nanoTime();
           CiphertextBatch relin = evaluator.relinearize(current, relinKeys);
+          sync();
           listener.step("relinearize", input.plainIndex(), seconds(start));
           release(current, input);
           current = relin;
@@ -143,6 +147,7 @@ public final class EncryptedCryptoNet {
         long start = System.nanoTime();
         int target = plan.levelAfterSquare(squares);
         next = target > 0 && target < current.level() ? evaluator.square(current, target) : evaluator.square(current);
+        sync();
         listener.step(layer.name(), input.plainIndex(), seconds(start));
         squares++;
       }
@@ -152,8 +157,14 @@ public final class EncryptedCryptoNet {
     long start = System.nanoTime();
     CiphertextBatch out = evaluator.modSwitchTo(current, plan.outputLevel());
     release(current, input);
+    sync();
     listener.step("modulus switch", input.plainIndex(), seconds(start));
     return out;
+  }
+
+  /** Waits for the device so step times are real on asynchronous backends (GPUs). */
+  private void sync() {
+    evaluator.backend().synchronize();
   }
 
   private static void release(CiphertextBatch batch, CiphertextBatch input) {

@@ -69,6 +69,12 @@ public final class EncryptedInference {
    *     of these images (the CRT would wrap and results would be wrong)
    */
   public static Result run(Backend backend, IntegerNetwork network, CryptoNetPlan plan, MnistSplit split, int images, Progress progress) {
+    return run(backend, network, plan, plan.parameters(), split, images, progress);
+  }
+
+  /** As above with explicit parameters (tests use insecure toy ones to run the network on PoCL). */
+  public static Result run(
+      Backend backend, IntegerNetwork network, CryptoNetPlan plan, BfvParameters params, MnistSplit split, int images, Progress progress) {
     if (images < 1 || images > split.size()) {
       throw new IllegalArgumentException(images + " images requested; the data set has " + split.size());
     }
@@ -77,7 +83,6 @@ public final class EncryptedInference {
     r.device = backend.device();
     r.plan = plan;
     r.images = images;
-    BfvParameters params = plan.parameters();
     r.parameters = params;
     int n = params.n();
     // The clear-text reference, and the range check that makes the CRT result trustworthy.
@@ -119,6 +124,7 @@ public final class EncryptedInference {
         progress.stage("encode + encrypt", b, batches);
         long e0 = System.nanoTime();
         List<CiphertextBatch> inputs = owner.encryptImages(batchImages);
+        backend.synchronize();
         r.encodeEncryptSeconds += (System.nanoTime() - e0) / 1e9;
         for (CiphertextBatch in : inputs) {
           r.uploadBytes += (in.serializedBits(true) + 7) / 8;

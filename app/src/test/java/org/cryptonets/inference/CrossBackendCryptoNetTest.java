@@ -1,0 +1,58 @@
+package org.cryptonets.inference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.SecurityLevel;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.BackendProvider;
+import org.cryptonets.engine.Backends;
+import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.net.IntegerNetwork;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The same CryptoNet code on the OpenCL backend: a full batch of real MNIST images through the
+ * whole network (every layer, relinearization and modulus switching) decrypts to exactly the clear
+ * integer logits, as on the CPU. To fit CI on PoCL (OpenCL on the CPU) it uses INSECURE toy
+ * parameters, n = 2048 with the production prime chain (SecurityLevel.NONE); the 128-bit run is the
+ * CPU test EncryptedInferenceTest. Fails rather than skips under CI when OpenCL is missing.
+ */
+class CrossBackendCryptoNetTest {
+  @Test
+  void insecureToyBatchIsExactOnOpenClAndCpu() {
+    BackendProvider opencl = Backends.providers().stream().filter(p -> p.name().equals("opencl")).findFirst().orElse(null);
+    String why = opencl == null ? "no opencl provider on the class path" : opencl.unavailableReason();
+    if (why != null) {
+      if ("true".equals(System.getenv("CI"))) {
+        throw new AssertionError("OpenCL is required in CI: " + why);
+      }
+      Assumptions.abort("SKIPPING OpenCL CryptoNet test: " + why);
+    }
+    MnistDataset data = MnistDataset.obtain(null);
+    IntegerNetwork net = IntegerNetwork.loadDefault();
+    int valueBits = net.measure(data.test()).maxBits();
+    CryptoNetPlan plan = CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {5, 3}, 2);
+    BfvParameters toy = plan.parameters(SecurityLevel.NONE);
+    long[][] cpuLogits;
+    try (Backend cpu = Backends.open("cpu")) {
+      EncryptedInference.Result r = EncryptedInference.run(cpu, net, plan, toy, data.test(), 2048, (s, d, t) -> { });
+      assertEquals(0, r.mismatches);
+      cpuLogits = r.logits;
+    }
+    try (Backend gpu = Backends.open("opencl")) {
+      long start = System.nanoTime();
+      EncryptedInference.Result r = EncryptedInference.run(gpu, net, plan, toy, data.test(), 2048, (s, d, t) -> { });
+      assertEquals(0, r.mismatches, "images whose OpenCL logits differ from the clear integer network");
+      for (int i = 0; i < 2048; i++) {
+        assertArrayEquals(cpuLogits[i], r.logits[i], "image " + i);
+      }
+      assertTrue(r.noiseBudgetMinBits > 0);
+      System.out.printf("OpenCL toy batch: network %.1f s (%.1f s total)%n", r.networkSeconds, (System.nanoTime() - start) / 1e9);
+    }
+  }
+}
