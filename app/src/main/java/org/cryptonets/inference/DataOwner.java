@@ -68,7 +68,28 @@ public final class DataOwner implements AutoCloseable {
     }
     List<CiphertextBatch> out = new ArrayList<>();
     for (int j = 0; j < encoders.size(); j++) {
-      BatchEncoder enc = encoders.get(j);
+      out.add(encryptImages(images, j));
+    }
+    return out;
+  }
+
+  /**
+   * The ciphertexts of one plaintext prime only (784 of them): lets a sender stream the k parts of
+   * a batch instead of holding all of them at once.
+   */
+  public CiphertextBatch encryptImages(int[][] images, int plainIndex) {
+    int n = params.n();
+    if (images.length == 0 || images.length > n) {
+      throw new IllegalArgumentException(images.length + " images; a batch holds 1 to " + n);
+    }
+    int pixels = images[0].length;
+    for (int[] im : images) {
+      if (im.length != pixels) {
+        throw new IllegalArgumentException("images of " + im.length + " and " + pixels + " pixels in one batch");
+      }
+    }
+    {
+      BatchEncoder enc = encoders.get(plainIndex);
       Plaintext[] pts = new Plaintext[pixels];
       IntStream.range(0, pixels).parallel().forEach(p -> {
         long[] slots = new long[images.length];
@@ -77,9 +98,8 @@ public final class DataOwner implements AutoCloseable {
         }
         pts[p] = enc.encode(slots);
       });
-      out.add(encryptor.encrypt(List.of(pts)));
+      return encryptor.encrypt(List.of(pts));
     }
-    return out;
   }
 
   /**

@@ -121,30 +121,30 @@ public final class EncryptedInference {
         int count = Math.min(n, images - first);
         int[][] batchImages = new int[count][];
         System.arraycopy(quantized, first, batchImages, 0, count);
-        progress.stage("encode + encrypt", b, batches);
-        long e0 = System.nanoTime();
-        List<CiphertextBatch> inputs = owner.encryptImages(batchImages);
-        backend.synchronize();
-        r.encodeEncryptSeconds += (System.nanoTime() - e0) / 1e9;
-        for (CiphertextBatch in : inputs) {
-          r.uploadBytes += (in.serializedBits(true) + 7) / 8;
-        }
+        // Each plaintext prime's part is encrypted, sent and evaluated in turn, so only one part
+        // of the upload is held at a time (the k parts are independent ciphertexts).
         List<CiphertextBatch> outputs = new ArrayList<>();
-        long n0 = System.nanoTime();
-        int k = inputs.size();
+        int k = params.plainModuli().size();
         int steps = net.stepNames().size();
         final int batchNumber = b + 1;
         for (int j = 0; j < k; j++) {
+          progress.stage("encode + encrypt", b * k + j, batches * k);
+          long e0 = System.nanoTime();
+          CiphertextBatch input = owner.encryptImages(batchImages, j);
+          backend.synchronize();
+          r.encodeEncryptSeconds += (System.nanoTime() - e0) / 1e9;
+          r.uploadBytes += (input.serializedBits(true) + 7) / 8;
           final int jj = j;
           int[] done = {0};
-          outputs.add(net.evaluate(inputs.get(j), (name, plainIndex, seconds) -> {
+          long n0 = System.nanoTime();
+          outputs.add(net.evaluate(input, (name, plainIndex, seconds) -> {
             r.stepSeconds.merge(name, seconds, Double::sum);
             done[0]++;
             progress.stage("network, batch " + batchNumber + "/" + batches, jj * steps + done[0], k * steps);
           }));
-          inputs.get(j).close();
+          r.networkSeconds += (System.nanoTime() - n0) / 1e9;
+          input.close();
         }
-        r.networkSeconds += (System.nanoTime() - n0) / 1e9;
         for (CiphertextBatch out : outputs) {
           r.downloadBytes += (out.serializedBits(false) + 7) / 8;
         }

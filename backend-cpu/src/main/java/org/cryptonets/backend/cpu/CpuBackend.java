@@ -37,6 +37,8 @@ public final class CpuBackend implements Backend {
   private final int threads;
   private final LimbKernels kernels;
   private final ForkJoinPool pool;
+  /** Recycled buffer memory, at most a quarter of the maximum heap. */
+  private final PolyArrayPool arrays = new PolyArrayPool(Runtime.getRuntime().maxMemory() / 4);
   /** Set by {@link #close}: every buffer of this backend is invalid from then on. */
   private volatile boolean closed;
 
@@ -126,6 +128,10 @@ public final class CpuBackend implements Backend {
   @Override
   public String device() {
     return "CPU, " + threads + " thread(s), " + kernels.describe() + ", " + System.getProperty("os.arch");
+  }
+
+  PolyArrayPool pool() {
+    return arrays;
   }
 
   public int threads() {
@@ -564,8 +570,12 @@ public final class CpuBackend implements Backend {
       long[] dst = z.poly(out.index(p));
       Modulus m = from.modulus(i);
       long q = m.value();
-      long[] tmp = ThreadScratch.get(0, n);
       int last = (l - 1) * n;
+      if (qLast < 2 * q) {
+        kernels.dropLast(src, i * n, src, last, qLast, dst, i * n, n, q, from.lastInverse()[i], from.lastInverseShoup()[i]);
+        return;
+      }
+      long[] tmp = ThreadScratch.get(0, n);
       for (int j = 0; j < n; j++) {
         long r = src[last + j];
         r = r > (qLast >>> 1) ? r - qLast : r;
@@ -616,6 +626,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void close() {
     closed = true;
+    arrays.clear();
     if (pool != null) {
       pool.shutdown();
     }

@@ -19,7 +19,11 @@ final class CpuPolyBuffer implements PolyBuffer {
   CpuPolyBuffer(CpuBackend owner, RnsBasis basis, int polys) {
     this.owner = owner;
     this.basis = basis;
-    this.data = new long[polys][basis.size() * basis.n()];
+    this.data = new long[polys][];
+    int len = basis.size() * basis.n();
+    for (int p = 0; p < polys; p++) {
+      data[p] = owner.pool().take(len);
+    }
   }
 
   long[] poly(int index) {
@@ -51,6 +55,12 @@ final class CpuPolyBuffer implements PolyBuffer {
 
   @Override
   public void close() {
+    long[][] d = data;
     data = null;
+    if (d != null) {
+      for (long[] a : d) {
+        owner.pool().give(a);
+      }
+    }
   }
 }

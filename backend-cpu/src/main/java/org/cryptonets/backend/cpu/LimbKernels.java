@@ -47,6 +47,12 @@ interface LimbKernels {
   void scaleAndRound(RnsScaler s, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len);
 
   /**
+   * Modulus switching of one limb: out = (x - centred(last)) * inv mod q, where centred(last) is
+   * the residue mod qLast in (-qLast/2, qLast/2]; requires qLast < 2q.
+   */
+  void dropLast(long[] x, int xo, long[] last, int lo, long qLast, long[] out, int oo, int len, long q, long inv, long invShoup);
+
+  /**
    * out = acc mod q for signed accumulators with |acc| < 2^(2b-2), b = bits of q: an integer-only
    * path (Barrett after a bias that makes the value non-negative).
    */

@@ -115,6 +115,22 @@ final class ScalarKernels implements LimbKernels {
   }
 
   @Override
+  public void dropLast(long[] x, int xo, long[] last, int lo, long qLast, long[] out, int oo, int len, long q, long inv, long invShoup) {
+    long half = qLast >>> 1;
+    for (int j = 0; j < len; j++) {
+      long r = last[lo + j];
+      r = r > half ? r - qLast : r;
+      // x - r lies in (-q, 2q) when qLast < 2q: one conditional addition, one subtraction.
+      long v = x[xo + j] - r;
+      v += (v >> 63) & q;
+      v -= q;
+      v += (v >> 63) & q;
+      long t = v * inv - ((v * invShoup) >>> 32) * q - q;
+      out[oo + j] = t + ((t >> 63) & q);
+    }
+  }
+
+  @Override
   public void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus q) {
     long bias = boundedBias(q);
     for (int j = 0; j < len; j++) {

@@ -417,6 +417,26 @@ final class VectorKernels implements LimbKernels {
   }
 
   @Override
+  public void dropLast(long[] x, int xo, long[] last, int lo, long qLast, long[] out, int oo, int len, long qs, long inv, long invShoup) {
+    LongVector q = LongVector.broadcast(S, qs);
+    LongVector ql = LongVector.broadcast(S, qLast);
+    LongVector half = LongVector.broadcast(S, qLast >>> 1);
+    LongVector w = LongVector.broadcast(S, inv);
+    LongVector ws = LongVector.broadcast(S, invShoup);
+    int j = 0;
+    for (; j <= len - W; j += W) {
+      LongVector r = LongVector.fromArray(S, last, lo + j);
+      // centred residue: subtract qLast where r > qLast/2 (half - r is then negative)
+      r = r.sub(half.sub(r).lanewise(VectorOperators.ASHR, 63).and(ql));
+      LongVector v = LongVector.fromArray(S, x, xo + j).sub(r);
+      v = v.add(v.lanewise(VectorOperators.ASHR, 63).and(q));
+      v = reduceOnce(reduceOnce(v, q), q);
+      shoup(v, w, ws, q).intoArray(out, oo + j);
+    }
+    ScalarKernels.INSTANCE.dropLast(x, xo + j, last, lo + j, qLast, out, oo + j, len - j, qs, inv, invShoup);
+  }
+
+  @Override
   public void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus m) {
     LongVector q = LongVector.broadcast(S, m.value());
     LongVector f = LongVector.broadcast(S, m.barrettFactor());
