@@ -2,6 +2,7 @@ package org.cryptonets.backend.cpu;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,61 +25,99 @@ final class VectorKernels implements LimbKernels {
   private static final VectorSpecies<Long> S = LongVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
   private static final int W = S.length();
-  /** Per stage t < W: shuffles gathering butterfly inputs (u, v) from two vectors and back. */
-  private static final VectorShuffle<Long>[] GATHER_U = shuffles(0);
-  private static final VectorShuffle<Long>[] GATHER_V = shuffles(1);
-  private static final VectorShuffle<Long>[] SCATTER_LO = shuffles(2);
-  private static final VectorShuffle<Long>[] SCATTER_HI = shuffles(3);
-  // Two-vector rearranges are intrinsified from JDK 20 on; on JDK 17 they are slower than scalar code.
-  static boolean shuffleStages = Runtime.version().feature() >= 20;
-  private static final ConcurrentHashMap<NttTables, long[][]> EXPANDED = new ConcurrentHashMap<>();
+  /** Per stage t < W: lane l swaps with lane l ^ t, and the mask of lanes with (l & t) != 0. */
+  private static final VectorShuffle<Long>[] SWAP = swapShuffles();
+  private static final VectorMask<Long>[] HIGH = highMasks();
+  private static final ConcurrentHashMap<NttTables, long[][]> PER_LANE = new ConcurrentHashMap<>();
 
   @SuppressWarnings("unchecked")
-  private static VectorShuffle<Long>[] shuffles(int kind) {
+  private static VectorShuffle<Long>[] swapShuffles() {
     VectorShuffle<Long>[] out = new VectorShuffle[W];
     for (int t = 1; t < W; t <<= 1) {
       int[] idx = new int[W];
-      for (int k = 0; k < W; k++) {
-        int b = k / t;
-        int o = k % t;
-        switch (kind) {
-          case 0: idx[k] = b * 2 * t + o; break;
-          case 1: idx[k] = b * 2 * t + t + o; break;
-          default: {
-            // Element e of the low (kind 2) or high (kind 3) output vector comes from u' or v'.
-            int e = k + (kind == 3 ? W : 0);
-            int be = e / (2 * t);
-            int oe = e % (2 * t);
-            idx[k] = oe < t ? be * t + oe : W + be * t + oe - t;
-          }
-        }
+      for (int l = 0; l < W; l++) {
+        idx[l] = l ^ t;
       }
       out[t] = VectorShuffle.fromArray(S, idx, 0);
     }
     return out;
   }
 
+  @SuppressWarnings("unchecked")
+  private static VectorMask<Long>[] highMasks() {
+    VectorMask<Long>[] out = new VectorMask[W];
+    for (int t = 1; t < W; t <<= 1) {
+      boolean[] bits = new boolean[W];
+      for (int l = 0; l < W; l++) {
+        bits[l] = (l & t) != 0;
+      }
+      out[t] = VectorMask.fromArray(S, bits, 0);
+    }
+    return out;
+  }
+
   /**
-   * Twiddles expanded to one per butterfly for the stages with t < W: row 2*log2(t) holds the forward
-   * powers and their Shoup constants at row +1; rows from 2*log2(W) on hold the inverse ones.
+   * Twiddles repeated for every coefficient position of the stages with t < W (forward powers,
+   * their Shoup constants, then the inverse ones), so one vector load gives each lane its twiddle.
    */
-  private static long[][] expanded(NttTables tables) {
-    return EXPANDED.computeIfAbsent(tables, tb -> {
+  private static long[][] perLane(NttTables tables) {
+    return PER_LANE.computeIfAbsent(tables, tb -> {
       int n = tb.n();
       int logW = Integer.numberOfTrailingZeros(W);
-      long[][] e = new long[4 * logW][n / 2];
+      long[][] e = new long[4 * logW][n];
       for (int t = 1, s = 0; t < W; t <<= 1, s++) {
         int m = n / (2 * t);
-        for (int p = 0; p < n / 2; p++) {
-          e[2 * s][p] = tb.rootPowers()[m + p / t];
-          e[2 * s + 1][p] = tb.rootPowersShoup()[m + p / t];
-          e[2 * logW + 2 * s][p] = tb.inverseRootPowers()[m + p / t];
-          e[2 * logW + 2 * s + 1][p] = tb.inverseRootPowersShoup()[m + p / t];
+        for (int p = 0; p < n; p++) {
+          e[2 * s][p] = tb.rootPowers()[m + p / (2 * t)];
+          e[2 * s + 1][p] = tb.rootPowersShoup()[m + p / (2 * t)];
+          e[2 * logW + 2 * s][p] = tb.inverseRootPowers()[m + p / (2 * t)];
+          e[2 * logW + 2 * s + 1][p] = tb.inverseRootPowersShoup()[m + p / (2 * t)];
         }
       }
       return e;
     });
   }
+
+  /**
+   * Forward stage with t < W inside single vectors: each lane fetches its butterfly partner with a
+   * one-vector permutation (compiled to one instruction on every JDK, unlike two-vector ones) and
+   * keeps the sum or the difference by a mask. The products are computed for both halves, which
+   * costs less than scalar butterflies.
+   */
+  private static void forwardStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+    VectorShuffle<Long> swap = SWAP[t];
+    VectorMask<Long> high = HIGH[t];
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(swap);
+      LongVector u = x.blend(y, high);
+      LongVector v = y.blend(x, high);
+      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      sum.blend(d, high).intoArray(a, off + j);
+    }
+  }
+
+  private static void inverseStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+    VectorShuffle<Long> swap = SWAP[t];
+    VectorMask<Long> high = HIGH[t];
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(swap);
+      LongVector u = x.blend(y, high);
+      LongVector v = y.blend(x, high);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      sum.blend(d, high).intoArray(a, off + j);
+    }
+  }
+
+  /** Package-private switch so tests can compare the in-vector stages with scalar butterflies. */
+  static boolean inVectorStages = true;
 
   @Override
   public String describe() {
@@ -125,24 +164,10 @@ final class VectorKernels implements LimbKernels {
             d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(a, j + t);
           }
         }
-      } else if (shuffleStages && n >= 2 * W) {
-        long[][] e = expanded(tables);
+      } else if (inVectorStages && n >= W) {
+        long[][] e = perLane(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        long[] ew = e[2 * st];
-        long[] ews = e[2 * st + 1];
-        VectorShuffle<Long> gu = GATHER_U[t], gv = GATHER_V[t], lo = SCATTER_LO[t], hi = SCATTER_HI[t];
-        for (int j = off; j < off + n; j += 2 * W) {
-          LongVector x0 = LongVector.fromArray(S, a, j);
-          LongVector x1 = LongVector.fromArray(S, a, j + W);
-          LongVector u = x0.rearrange(gu, x1);
-          int pIdx = (j - off) >> 1;
-          LongVector v = shoup(x0.rearrange(gv, x1), LongVector.fromArray(S, ew, pIdx), LongVector.fromArray(S, ews, pIdx), q);
-          LongVector sum = reduceOnce(u.add(v), q);
-          LongVector d = u.sub(v);
-          d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-          sum.rearrange(lo, d).intoArray(a, j);
-          sum.rearrange(hi, d).intoArray(a, j + W);
-        }
+        forwardStageInVector(a, off, n, t, e[2 * st], e[2 * st + 1], q);
       } else {
         for (int i = 0; i < m; i++) {
           int j1 = off + 2 * i * t;
@@ -188,26 +213,11 @@ final class VectorKernels implements LimbKernels {
           }
           j1 += 2 * t;
         }
-      } else if (shuffleStages && n >= 2 * W) {
-        long[][] e = expanded(tables);
+      } else if (inVectorStages && n >= W) {
+        long[][] e = perLane(tables);
         int logW = Integer.numberOfTrailingZeros(W);
         int st = Integer.numberOfTrailingZeros(t);
-        long[] ew = e[2 * logW + 2 * st];
-        long[] ews = e[2 * logW + 2 * st + 1];
-        VectorShuffle<Long> gu = GATHER_U[t], gv = GATHER_V[t], lo = SCATTER_LO[t], hi = SCATTER_HI[t];
-        for (int j = off; j < off + n; j += 2 * W) {
-          LongVector x0 = LongVector.fromArray(S, a, j);
-          LongVector x1 = LongVector.fromArray(S, a, j + W);
-          LongVector u = x0.rearrange(gu, x1);
-          LongVector v = x0.rearrange(gv, x1);
-          int pIdx = (j - off) >> 1;
-          LongVector sum = reduceOnce(u.add(v), q);
-          LongVector d = u.sub(v);
-          d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-          d = shoup(d, LongVector.fromArray(S, ew, pIdx), LongVector.fromArray(S, ews, pIdx), q);
-          sum.rearrange(lo, d).intoArray(a, j);
-          sum.rearrange(hi, d).intoArray(a, j + W);
-        }
+        inverseStageInVector(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q);
       } else {
         for (int i = 0; i < h; i++) {
           long wi = w[h + i];

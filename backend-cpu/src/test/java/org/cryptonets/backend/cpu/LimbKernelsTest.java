@@ -172,8 +172,8 @@ class LimbKernelsTest {
     List<Arguments> out = new ArrayList<>();
     for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
       for (int n : new int[] {16, 32, 64, 128, 1024}) {
-        for (boolean shuffle : new boolean[] {false, true}) {
-          out.add(Arguments.of(k, n, shuffle));
+        for (boolean inVector : new boolean[] {false, true}) {
+          out.add(Arguments.of(k, n, inVector));
         }
       }
     }
@@ -182,9 +182,9 @@ class LimbKernelsTest {
 
   @ParameterizedTest
   @MethodSource("ntts")
-  void nttKernelsMatchTheTables(LimbKernels k, int n, boolean shuffleStages) {
-    boolean saved = VectorKernels.shuffleStages;
-    VectorKernels.shuffleStages = shuffleStages;
+  void nttKernelsMatchTheTables(LimbKernels k, int n, boolean inVectorStages) {
+    boolean saved = VectorKernels.inVectorStages;
+    VectorKernels.inVectorStages = inVectorStages;
     try {
       List<Long> primes = new ArrayList<>(PrimeGenerator.nttPrimes(31, n, 2, Set.of()));
       primes.add(PrimeGenerator.nttPrimes(20, n, 1, Set.of()).get(0));
@@ -217,7 +217,7 @@ class LimbKernelsTest {
         }
       }
     } finally {
-      VectorKernels.shuffleStages = saved;
+      VectorKernels.inVectorStages = saved;
     }
   }
 
