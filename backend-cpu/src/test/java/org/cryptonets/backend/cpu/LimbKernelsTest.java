@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Proves the limb kernels directly, where {@link CpuBackend} never reaches: odd lengths and offsets
  * (the vector loops' scalar tails), in-place aliasing, the full documented input domains (Shoup
  * inputs up to 2^32, signed accumulators up to 2^62), sub-ranges of base conversion and
- * scale-and-round, and the NTT for every degree from 16 up with the optional shuffle stages on and
+ * scale-and-round, and the NTT for every degree from 16 up with the in-vector last stages on and
  * off. Both {@link ScalarKernels} and {@link VectorKernels} must equal a Modulus/BigInteger
  * reference, hence each other.
  */
