@@ -328,10 +328,6 @@ public final class Evaluator implements AutoCloseable {
       throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "multiplication takes size-2 ciphertexts; relinearize first (sizes " + a.size()
           + (b == null ? "" : ", " + b.size()) + ")");
     }
-    toCoefficients(a);
-    if (b != null) {
-      toCoefficients(b);
-    }
     BfvParameters.PlainContext ctx = params.context(a.plainIndex(), a.level());
     BfvParameters.LevelTables lt = ctx.tables;
     int count = a.count();
@@ -348,13 +344,11 @@ public final class Evaluator implements AutoCloseable {
       }
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
-        backend.extendBase(lt.qToP, a.ciphertexts(first, c), extA.range(0, 2 * c));
-        backend.forwardNtt(extA.range(0, 2 * c));
+        extendToNtt(lt, a, first, c, extA);
         if (b == null) {
           backend.tensorSquare(extA.range(0, 2 * c), product.range(0, 3 * c));
         } else {
-          backend.extendBase(lt.qToP, b.ciphertexts(first, c), extB.range(0, 2 * c));
-          backend.forwardNtt(extB.range(0, 2 * c));
+          extendToNtt(lt, b, first, c, extB);
           backend.tensor(extA.range(0, 2 * c), extB.range(0, 2 * c), product.range(0, 3 * c));
         }
         backend.inverseNtt(product.range(0, 3 * c));
@@ -369,6 +363,16 @@ public final class Evaluator implements AutoCloseable {
           }
         }
       }
+    }
+  }
+
+  /** Ciphertexts [first, first + c) of {@code a} extended to Q u P, in NTT form, without changing a. */
+  private void extendToNtt(BfvParameters.LevelTables lt, CiphertextBatch a, int first, int c, PolyBuffer ext) {
+    if (a.isNttForm()) {
+      backend.extendBaseFromNtt(lt.qToP, a.ciphertexts(first, c), ext.range(0, 2 * c));
+    } else {
+      backend.extendBase(lt.qToP, a.ciphertexts(first, c), ext.range(0, 2 * c));
+      backend.forwardNtt(ext.range(0, 2 * c));
     }
   }
 

@@ -97,6 +97,21 @@ public interface Backend extends AutoCloseable {
    */
   void extendBase(BaseConverter conv, PolyRange in, PolyRange out);
 
+  /**
+   * Base extension of polynomials held in NTT form, result in NTT form: the first limbs of
+   * {@code out} are {@code in}'s limbs unchanged, the rest are the NTT of the converted
+   * coefficients. Equal to inverse NTT, {@link #extendBase}, forward NTT, but a backend can skip the
+   * forward transform of the limbs it copies (the default does not).
+   */
+  default void extendBaseFromNtt(BaseConverter conv, PolyRange in, PolyRange out) {
+    try (PolyBuffer tmp = allocate(conv.from(), in.count())) {
+      copy(in, tmp.all());
+      inverseNtt(tmp.all());
+      extendBase(conv, tmp.all(), out);
+      forwardNtt(out);
+    }
+  }
+
   /** Base conversion in coefficient form: {@code in} over conv.from(), {@code out} over conv.to(). */
   void convertBase(BaseConverter conv, PolyRange in, PolyRange out);
 

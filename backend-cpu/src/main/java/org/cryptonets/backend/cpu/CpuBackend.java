@@ -525,6 +525,32 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void extendBaseFromNtt(BaseConverter conv, PolyRange in, PolyRange out) {
+    expect(in, conv.from(), in.count(), "base extension input");
+    RnsBasis joined = conv.from().concat(conv.to());
+    expect(out, joined, in.count(), "base extension output");
+    CpuPolyBuffer x = own(in), z = own(out);
+    int n = in.basis().n();
+    int l = conv.from().size();
+    int k = conv.to().size();
+    parallel(in.count(), p -> {
+      long[] src = x.poly(in.index(p));
+      long[] dst = z.poly(out.index(p));
+      System.arraycopy(src, 0, dst, 0, l * n);
+      // The copied limbs keep their NTT form; only the new limbs are transformed.
+      long[] coeffs = ThreadScratch.get(1, l * n);
+      System.arraycopy(src, 0, coeffs, 0, l * n);
+      for (int i = 0; i < l; i++) {
+        kernels.inverseNtt(coeffs, i * n, conv.from().ntt(i));
+      }
+      convert(conv, coeffs, dst, l * n);
+      for (int j = 0; j < k; j++) {
+        kernels.forwardNtt(dst, (l + j) * n, conv.to().ntt(j));
+      }
+    });
+  }
+
+  @Override
   public void convertBase(BaseConverter conv, PolyRange in, PolyRange out) {
     expect(in, conv.from(), in.count(), "base conversion input");
     expect(out, conv.to(), in.count(), "base conversion output");
