@@ -33,7 +33,6 @@ class EncryptedInferenceTest {
       assertEquals(r.correctPlain, r.correctEncrypted);
       assertTrue(r.accuracyEncrypted() >= 0.985, "accuracy " + r.accuracyEncrypted());
       assertTrue(r.noiseBudgetMinBits > 0, "noise budget " + r.noiseBudgetMinBits);
-      assertEquals(218, Math.max(218, r.parameters.coeffBasis().productBits()));
       assertTrue(r.parameters.coeffBasis().productBits() <= 218, "log2 Q within the 128-bit bound");
       assertTrue(r.uploadBytes > 0 && r.downloadBytes > 0);
       System.out.printf("full batch: network %.1f s, encode+encrypt %.1f s, noise budget %d bits%n", r.networkSeconds, r.encodeEncryptSeconds,
