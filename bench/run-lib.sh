@@ -16,7 +16,9 @@ build_if_needed() {
   local stale
   stale=""
   if [ -f "$jar" ]; then
-    stale="$(find "$here/src/main" "$here/pom.xml" "$root/engine-api/src/main" "$root/backend-cpu/src/main" "$root/bfv/src/main" -newer "$jar" -type f -print -quit 2>/dev/null || true)"
+    # Every module the jar holds (the comparison runner brings the app and both backends).
+    stale="$(find "$here/src/main" "$here/pom.xml" "$root/pom.xml" "$root/engine-api/src/main" "$root/backend-cpu/src/main" "$root/kernels/src/main" \
+      "$root/backend-opencl/src/main" "$root/bfv/src/main" "$root/cryptonet/src/main" "$root/app/src/main" -newer "$jar" -type f -print -quit 2>/dev/null || true)"
     [ -z "$stale" ] && return 0
     echo "rebuilding $jar ($stale is newer)" >&2
   else
@@ -26,7 +28,7 @@ build_if_needed() {
   if grep -q '<module>bench</module>' "$root/pom.xml"; then
     (cd "$root" && mvn -q -B package -Dmaven.test.skip=true -pl bench -am)
   else
-    (cd "$root" && mvn -q -B install -N && mvn -q -B install -Dmaven.test.skip=true -pl engine-api,backend-cpu,bfv \
+    (cd "$root" && mvn -q -B install -N && mvn -q -B install -Dmaven.test.skip=true -pl engine-api,backend-cpu,kernels,backend-opencl,bfv,cryptonet,app \
       && mvn -q -B -f bench/pom.xml package -Dmaven.test.skip=true)
   fi
 }

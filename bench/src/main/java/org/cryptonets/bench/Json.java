@@ -10,8 +10,12 @@ import java.util.Map;
  * become {@link LinkedHashMap}, arrays {@link ArrayList}, numbers {@link Double}, plus strings,
  * booleans and null.
  *
+ * <p>{@link #write} is the reverse, for the comparison runner's report: maps, lists, strings,
+ * numbers, booleans and null, indented two spaces; a NaN or infinite number is written as null,
+ * since JSON has no such values.
+ *
  * <p>Stateless; thread-safe. Throws {@link IllegalArgumentException} with the offset of malformed
- * input.
+ * input, or naming a value of a type JSON cannot hold.
  */
 final class Json {
   private final String text;
@@ -29,6 +33,89 @@ final class Json {
       throw j.error("trailing characters");
     }
     return v;
+  }
+
+  static String write(Object value) {
+    StringBuilder sb = new StringBuilder();
+    write(sb, value, "");
+    return sb.append('\n').toString();
+  }
+
+  private static void write(StringBuilder sb, Object value, String indent) {
+    if (value == null) {
+      sb.append("null");
+    } else if (value instanceof String) {
+      quote(sb, (String) value);
+    } else if (value instanceof Boolean || value instanceof Integer || value instanceof Long) {
+      sb.append(value);
+    } else if (value instanceof Number) {
+      double d = ((Number) value).doubleValue();
+      sb.append(Double.isFinite(d) ? Double.toString(d) : "null");
+    } else if (value instanceof Map) {
+      Map<?, ?> m = (Map<?, ?>) value;
+      if (m.isEmpty()) {
+        sb.append("{}");
+        return;
+      }
+      String inner = indent + "  ";
+      sb.append("{\n");
+      int i = 0;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        sb.append(inner);
+        quote(sb, String.valueOf(e.getKey()));
+        sb.append(": ");
+        write(sb, e.getValue(), inner);
+        sb.append(++i < m.size() ? ",\n" : "\n");
+      }
+      sb.append(indent).append('}');
+    } else if (value instanceof List) {
+      List<?> a = (List<?>) value;
+      if (a.isEmpty()) {
+        sb.append("[]");
+        return;
+      }
+      String inner = indent + "  ";
+      sb.append("[\n");
+      for (int i = 0; i < a.size(); i++) {
+        sb.append(inner);
+        write(sb, a.get(i), inner);
+        sb.append(i + 1 < a.size() ? ",\n" : "\n");
+      }
+      sb.append(indent).append(']');
+    } else {
+      throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
+    }
+  }
+
+  private static void quote(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"':
+          sb.append("\\\"");
+          break;
+        case '\\':
+          sb.append("\\\\");
+          break;
+        case '\n':
+          sb.append("\\n");
+          break;
+        case '\r':
+          sb.append("\\r");
+          break;
+        case '\t':
+          sb.append("\\t");
+          break;
+        default:
+          if (c < 0x20) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+      }
+    }
+    sb.append('"');
   }
 
   private IllegalArgumentException error(String what) {
