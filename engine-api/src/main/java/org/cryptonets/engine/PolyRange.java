@@ -69,6 +69,34 @@ public final class PolyRange {
     return new PolyRange(buffer, first + offset * stride, length, stride);
   }
 
+  /**
+   * Checks that {@code other} has this run's basis and count, as elementwise operations need.
+   *
+   * @throws EngineException SHAPE_MISMATCH naming both runs
+   */
+  public void requireSameShape(PolyRange other) {
+    if (!basis().equals(other.basis())) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "bases differ: " + basis() + " vs " + other.basis());
+    }
+    if (count != other.count) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "counts differ: " + this + " vs " + other);
+    }
+  }
+
+  /**
+   * Checks that this run is over {@code expected} and holds {@code polys} polynomials.
+   *
+   * @throws EngineException SHAPE_MISMATCH saying which operand ({@code what}) is wrong and how
+   */
+  public void require(RnsBasis expected, int polys, String what) {
+    if (!basis().equals(expected)) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, what + " must be over " + expected + ", is over " + basis());
+    }
+    if (count != polys) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, what + " must hold " + polys + " polynomials, holds " + count);
+    }
+  }
+
   /** Number of long values this run occupies on the host: count * limbs * n. */
   public long hostLength() {
     return (long) count * basis().size() * basis().n();
