@@ -153,6 +153,11 @@ final class ClDevice implements AutoCloseable {
     return choice.summary() + ", platform " + choice.platformName();
   }
 
+  /** The platform and device as chosen, with the names OpenCL reports (to find the same device elsewhere). */
+  OpenClDevices.Choice choice() {
+    return choice;
+  }
+
   long localMemory() {
     return localMemory;
   }

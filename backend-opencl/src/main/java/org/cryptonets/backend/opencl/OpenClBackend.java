@@ -37,6 +37,14 @@ import org.jocl.cl_mem;
  * {@value #NTT_BLOCK_PROPERTY} caps that local block (a power of two, at least 2), mainly to test the
  * global path.
  *
+ * <p>With {@value #APARAPI_PROPERTY}{@code =true}, add, subtract, negate and multiply run as the
+ * Aparapi kernels of {@link AparapiElementwise} instead of the hand-written ones: Aparapi works on
+ * Java arrays in an OpenCL context of its own, so each such call downloads its operands, runs the
+ * Aparapi kernel (which copies them to the device and the result back) and uploads the result.
+ * Results are the same bits. Those calls are synchronous, and every operand makes the round trip
+ * through host memory, which on a discrete GPU costs far more than the kernel; the hand-written
+ * kernels, working in device memory, are the default.
+ *
  * <p>Operations are asynchronous: they return once enqueued on the device's in-order queue;
  * {@link #download} and {@link #synchronize} wait. A device error from a kernel that already
  * returned shows up in the next call that waits.
@@ -50,6 +58,8 @@ import org.jocl.cl_mem;
  */
 public final class OpenClBackend implements Backend {
   public static final String NTT_BLOCK_PROPERTY = "cryptonets.opencl.nttBlock";
+  /** {@code true}: the elementwise family through Aparapi ({@link AparapiElementwise}); {@code false} or unset: hand-written kernels. */
+  public static final String APARAPI_PROPERTY = "cryptonets.opencl.aparapi";
   /** Group size of the elementwise kernels: a multiple of every GPU's warp or wavefront. */
   private static final long GROUP = 256;
   private static final int MAX_NTT_GROUP = 1024;
@@ -66,14 +76,17 @@ public final class OpenClBackend implements Backend {
   private final Map<DeviceTables.ConverterKey, DeviceTables.Converter> converterTables = new HashMap<>();
   private final Map<DeviceTables.ScalerKey, DeviceTables.Scaler> scalerTables = new HashMap<>();
   private final Set<OpenClPolyBuffer.Allocation> live = ConcurrentHashMap.newKeySet();
+  /** The Aparapi path for add, subtract, negate and multiply, or null for the hand-written kernels. */
+  private final AparapiElementwise aparapi;
   private cl_mem scratch;
   private long scratchBytes;
   private volatile boolean closed;
 
-  private OpenClBackend(ClDevice device, int nttBlockCap, long scratchLimit) {
+  private OpenClBackend(ClDevice device, int nttBlockCap, long scratchLimit, AparapiElementwise aparapi) {
     this.device = device;
     this.nttBlockCap = nttBlockCap;
     this.scratchLimit = scratchLimit;
+    this.aparapi = aparapi;
   }
 
   /**
@@ -81,7 +94,8 @@ public final class OpenClBackend implements Backend {
    *
    * @throws EngineException {@code BACKEND_UNAVAILABLE} if OpenCL or the device is missing,
    *     {@code DEVICE_FAILURE} if the context cannot be created or the kernels do not build (with the
-   *     build log), {@code INVALID_ARGUMENT} for a malformed {@value #NTT_BLOCK_PROPERTY}
+   *     build log), {@code INVALID_ARGUMENT} for a malformed {@value #NTT_BLOCK_PROPERTY} or
+   *     {@value #APARAPI_PROPERTY}; with Aparapi asked for, what {@link AparapiElementwise#open} throws
    */
   public static OpenClBackend open() {
     String cap = System.getProperty(NTT_BLOCK_PROPERTY);
@@ -96,7 +110,13 @@ public final class OpenClBackend implements Backend {
         throw new EngineException(EngineException.Code.INVALID_ARGUMENT, NTT_BLOCK_PROPERTY + "='" + cap + "' is not a power of two >= 2");
       }
     }
-    return open(System.getProperty(OpenClDevices.PLATFORM_PROPERTY), System.getProperty(OpenClDevices.DEVICE_PROPERTY), block);
+    String useAparapi = System.getProperty(APARAPI_PROPERTY, "false").trim();
+    // Strict, unlike Boolean.parseBoolean: a misspelt value must not quietly mean "off".
+    if (!useAparapi.equalsIgnoreCase("true") && !useAparapi.equalsIgnoreCase("false") && !useAparapi.isEmpty()) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, APARAPI_PROPERTY + "='" + useAparapi + "' is neither true nor false");
+    }
+    return open(System.getProperty(OpenClDevices.PLATFORM_PROPERTY), System.getProperty(OpenClDevices.DEVICE_PROPERTY), block, SCRATCH_LIMIT,
+        useAparapi.equalsIgnoreCase("true"));
   }
 
   /**
@@ -106,15 +126,43 @@ public final class OpenClBackend implements Backend {
    * @throws EngineException as {@link #open()}
    */
   public static OpenClBackend open(String platform, String device, int nttBlockCap) {
-    return open(platform, device, nttBlockCap, SCRATCH_LIMIT);
+    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, false);
+  }
+
+  /**
+   * As {@link #open(String, String, int)}, with the elementwise family through Aparapi when
+   * {@code aparapiElementwise} (see {@value #APARAPI_PROPERTY}), on the same device as Aparapi sees it.
+   *
+   * @throws EngineException as {@link #open()}
+   */
+  public static OpenClBackend open(String platform, String device, int nttBlockCap, boolean aparapiElementwise) {
+    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, aparapiElementwise);
   }
 
   /** As {@link #open(String, String, int)} with a key-switching scratch cap, so tests can force chunking. */
   static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit) {
+    return open(platform, device, nttBlockCap, scratchLimit, false);
+  }
+
+  private static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit, boolean aparapiElementwise) {
     if (nttBlockCap < 2 || Integer.bitCount(nttBlockCap) != 1) {
       throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "NTT block cap " + nttBlockCap + " is not a power of two >= 2");
     }
-    return new OpenClBackend(new ClDevice(OpenClDevices.select(platform, device)), nttBlockCap, scratchLimit);
+    ClDevice cl = new ClDevice(OpenClDevices.select(platform, device));
+    AparapiElementwise aparapi = null;
+    if (aparapiElementwise) {
+      try {
+        aparapi = AparapiElementwise.open(cl.choice().platformName(), cl.choice().deviceName());
+      } catch (RuntimeException e) {
+        cl.close();
+        throw e;
+      } catch (LinkageError e) {
+        // Aparapi's classes missing from the class path, or its initialization failing.
+        cl.close();
+        throw new EngineException(EngineException.Code.BACKEND_UNAVAILABLE, APARAPI_PROPERTY + " is set but Aparapi cannot be loaded: " + e, e);
+      }
+    }
+    return new OpenClBackend(cl, nttBlockCap, scratchLimit, aparapi);
   }
 
   @Override
@@ -124,7 +172,8 @@ public final class OpenClBackend implements Backend {
 
   @Override
   public String device() {
-    return "OpenCL " + device.summary() + ", NTT local block up to " + localBlock(RingDegree.MAX) + " coefficients";
+    return "OpenCL " + device.summary() + ", NTT local block up to " + localBlock(RingDegree.MAX) + " coefficients"
+        + (aparapi == null ? "" : ", add/subtract/negate/multiply through Aparapi on " + aparapi.device());
   }
 
   boolean isClosed() {
@@ -325,6 +374,11 @@ public final class OpenClBackend implements Backend {
         }
       }
     }
+    writeWords(b, dst, words);
+  }
+
+  /** Writes the range's residues from consecutive host polynomials (blocking). */
+  private void writeWords(OpenClPolyBuffer b, PolyRange dst, int[] words) {
     long bytes = polyBytes(dst);
     if (contiguous(dst)) {
       device.write(b.mem(), dst.first() * bytes, words);
@@ -334,19 +388,34 @@ public final class OpenClBackend implements Backend {
     }
   }
 
-  @Override
-  public void download(PolyRange src, long[] host) {
-    OpenClPolyBuffer b = own(src);
-    if (host.length != src.hostLength()) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + src + " (" + src.hostLength() + ")");
+  /** The range's residue count as one Java array's length. */
+  private static int hostInts(PolyRange r) {
+    long length = r.hostLength();
+    if (length > Integer.MAX_VALUE - 8) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, r + " holds " + length + " residues, more than one Java array can");
     }
-    int[] words = new int[host.length];
+    return (int) length;
+  }
+
+  /** The range's residues as consecutive host polynomials, once all queued work is done (blocking). */
+  private int[] readWords(OpenClPolyBuffer b, PolyRange src) {
+    int[] words = new int[hostInts(src)];
     long bytes = polyBytes(src);
     if (contiguous(src)) {
       device.read(b.mem(), src.first() * bytes, words);
     } else {
       device.readRows(b.mem(), src.first() * bytes, src.stride() * bytes, bytes, src.count(), words);
     }
+    return words;
+  }
+
+  @Override
+  public void download(PolyRange src, long[] host) {
+    OpenClPolyBuffer b = own(src);
+    if (host.length != src.hostLength()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + src + " (" + src.hostLength() + ")");
+    }
+    int[] words = readWords(b, src);
     for (int k = 0; k < words.length; k++) {
       host[k] = words[k] & 0xFFFF_FFFFL;
     }
@@ -457,6 +526,20 @@ public final class OpenClBackend implements Backend {
     noPartialOverlap(a, out);
     noPartialOverlap(b, out);
     RnsBasis basis = a.basis();
+    if (aparapi != null) {
+      checkOpen();
+      int[] result = new int[hostInts(out)];
+      int[] left = readWords(x, a);
+      int[] right = readWords(y, b);
+      switch (kernel) {
+        case "poly_add" -> aparapi.add(basis, left, right, result);
+        case "poly_subtract" -> aparapi.subtract(basis, left, right, result);
+        case "poly_multiply" -> aparapi.multiply(basis, left, right, result);
+        default -> throw new IllegalStateException("no Aparapi kernel for " + kernel);
+      }
+      writeWords(z, out, result);
+      return;
+    }
     DeviceTables.Basis t = tables(basis);
     long items = a.hostLength();
     if (needsRatios) {
@@ -488,6 +571,13 @@ public final class OpenClBackend implements Backend {
     sameShape(a, out);
     OpenClPolyBuffer x = own(a), z = own(out);
     noPartialOverlap(a, out);
+    if (aparapi != null) {
+      checkOpen();
+      int[] result = new int[hostInts(out)];
+      aparapi.negate(a.basis(), readWords(x, a), result);
+      writeWords(z, out, result);
+      return;
+    }
     DeviceTables.Basis t = tables(a.basis());
     long items = a.hostLength();
     device.launch("poly_negate", items, group(items), x.mem(), span(a), z.mem(), span(out), t.moduli, a.basis().size(), logN(a.basis()));
@@ -836,6 +926,9 @@ public final class OpenClBackend implements Backend {
       if (scratch != null) {
         device.release(scratch);
         scratch = null;
+      }
+      if (aparapi != null) {
+        aparapi.close();
       }
       device.close();
     }
