@@ -11,7 +11,18 @@ rm -rf "$out"
 mkdir -p "$out"
 grep -qx '/.gpu/' "$root/.git/info/exclude" 2>/dev/null || echo '/.gpu/' >> "$root/.git/info/exclude"
 (cd "$root" && mvn -q -B install -DskipTests)
-cp "$root/app/target/cryptonets.jar" "$out/"
+# The device machine is Linux x86-64: drop the other platforms' native libraries so everything
+# carried stays under the device tool's 64 MiB.
+python3 - "$root/app/target/cryptonets.jar" "$out/cryptonets.jar" <<'PY'
+import re, sys, zipfile
+native = re.compile(r'\.(so|dll|dylib|jnilib)$')
+keep = re.compile(r'linux[-_]?(x86[-_]64|amd64)|x86_64-linux|linux/x86_64', re.I)
+with zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as dst:
+    for item in src.infolist():
+        if native.search(item.filename) and not keep.search(item.filename):
+            continue
+        dst.writestr(item, src.read(item.filename))
+PY
 "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$out/runtime" 2>/dev/null \
   || "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
