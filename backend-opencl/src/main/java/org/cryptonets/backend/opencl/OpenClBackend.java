@@ -195,21 +195,11 @@ public final class OpenClBackend implements Backend {
   }
 
   private static void sameShape(PolyRange a, PolyRange b) {
-    if (!a.basis().equals(b.basis())) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "bases differ: " + a.basis() + " vs " + b.basis());
-    }
-    if (a.count() != b.count()) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "counts differ: " + a + " vs " + b);
-    }
+    a.requireSameShape(b);
   }
 
   private static void expect(PolyRange r, RnsBasis basis, int count, String what) {
-    if (!r.basis().equals(basis)) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, what + " must be over " + basis + ", is over " + r.basis());
-    }
-    if (r.count() != count) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, what + " must hold " + count + " polynomials, holds " + r.count());
-    }
+    r.require(basis, count, what);
   }
 
   /**
