@@ -9,14 +9,15 @@ import java.util.Map;
  * Parses {@code command [--option value | --flag]...} against the options a command accepts, with
  * errors that name the bad argument and list what is accepted.
  *
- * <p>Immutable after parsing; thread-safe.
+ * <p>Public so the party commands in {@code org.cryptonets.app.owner} and {@code .cloud} parse
+ * their options the same way. Immutable after parsing; thread-safe.
  */
-final class CommandLine {
+public final class CommandLine {
   /** Thrown for unusable arguments; the message is meant for the user. */
-  static final class UsageException extends RuntimeException {
+  public static final class UsageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    UsageException(String message) {
+    public UsageException(String message) {
       super(message);
     }
   }
@@ -32,7 +33,7 @@ final class CommandLine {
    * @param valued options that take a value, with a description
    * @param flags options without a value
    */
-  static CommandLine parse(String command, List<String> args, Map<String, String> valued, Map<String, String> flags) {
+  public static CommandLine parse(String command, List<String> args, Map<String, String> valued, Map<String, String> flags) {
     CommandLine cl = new CommandLine(command);
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -63,19 +64,19 @@ final class CommandLine {
     return cl;
   }
 
-  String command() {
+  public String command() {
     return command;
   }
 
-  boolean has(String name) {
+  public boolean has(String name) {
     return values.containsKey(name);
   }
 
-  String get(String name, String fallback) {
+  public String get(String name, String fallback) {
     return values.getOrDefault(name, fallback);
   }
 
-  int getInt(String name, int fallback, int min, int max) {
+  public int getInt(String name, int fallback, int min, int max) {
     String v = values.get(name);
     if (v == null) {
       return fallback;
@@ -91,7 +92,7 @@ final class CommandLine {
     }
   }
 
-  long getLong(String name, long fallback) {
+  public long getLong(String name, long fallback) {
     String v = values.get(name);
     if (v == null) {
       return fallback;

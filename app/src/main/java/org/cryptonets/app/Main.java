@@ -70,13 +70,21 @@ public final class Main {
             "--output", "model file to write"), Map.of()));
       case "backends":
         return backends();
+      case "keygen":
+        return org.cryptonets.app.owner.KeygenCommand.run(rest, OUT);
+      case "encrypt":
+        return org.cryptonets.app.owner.EncryptCommand.run(rest, OUT);
+      case "infer":
+        return org.cryptonets.app.cloud.InferCommand.run(rest, OUT);
+      case "decrypt":
+        return org.cryptonets.app.owner.DecryptCommand.run(rest, OUT);
       case "help":
       case "--help":
       case "-h":
         usage(OUT);
         return 0;
       default:
-        throw new CommandLine.UsageException("unknown command '" + command + "'; commands: demo, evaluate, train, backends, help");
+        throw new CommandLine.UsageException("unknown command '" + command + "'; commands: demo, evaluate, train, backends, keygen, encrypt, infer, decrypt, help");
     }
   }
 
@@ -108,6 +116,10 @@ public final class Main {
     out.println("  evaluate  [--plain | --encrypted] [same options as demo]             accuracy of the float, integer or encrypted network");
     out.println("  train     [--epochs N] [--seed S] [--data DIR] [--output FILE]       retrain the model from scratch");
     out.println("  backends                                                            list compute backends, their devices, and whether they can run here");
+    out.println("  keygen    --out DIR [--plain-bits B] [--value-bits V] [--force]      owner: secret.key (0600) and evaluation.keys (for the cloud)");
+    out.println("  encrypt   --keys DIR --out FILE [--images N] [--first K] [--data DIR] owner: test images -> encrypted upload");
+    out.println("  infer     --keys evaluation.keys --in FILE --out FILE               cloud: the network on ciphertexts, no secret key");
+    out.println("  decrypt   --keys DIR --in FILE [--out CSV] [--first K] [--data DIR]   owner: results -> predictions and accuracy");
     out.println("JVM options go in CRYPTONETS_JAVA_OPTS, e.g. -Dcryptonets.threads=2 -Dcryptonets.opencl.device=0");
   }
 

@@ -114,6 +114,99 @@ public final class Decryptor {
   }
 
   /**
+   * The phase c0 + c1 s mod 2^bits of every compressed ciphertext, computed on the host: the
+   * negacyclic product with a ternary s is n shifted additions or subtractions of c1, and wrapping
+   * {@code long} arithmetic is exact modulo 2^bits.
+   */
+  private long[][] phase(CompressedCiphertexts c) {
+    if (!c.parameters().equals(params)) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "ciphertext made under other parameters");
+    }
+    int n = params.n();
+    long mask = (1L << c.bits()) - 1;
+    long[] v = c.valuesUnsafe();
+    long[][] x = new long[c.count()][];
+    java.util.stream.IntStream.range(0, c.count()).parallel().forEach(k -> {
+      long[] acc = java.util.Arrays.copyOfRange(v, 2 * k * n, 2 * k * n + n);
+      int c1 = 2 * k * n + n;
+      for (int i = 0; i < n; i++) {
+        int si = key.coefficient(i);
+        if (si == 1) {
+          for (int j = 0; j < n - i; j++) {
+            acc[i + j] += v[c1 + j];
+          }
+          for (int j = n - i; j < n; j++) {
+            acc[i + j - n] -= v[c1 + j];
+          }
+        } else if (si == -1) {
+          for (int j = 0; j < n - i; j++) {
+            acc[i + j] -= v[c1 + j];
+          }
+          for (int j = n - i; j < n; j++) {
+            acc[i + j - n] += v[c1 + j];
+          }
+        }
+      }
+      for (int j = 0; j < n; j++) {
+        acc[j] &= mask;
+      }
+      x[k] = acc;
+    });
+    return x;
+  }
+
+  /** The slot values of every compressed ciphertext, in [0, t): {@code result[k][slot]}. */
+  public long[][] decryptSlots(CompressedCiphertexts c) {
+    long[][] x = phase(c);
+    int bits = c.bits();
+    long t = params.plainModulus(c.plainIndex()).value();
+    long half = 1L << (bits - 1);
+    BatchEncoder encoder = new BatchEncoder(params, c.plainIndex());
+    long[][] out = new long[x.length][];
+    for (int k = 0; k < x.length; k++) {
+      long[] m = x[k];
+      for (int j = 0; j < m.length; j++) {
+        // round(t x / 2^bits) with the 128-bit product t x (t < 2^31, x < 2^62, so it is below 2^93).
+        long lo = t * m[j];
+        long hi = Math.multiplyHigh(t, m[j]);
+        long sum = lo + half;
+        if (Long.compareUnsigned(sum, lo) < 0) {
+          hi++;
+        }
+        long q = (hi << (64 - bits)) | (sum >>> bits);
+        m[j] = q == t ? 0 : q;
+      }
+      out[k] = encoder.decode(new Plaintext(params, c.plainIndex(), m));
+    }
+    return out;
+  }
+
+  /**
+   * The invariant noise budget of each compressed ciphertext in bits: (bits - 1) - bits(max |[t
+   * x]_{2^bits}|), whole bits below the failure bound |t v| = 2^bits / 2. A uniformly random phase
+   * (another key, damage) gives 0, as with the RNS measure; a positive budget means every
+   * coefficient decrypts correctly.
+   */
+  public int[] invariantNoiseBudget(CompressedCiphertexts c) {
+    long[][] x = phase(c);
+    int bits = c.bits();
+    long t = params.plainModulus(c.plainIndex()).value();
+    long mask = (1L << bits) - 1;
+    long half = 1L << (bits - 1);
+    int[] budget = new int[x.length];
+    for (int k = 0; k < x.length; k++) {
+      long max = 0;
+      for (long v : x[k]) {
+        long r = (t * v) & mask;
+        long centred = r >= half ? (1L << bits) - r : r;
+        max = Math.max(max, centred);
+      }
+      budget[k] = Math.max(0, bits - 1 - (64 - Long.numberOfLeadingZeros(max)));
+    }
+    return budget;
+  }
+
+  /**
    * SEAL's invariant noise budget of each ciphertext in bits: log2(Q) - log2(max |[t x]_Q|) - 1,
    * with x the decryption phase; decryption is correct while it is positive.
    */

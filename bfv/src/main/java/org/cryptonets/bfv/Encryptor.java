@@ -157,11 +157,22 @@ public final class Encryptor {
 
   /** Regenerates the c1 halves of a seeded batch from its seed: what the receiving side runs. */
   public static void expandSeed(BfvParameters params, byte[] seed, long[] c1, int count) {
+    expandSeed(params, seed, 0, c1, count);
+  }
+
+  /**
+   * Regenerates the c1 halves of ciphertexts [first, first + count) of a seeded batch (top level,
+   * NTT form), so a receiver can rebuild a large batch a chunk at a time.
+   *
+   * @throws BfvException INVALID_ARGUMENT if {@code c1} does not hold exactly {@code count}
+   *     polynomials or {@code first} is negative
+   */
+  public static void expandSeed(BfvParameters params, byte[] seed, int first, long[] c1, int count) {
     RnsBasis q = params.coeffBasis();
     int len = q.size() * params.n();
-    if (c1.length != (long) count * len) {
-      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "c1 array of " + c1.length + " for " + count + " ciphertexts");
+    if (c1.length != (long) count * len || first < 0) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "c1 array of " + c1.length + " for " + count + " ciphertexts from " + first);
     }
-    IntStream.range(0, count).parallel().forEach(k -> new SeedExpander(seed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, k).uniform(q, c1, k * len));
+    IntStream.range(0, count).parallel().forEach(k -> new SeedExpander(seed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, first + k).uniform(q, c1, k * len));
   }
 }

@@ -29,19 +29,20 @@ public final class KeyGenerator {
     this.backend = backend;
     this.random = random;
     int n = params.n();
-    int[] s = new int[n];
+    // s goes straight into locked native memory; only a small heap chunk passes through, and it
+    // is wiped. Sampling in chunks consumes the stream exactly as one call over n would.
+    LockedBuffer s = LockedBuffer.allocate(n);
+    int[] chunk = new int[Math.min(n, 256)];
     SeedExpander ex = new SeedExpander(freshSeed(), DOMAIN_SECRET, 0);
-    ex.ternary(s);
+    for (int first = 0; first < n; first += chunk.length) {
+      ex.ternary(chunk);
+      for (int j = 0; j < chunk.length; j++) {
+        s.put(first + j, (byte) chunk[j]);
+      }
+    }
+    java.util.Arrays.fill(chunk, 0);
     ex.wipe();
-    RnsBasis q = params.coeffBasis();
-    PolyBuffer powers = backend.allocate(q, 2);
-    long[] host = new long[q.size() * n];
-    smallToResidues(s, q, host, 0);
-    backend.upload(host, powers.range(0, 1));
-    java.util.Arrays.fill(host, 0);
-    backend.forwardNtt(powers.range(0, 1));
-    backend.multiply(powers.range(0, 1), powers.range(0, 1), powers.range(1, 1));
-    this.secretKey = new SecretKey(params, s, powers);
+    this.secretKey = SecretKey.create(params, backend, s);
   }
 
   public KeyGenerator(BfvParameters params, Backend backend) {

@@ -1,0 +1,131 @@
+package org.cryptonets.app.cloud;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.parties.EncryptedImagesFile;
+import org.cryptonets.app.parties.EncryptedResultsFile;
+import org.cryptonets.app.parties.EvaluationKeysFile;
+import org.cryptonets.app.parties.PartyFiles;
+import org.cryptonets.app.parties.TwoPartyPlan;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.Evaluator;
+import org.cryptonets.bfv.io.SerializationException;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.Backends;
+import org.cryptonets.inference.EncryptedCryptoNet;
+import org.cryptonets.net.IntegerNetwork;
+
+/**
+ * {@code infer --keys evaluation.keys --in FILE --out FILE}: the cloud's whole job. It holds the
+ * model (the committed one), the evaluation keys and the owner's ciphertexts, and nothing else:
+ * this class and every application class it uses reference no secret-key type (a test reads their
+ * class files to keep it so). The plan comes from the evaluation-keys file; each plaintext prime's
+ * batch is evaluated, its logits relinearized at the output level and switched to the small
+ * result modulus, and the results file is written only once every batch has been evaluated.
+ *
+ * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options and
+ * {@link SerializationException} for malformed, damaged or mismatched input files (ciphertexts
+ * under other parameters, a file of the wrong kind); no output file appears on any failure.
+ */
+public final class InferCommand {
+  private InferCommand() {}
+
+  /** Sizes and time of one run. A value holder: not thread-safe; throws nothing. */
+  public static final class Result {
+    public int images;
+    public int slots;
+    public long uploadBytes;
+    public long downloadBytes;
+    public double seconds;
+    public BfvParameters parameters;
+  }
+
+  /** Parses the options and runs; returns the exit code. */
+  public static int run(List<String> args, PrintStream out) {
+    CommandLine cl = CommandLine.parse("infer", args, Map.of(
+        "--keys", "the evaluation.keys file from the data owner",
+        "--in", "encrypted images from the data owner",
+        "--out", "results file to write",
+        "--backend", "cpu or opencl"), Map.of());
+    Path keys = file(cl, "--keys");
+    Path in = file(cl, "--in");
+    if (!cl.has("--out")) {
+      throw new CommandLine.UsageException("infer: --out FILE is required");
+    }
+    Path target = Path.of(cl.get("--out", null));
+    Path parent = target.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new CommandLine.UsageException("infer: --out " + target + ": folder " + parent + " does not exist");
+    }
+    try (Backend backend = Backends.open(cl.get("--backend", System.getProperty(Backends.PROPERTY, Backends.DEFAULT)))) {
+      infer(keys, in, target, IntegerNetwork.loadDefault(), backend, out);
+    }
+    return 0;
+  }
+
+  private static Path file(CommandLine cl, String option) {
+    if (!cl.has(option)) {
+      throw new CommandLine.UsageException("infer: " + option + " FILE is required");
+    }
+    Path p = Path.of(cl.get(option, null));
+    if (!Files.isRegularFile(p)) {
+      throw new CommandLine.UsageException("infer: " + option + " " + p + " is not a file");
+    }
+    return p;
+  }
+
+  /** Evaluates {@code network} on the images file and writes the results file. */
+  public static Result infer(Path keysFile, Path imagesFile, Path resultsFile, IntegerNetwork network, Backend backend, PrintStream out) {
+    long start = System.nanoTime();
+    Result r = new Result();
+    try (EvaluationKeysFile.Contents keys = EvaluationKeysFile.read(keysFile, backend, true);
+        Evaluator evaluator = new Evaluator(keys.parameters(), backend)) {
+      BfvParameters params = keys.parameters();
+      TwoPartyPlan plan = keys.plan();
+      r.parameters = params;
+      r.slots = params.n();
+      if (params.security().bits() < 128) {
+        out.println("warning: the owner's parameters are not 128-bit secure (" + params.security() + "): test parameters");
+      }
+      IntegerNetwork.Layer first = network.layers().get(0);
+      int pixels = first instanceof IntegerNetwork.Linear ? ((IntegerNetwork.Linear) first).inputs() : -1;
+      EncryptedCryptoNet net = new EncryptedCryptoNet(params, evaluator, keys.relinKeys(), network, plan.toCryptoNetPlan(params));
+      List<CompressedCiphertexts> results = new ArrayList<>();
+      try (EncryptedImagesFile.Reader images = new EncryptedImagesFile.Reader(imagesFile, params, pixels)) {
+        r.images = images.images();
+        r.uploadBytes = images.size();
+        for (int j = 0; j < params.plainModuli().size(); j++) {
+          long t0 = System.nanoTime();
+          try (CiphertextBatch input = images.next(backend)) {
+            if (input.level() != plan.inputLevel()) {
+              throw new SerializationException(SerializationException.Code.INVALID_FIELD, imagesFile + ": ciphertexts at level " + input.level()
+                  + "; the plan in " + keysFile + " expects level " + plan.inputLevel());
+            }
+            // The inputs stay in coefficient form, as the owner's modulus switch left them: the
+            // first layer's outputs then go into the squares' base extension without inverse NTTs.
+            try (CiphertextBatch logits = net.evaluate(input, (name, index, seconds) -> { });
+                CiphertextBatch relinearized = evaluator.relinearize(logits, keys.relinKeys())) {
+              // Size 2 and the small modulus 2^b: the download shrinks from 2 x 3 x 31 to 2 x b bits per coefficient and prime.
+              results.add(CompressedCiphertexts.compress(relinearized, plan.resultBits()));
+            }
+          }
+          out.printf("plaintext prime %d of %d: network evaluated in %.1f s%n", j + 1, params.plainModuli().size(), (System.nanoTime() - t0) / 1e9);
+        }
+        images.finish();
+      }
+      r.downloadBytes = EncryptedResultsFile.write(resultsFile, params, r.images, results);
+    }
+    r.seconds = (System.nanoTime() - start) / 1e9;
+    out.printf("inference on %d encrypted images took %.1f s%n", r.images, r.seconds);
+    out.println("  upload   " + imagesFile + ": " + PartyFiles.describeSize(r.uploadBytes, r.images, r.slots));
+    out.println("  download " + resultsFile + ": " + PartyFiles.describeSize(r.downloadBytes, r.images, r.slots));
+    return r;
+  }
+}

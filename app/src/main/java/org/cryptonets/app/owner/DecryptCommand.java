@@ -1,0 +1,192 @@
+package org.cryptonets.app.owner;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.parties.EncryptedResultsFile;
+import org.cryptonets.app.parties.PartyFiles;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CrtComposer;
+import org.cryptonets.bfv.Decryptor;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.net.IntegerNetwork;
+
+/**
+ * {@code decrypt --keys DIR --in FILE [--data DIR --first K] [--out FILE]}: the owner decrypts the
+ * cloud's results into logits and predictions, and with the test labels reports the accuracy (and
+ * whether the logits equal the integer network's in the clear).
+ *
+ * <p>Results made under another secret key with the same parameters pass every file check (the
+ * format has no authentication) and decrypt to noise. Decryption therefore checks what it can: the
+ * noise budget of every ciphertext must be positive and every logit must lie in the range the
+ * plaintext primes were sized for; otherwise it says the results cannot be trusted and exits 1.
+ *
+ * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options and
+ * {@link org.cryptonets.bfv.io.SerializationException} for bad files; the predictions file is
+ * written atomically, or not at all.
+ */
+public final class DecryptCommand {
+  private DecryptCommand() {}
+
+  /** Decrypted results and the checks on them. A value holder: not thread-safe; throws nothing. */
+  public static final class Decryption {
+    /** {@code logits[image][class]}; values outside a long are clamped to its range. */
+    public long[][] logits;
+    public int[] predictions;
+    /** Smallest invariant noise budget over every result ciphertext, in bits (0: decryption failed). */
+    public int minNoiseBudget;
+    /** Images with a logit outside the plan's value range. */
+    public int implausible;
+    public int valueBits;
+    public long downloadBytes;
+
+    /** True if nothing suggests a wrong key or damaged results. */
+    public boolean trustworthy() {
+      return minNoiseBudget > 0 && implausible == 0;
+    }
+  }
+
+  /** Parses the options and runs; returns 0, or 1 if the decryption check fails. */
+  public static int run(List<String> args, PrintStream out) {
+    CommandLine cl = CommandLine.parse("decrypt", args, Map.of(
+        "--keys", "the folder keygen wrote",
+        "--in", "results file from the cloud",
+        "--data", "folder with the MNIST IDX files, for labels and the clear check (default: the cache)",
+        "--first", "index of the first test image that was encrypted (default 0)",
+        "--out", "CSV file for the predictions and logits",
+        "--backend", "cpu or opencl"), Map.of("--no-labels", "skip the accuracy (no MNIST needed)"));
+    Path keysDir = OwnerData.keysFolder(cl);
+    Path in = OwnerData.required(cl, "--in", "FILE");
+    Path csv = cl.has("--out") ? Path.of(cl.get("--out", null)) : null;
+    if (csv != null) {
+      OwnerData.checkOutputFolder(cl, csv, "--out");
+    }
+    int first = cl.getInt("--first", 0, 0, Integer.MAX_VALUE);
+    try (Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
+      Decryption d = decrypt(keys, backend, in);
+      int images = d.predictions.length;
+      out.println("download " + in + ": " + PartyFiles.describeSize(d.downloadBytes, images, keys.parameters().n()));
+      out.println("noise budget left (min): " + d.minNoiseBudget + " bits");
+      MnistSplit test = cl.has("--no-labels") ? null : OwnerData.dataset(cl).test();
+      int[] labels = null;
+      if (test != null) {
+        if ((long) first + images > test.size()) {
+          throw new CommandLine.UsageException("decrypt: " + images + " results from image " + first + " do not fit the test set of " + test.size());
+        }
+        labels = new int[images];
+        int correct = 0;
+        int exact = 0;
+        IntegerNetwork network = IntegerNetwork.loadDefault();
+        for (int s = 0; s < images; s++) {
+          labels[s] = test.label(first + s);
+          correct += d.predictions[s] == labels[s] ? 1 : 0;
+          exact += java.util.Arrays.equals(d.logits[s], network.forward(network.quantizeInput(test.image(first + s)))) ? 1 : 0;
+        }
+        out.printf("accuracy: %.2f%% (%d of %d test images from %d); logits equal to the integer network in the clear: %d of %d%n", 100.0 * correct / images,
+            correct, images, first, exact, images);
+      }
+      if (images <= 20) {
+        for (int s = 0; s < images; s++) {
+          out.println("  image " + (first + s) + ": predicted " + d.predictions[s] + (labels == null ? "" : ", label " + labels[s]));
+        }
+      }
+      if (csv != null) {
+        writeCsv(csv, d, first, labels);
+        out.println("predictions written to " + csv);
+      }
+      if (!d.trustworthy()) {
+        out.println("decryption check FAILED: " + d.implausible + " of " + images + " images have logits outside +-2^" + d.valueBits
+            + " and the smallest noise budget is " + d.minNoiseBudget + " bits: these results were not computed on ciphertexts under this secret key,"
+            + " or they were damaged; the predictions are meaningless");
+        return 1;
+      }
+      out.println("decryption check passed: every noise budget is positive and every logit is within +-2^" + d.valueBits);
+      return 0;
+    }
+  }
+
+  /** Decrypts a results file with the owner's key. */
+  public static Decryption decrypt(OwnerKeys keys, Backend backend, Path file) {
+    BfvParameters params = keys.parameters();
+    EncryptedResultsFile.Contents contents = EncryptedResultsFile.read(file, params);
+    Decryptor decryptor = new Decryptor(params, backend, keys.secretKey());
+    List<CompressedCiphertexts> results = contents.results();
+    int k = results.size();
+    int classes = results.get(0).count();
+    int images = contents.images();
+    long[][][] slots = new long[k][][];
+    Decryption d = new Decryption();
+    d.minNoiseBudget = Integer.MAX_VALUE;
+    for (int j = 0; j < k; j++) {
+      slots[j] = decryptor.decryptSlots(results.get(j));
+      for (int b : decryptor.invariantNoiseBudget(results.get(j))) {
+        d.minNoiseBudget = Math.min(d.minNoiseBudget, b);
+      }
+    }
+    CrtComposer crt = new CrtComposer(params);
+    d.valueBits = keys.plan().valueBits();
+    d.logits = new long[images][classes];
+    d.predictions = new int[images];
+    long[] residues = new long[k];
+    for (int s = 0; s < images; s++) {
+      boolean plausible = true;
+      for (int c = 0; c < classes; c++) {
+        for (int j = 0; j < k; j++) {
+          residues[j] = slots[j][c][s];
+        }
+        BigInteger v = crt.compose(residues);
+        // The primes were sized so every value of the network is below 2^valueBits in magnitude;
+        // under a wrong key the values are uniform over the whole CRT range instead.
+        plausible &= v.bitLength() <= d.valueBits;
+        d.logits[s][c] = v.bitLength() <= 63 ? v.longValue() : v.signum() * Long.MAX_VALUE;
+      }
+      d.implausible += plausible ? 0 : 1;
+      d.predictions[s] = IntegerNetwork.predict(d.logits[s]);
+    }
+    try {
+      d.downloadBytes = Files.size(file);
+    } catch (IOException e) {
+      d.downloadBytes = -1;
+    }
+    return d;
+  }
+
+  private static void writeCsv(Path file, Decryption d, int first, int[] labels) {
+    StringBuilder b = new StringBuilder("image,prediction");
+    b.append(labels == null ? "" : ",label");
+    for (int c = 0; c < d.logits[0].length; c++) {
+      b.append(",logit").append(c);
+    }
+    b.append('\n');
+    for (int s = 0; s < d.predictions.length; s++) {
+      b.append(first + s).append(',').append(d.predictions[s]);
+      if (labels != null) {
+        b.append(',').append(labels[s]);
+      }
+      for (long v : d.logits[s]) {
+        b.append(',').append(v);
+      }
+      b.append('\n');
+    }
+    try {
+      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + "-", ".tmp");
+      try {
+        Files.writeString(tmp, b, StandardCharsets.US_ASCII);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

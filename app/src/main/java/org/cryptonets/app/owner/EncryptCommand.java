@@ -1,0 +1,115 @@
+package org.cryptonets.app.owner;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.parties.EncryptedImagesFile;
+import org.cryptonets.app.parties.PartyFiles;
+import org.cryptonets.bfv.BatchEncoder;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.Encryptor;
+import org.cryptonets.bfv.Evaluator;
+import org.cryptonets.bfv.Plaintext;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.net.IntegerNetwork;
+
+/**
+ * {@code encrypt --keys DIR --images N [--data DIR] [--first K] --out FILE}: the owner encrypts
+ * test images K to K + N - 1 (one batch: N is at most n) into the upload file. Pixels are quantized
+ * as the network expects (4 bits), slot s of the ciphertext for pixel p holds pixel p of image s,
+ * one batch per plaintext prime. Ciphertexts are symmetric (secret key) so each goes as its c0 half
+ * plus one seed per batch, switched down to the plan's input level first.
+ *
+ * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options,
+ * {@link org.cryptonets.mnist.MnistFormatException} for an image file that is not IDX, and
+ * {@link org.cryptonets.bfv.io.SerializationException} for bad key files or a failed write; the
+ * output file then does not appear.
+ */
+public final class EncryptCommand {
+  private EncryptCommand() {}
+
+  /** Parses the options and runs; returns the exit code. */
+  public static int run(List<String> args, PrintStream out) {
+    CommandLine cl = CommandLine.parse("encrypt", args, Map.of(
+        "--keys", "the folder keygen wrote",
+        "--images", "number of test images to encrypt (default: as many as one batch holds)",
+        "--first", "index of the first test image (default 0)",
+        "--data", "folder with the MNIST IDX files (default: fetched into a cache)",
+        "--out", "upload file to write",
+        "--backend", "cpu or opencl"), Map.of());
+    Path keysDir = OwnerData.keysFolder(cl);
+    Path file = OwnerData.required(cl, "--out", "FILE");
+    OwnerData.checkOutputFolder(cl, file, "--out");
+    int first = cl.getInt("--first", 0, 0, Integer.MAX_VALUE);
+    try (Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
+      int n = keys.parameters().n();
+      int count = cl.getInt("--images", n, 1, n);
+      MnistSplit test = OwnerData.dataset(cl).test();
+      if ((long) first + count > test.size()) {
+        throw new CommandLine.UsageException("encrypt: images " + first + " to " + (first + count - 1) + " requested; the test set has " + test.size());
+      }
+      IntegerNetwork network = IntegerNetwork.loadDefault();
+      int[][] images = new int[count][];
+      IntStream.range(0, count).parallel().forEach(s -> images[s] = network.quantizeInput(test.image(first + s)));
+      long bytes = encrypt(keys, backend, images, file, out);
+      out.println("upload " + file + ": " + PartyFiles.describeSize(bytes, count, n));
+    }
+    return 0;
+  }
+
+  /**
+   * Encrypts quantized images (all of one length) into the upload file, one plaintext prime at a
+   * time so only one batch is in memory; returns the file's size.
+   *
+   * @throws IllegalArgumentException for no images, more than n, or images of different lengths
+   */
+  public static long encrypt(OwnerKeys keys, Backend backend, int[][] images, Path file, PrintStream out) {
+    BfvParameters params = keys.parameters();
+    int n = params.n();
+    if (images.length == 0 || images.length > n) {
+      throw new IllegalArgumentException(images.length + " images; one batch holds 1 to " + n);
+    }
+    int pixels = images[0].length;
+    for (int[] im : images) {
+      if (im.length != pixels) {
+        throw new IllegalArgumentException("images of " + im.length + " and " + pixels + " pixels in one batch");
+      }
+    }
+    long start = System.nanoTime();
+    Encryptor encryptor = new Encryptor(params, backend, keys.secretKey());
+    int level = keys.plan().inputLevel();
+    try (EncryptedImagesFile.Writer writer = new EncryptedImagesFile.Writer(file, params, images.length, pixels); Evaluator ev = new Evaluator(params, backend)) {
+      for (int j = 0; j < params.plainModuli().size(); j++) {
+        BatchEncoder encoder = new BatchEncoder(params, j);
+        Plaintext[] pts = new Plaintext[pixels];
+        IntStream.range(0, pixels).parallel().forEach(p -> {
+          long[] slots = new long[images.length];
+          for (int s = 0; s < images.length; s++) {
+            slots[s] = images[s][p];
+          }
+          pts[p] = encoder.encode(slots);
+        });
+        try (CiphertextBatch fresh = encryptor.encrypt(List.of(pts))) {
+          byte[] seed = fresh.seed();
+          if (level < fresh.level()) {
+            // Only c0 travels; the cloud regenerates c1 from the seed and switches it the same way.
+            try (CiphertextBatch switched = ev.modSwitchTo(fresh, level)) {
+              writer.write(switched, seed);
+            }
+          } else {
+            writer.write(fresh, seed);
+          }
+        }
+      }
+      long bytes = writer.commit();
+      out.printf("encrypted %d images in %.1f s: %d batches of %d seeded ciphertexts at level %d%n", images.length, (System.nanoTime() - start) / 1e9,
+          params.plainModuli().size(), pixels, level);
+      return bytes;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package org.cryptonets.app.owner;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.parties.EvaluationKeysFile;
+import org.cryptonets.app.parties.PartyFiles;
+import org.cryptonets.app.parties.TwoPartyPlan;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.KeyGenerator;
+import org.cryptonets.bfv.PublicKey;
+import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.io.BfvFileWriter;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.inference.CryptoNetPlan;
+import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.net.IntegerNetwork;
+
+/**
+ * {@code keygen --out DIR}: the data owner makes its keys. Writes {@value PartyFiles#SECRET_KEY_FILE}
+ * (owner-only, 0600) and {@value PartyFiles#EVALUATION_KEYS_FILE} (to send to the cloud). The
+ * parameters are the 128-bit ones the single-party demo uses, with plaintext primes sized for the
+ * network's value range (measured over the MNIST test set unless {@code --value-bits} says).
+ *
+ * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options or an
+ * existing secret key (never overwritten without {@code --force}),
+ * {@link org.cryptonets.bfv.io.SerializationException} when a file cannot be written.
+ */
+public final class KeygenCommand {
+  private KeygenCommand() {}
+
+  /** Parses the options and runs; returns the exit code. */
+  public static int run(List<String> args, PrintStream out) {
+    CommandLine cl = CommandLine.parse("keygen", args, Map.of(
+        "--out", "folder for secret.key and evaluation.keys (created if missing)",
+        "--backend", "cpu or opencl",
+        "--plain-bits", "bits per plaintext prime (default 29)",
+        "--value-bits", "bits of the largest intermediate value to provide for (default: measured on the MNIST test set)",
+        "--data", "folder with the MNIST IDX files, for the measurement"), Map.of("--force", "replace an existing secret key"));
+    if (!cl.has("--out")) {
+      throw new CommandLine.UsageException("keygen: --out DIR is required");
+    }
+    Path dir = Path.of(cl.get("--out", null));
+    int plainBits = cl.getInt("--plain-bits", 29, 18, 31);
+    int valueBits = cl.has("--value-bits") ? cl.getInt("--value-bits", 0, 8, 400) : -1;
+    checkTarget(dir, cl.has("--force"));
+    if (valueBits < 0) {
+      MnistDataset data = OwnerData.dataset(cl);
+      valueBits = IntegerNetwork.loadDefault().measure(data.test()).maxBits();
+    }
+    CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, plainBits);
+    BfvParameters params = plan.parameters();
+    try (Backend backend = OwnerData.backend(cl)) {
+      generate(dir, params, TwoPartyPlan.of(params, plan, valueBits), backend, cl.has("--force"), out);
+    }
+    return 0;
+  }
+
+  private static void checkTarget(Path dir, boolean force) {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new CommandLine.UsageException("keygen: --out " + dir + " exists and is not a folder");
+    }
+    if (!force && Files.exists(dir.resolve(PartyFiles.SECRET_KEY_FILE))) {
+      throw new CommandLine.UsageException("keygen: " + dir.resolve(PartyFiles.SECRET_KEY_FILE)
+          + " exists; keygen never replaces a secret key unasked (whatever was encrypted under it could no longer be decrypted); pass --force to replace it");
+    }
+  }
+
+  /**
+   * Generates keys under {@code params} and writes both files into {@code dir}. The evaluation keys
+   * are moved into place first and removed again if the secret key cannot be, so the folder never
+   * holds evaluation keys without their secret key.
+   */
+  public static void generate(Path dir, BfvParameters params, TwoPartyPlan plan, Backend backend, boolean force, PrintStream out) {
+    checkTarget(dir, force);
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new CommandLine.UsageException("keygen: cannot create " + dir + ": " + e.getMessage());
+    }
+    long start = System.nanoTime();
+    KeyGenerator keys = new KeyGenerator(params, backend);
+    Path evalFile = dir.resolve(PartyFiles.EVALUATION_KEYS_FILE);
+    Path secretFile = dir.resolve(PartyFiles.SECRET_KEY_FILE);
+    long evalBytes;
+    try (RelinKeys rk = keys.createRelinKeys(); PublicKey pk = keys.createPublicKey(); BfvFileWriter secret = BfvFileWriter.create(secretFile, BfvFileWriter.Access.OWNER_ONLY)) {
+      secret.writeParameters(params).writeSecretKey(keys.secretKey());
+      evalBytes = EvaluationKeysFile.write(evalFile, params, plan, rk, pk);
+      try {
+        secret.commit();
+      } catch (RuntimeException e) {
+        try {
+          Files.deleteIfExists(evalFile);
+        } catch (IOException ignored) {
+          // The original failure is what the user needs to see.
+        }
+        throw e;
+      }
+      out.printf("keys generated in %.1f s under %s%n", (System.nanoTime() - start) / 1e9, params);
+      out.println("  plan: " + plan);
+      out.printf("  %s: %,d bytes, readable by the owner only; keep it, never send it (memory locked against swapping: %s)%n", secretFile, secret.bytesWritten(),
+          keys.secretKey().isLocked() ? "yes" : "no");
+      out.printf("  %s: %,d bytes (parameters, plan, relinearization and public keys); send it to the cloud once%n", evalFile, evalBytes);
+    } finally {
+      keys.secretKey().close();
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package org.cryptonets.app.parties;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.io.BfvFileReader;
+import org.cryptonets.bfv.io.BfvFileWriter;
+import org.cryptonets.bfv.io.SerializationException;
+import org.cryptonets.engine.Backend;
+
+/**
+ * The upload: attributes (kind {@value #KIND}, the number of images in the batch's slots, the
+ * pixels per image), then one seeded ciphertext batch per plaintext prime, in prime order, each
+ * with one ciphertext per pixel (slot s of ciphertext p holds pixel p of image s).
+ *
+ * <p>Writing goes a batch at a time through {@link Writer}, so only one batch is in memory; reading
+ * likewise hands out one batch at a time through {@link Reader}. Not thread-safe; both throw
+ * {@link SerializationException} for malformed, damaged, foreign or inconsistent files.
+ */
+public final class EncryptedImagesFile {
+  static final String KIND = "encrypted-images";
+
+  private EncryptedImagesFile() {}
+
+  /**
+   * Writes the file batch by batch; nothing appears at the target until {@link #commit()}. Not
+   * thread-safe; throws {@link SerializationException} (IO_ERROR) and IllegalArgumentException.
+   */
+  public static final class Writer implements AutoCloseable {
+    private final BfvFileWriter out;
+    private final BfvParameters params;
+    private final int pixels;
+    private int next;
+
+    public Writer(Path file, BfvParameters params, int images, int pixels) {
+      this.params = params;
+      this.pixels = pixels;
+      this.out = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC);
+      try {
+        out.writeAttributes(params, Map.of(PartyFiles.KIND, KIND, PartyFiles.IMAGES, Integer.toString(images), PartyFiles.PIXELS, Integer.toString(pixels)));
+      } catch (RuntimeException e) {
+        out.close();
+        throw e;
+      }
+    }
+
+    /**
+     * Appends the batch of the next plaintext prime as c0 halves and its encryption seed.
+     *
+     * @throws IllegalArgumentException if it is not the next prime's batch of {@code pixels} ciphertexts
+     */
+    public void write(CiphertextBatch batch, byte[] seed) {
+      if (batch.plainIndex() != next || batch.count() != pixels) {
+        throw new IllegalArgumentException("expected the batch of plaintext prime " + next + " with " + pixels + " ciphertexts, got " + batch);
+      }
+      out.writeSeededCiphertexts(batch, seed);
+      next++;
+    }
+
+    /** Moves the finished file into place; returns its size. */
+    public long commit() {
+      if (next != params.plainModuli().size()) {
+        throw new IllegalStateException(next + " of " + params.plainModuli().size() + " batches written");
+      }
+      out.commit();
+      return out.bytesWritten();
+    }
+
+    @Override
+    public void close() {
+      out.close();
+    }
+  }
+
+  /**
+   * Reads the file batch by batch, checking each against the parameters and the header. Not
+   * thread-safe; throws {@link SerializationException}.
+   */
+  public static final class Reader implements AutoCloseable {
+    private final BfvFileReader in;
+    private final BfvParameters params;
+    private final String name;
+    private final int images;
+    private final int pixels;
+    private int next;
+
+    /**
+     * Opens the file and reads its attributes.
+     *
+     * @param expectedPixels inputs of the network that will evaluate the images
+     */
+    public Reader(Path file, BfvParameters params, int expectedPixels) {
+      this.in = BfvFileReader.open(file);
+      this.params = params;
+      this.name = file.toString();
+      try {
+        Map<String, String> a = in.readAttributes(params);
+        PartyFiles.expectKind(a, KIND, name);
+        this.images = PartyFiles.count(a, PartyFiles.IMAGES, 1, params.n(), name);
+        this.pixels = PartyFiles.count(a, PartyFiles.PIXELS, expectedPixels, expectedPixels, name);
+      } catch (RuntimeException e) {
+        in.close();
+        throw e;
+      }
+    }
+
+    /** Images in the slots of each batch. */
+    public int images() {
+      return images;
+    }
+
+    /** The file's size in bytes. */
+    public long size() {
+      return in.size();
+    }
+
+    /**
+     * The next plaintext prime's batch, on {@code backend}; the caller closes it.
+     *
+     * @throws SerializationException INVALID_FIELD if it is not that prime's batch of one ciphertext per pixel
+     */
+    public CiphertextBatch next(Backend backend) {
+      CiphertextBatch b = in.readCiphertexts(params, backend);
+      if (b.plainIndex() != next || b.count() != pixels || b.size() != 2) {
+        String found = b.toString();
+        b.close();
+        throw new SerializationException(SerializationException.Code.INVALID_FIELD, name + ": expected the batch of plaintext prime " + next + " with " + pixels
+            + " size-2 ciphertexts, found " + found);
+      }
+      next++;
+      return b;
+    }
+
+    /**
+     * Checks that every prime's batch was read and nothing follows.
+     *
+     * @throws SerializationException TRAILING_DATA or INVALID_FIELD otherwise
+     */
+    public void finish() {
+      if (next != params.plainModuli().size()) {
+        throw new SerializationException(SerializationException.Code.INVALID_FIELD, name + ": " + next + " of " + params.plainModuli().size() + " batches read");
+      }
+      in.finish();
+    }
+
+    @Override
+    public void close() {
+      in.close();
+    }
+  }
+
+  /** Every batch of a file at once (small parameter sets, tests); the caller closes them. */
+  public static List<CiphertextBatch> readAll(Path file, BfvParameters params, int pixels, Backend backend) {
+    List<CiphertextBatch> out = new ArrayList<>();
+    try (Reader r = new Reader(file, params, pixels)) {
+      for (int j = 0; j < params.plainModuli().size(); j++) {
+        out.add(r.next(backend));
+      }
+      r.finish();
+      return out;
+    } catch (RuntimeException e) {
+      for (CiphertextBatch b : out) {
+        b.close();
+      }
+      throw e;
+    }
+  }
+}

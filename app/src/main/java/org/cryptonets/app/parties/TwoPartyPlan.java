@@ -1,0 +1,190 @@
+package org.cryptonets.app.parties;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.io.SerializationException;
+import org.cryptonets.engine.Modulus;
+import org.cryptonets.inference.CryptoNetPlan;
+
+/**
+ * What both parties must agree on besides the BFV parameters, stored as attributes in the
+ * evaluation-keys file so the cloud derives everything from the files it is given:
+ * <ul>
+ *   <li>the levels after each square and the output level (the {@link CryptoNetPlan} schedule);
+ *   <li>the input level: the owner switches its fresh ciphertexts down one prime before sending
+ *       (the c0 halves only; the cloud switches the c1 it regenerates from the seed the same way),
+ *       which costs nothing in noise, since fresh noise is tiny, and saves a seventh of the upload;
+ *   <li>the result modulus 2^b: the cloud relinearizes the results at the output level, where the
+ *       key-switching noise is still small next to Q, and switches them to 2^b for the download;
+ *   <li>the value range the plaintext primes were sized for, so the owner can tell decrypted
+ *       values that cannot come from the network (wrong key, damage) from real ones.
+ * </ul>
+ *
+ * <p>Immutable; thread-safe. {@link #fromAttributes} throws {@link SerializationException}
+ * INVALID_FIELD for missing or inconsistent attributes.
+ */
+public final class TwoPartyPlan {
+  /**
+   * Bits of the result modulus above the largest plaintext prime. Switching to 2^b adds a rounding
+   * error of about sqrt(n / 18) (21 at n = 8192) that decryption tolerates up to 2^b / (2t); eleven
+   * bits put that bound near 1024, about 48 standard deviations away.
+   */
+  public static final int RESULT_MARGIN_BITS = 11;
+
+  static final String LEVELS = "plan.levels";
+  static final String OUTPUT_LEVEL = "plan.output-level";
+  static final String INPUT_LEVEL = "plan.input-level";
+  static final String VALUE_BITS = "plan.value-bits";
+  static final String RESULT_BITS = "plan.result-bits";
+
+  private final int[] levelsAfterSquare;
+  private final int outputLevel;
+  private final int inputLevel;
+  private final int valueBits;
+  private final int resultBits;
+
+  private TwoPartyPlan(int[] levelsAfterSquare, int outputLevel, int inputLevel, int valueBits, int resultBits) {
+    this.levelsAfterSquare = levelsAfterSquare.clone();
+    this.outputLevel = outputLevel;
+    this.inputLevel = inputLevel;
+    this.valueBits = valueBits;
+    this.resultBits = resultBits;
+  }
+
+  /**
+   * The two-party plan for a single-party plan: the same squares and levels, results kept at the
+   * level of the last square (relinearizing below it would drown them in key-switching noise),
+   * inputs one prime below the top unless the first square stays at the top.
+   *
+   * @param valueBits bits of the largest intermediate value the plaintext primes were sized for
+   */
+  public static TwoPartyPlan of(BfvParameters params, CryptoNetPlan plan, int valueBits) {
+    List<Integer> levels = new ArrayList<>();
+    for (int i = 0; plan.levelAfterSquare(i) > 0; i++) {
+      levels.add(plan.levelAfterSquare(i));
+    }
+    int top = params.maxLevel();
+    int last = levels.isEmpty() ? top : levels.get(levels.size() - 1);
+    int first = levels.isEmpty() ? top : levels.get(0);
+    int input = Math.min(top, Math.max(top - 1, first));
+    int maxT = 0;
+    for (Modulus t : params.plainModuli()) {
+      maxT = Math.max(maxT, t.bits());
+    }
+    return new TwoPartyPlan(levels.stream().mapToInt(Integer::intValue).toArray(), last, input, valueBits, maxT + RESULT_MARGIN_BITS);
+  }
+
+  /** The attributes that store this plan. */
+  public Map<String, String> toAttributes() {
+    Map<String, String> m = new LinkedHashMap<>();
+    StringBuilder levels = new StringBuilder();
+    for (int l : levelsAfterSquare) {
+      levels.append(levels.length() == 0 ? "" : ",").append(l);
+    }
+    m.put(LEVELS, levels.toString());
+    m.put(OUTPUT_LEVEL, Integer.toString(outputLevel));
+    m.put(INPUT_LEVEL, Integer.toString(inputLevel));
+    m.put(VALUE_BITS, Integer.toString(valueBits));
+    m.put(RESULT_BITS, Integer.toString(resultBits));
+    return m;
+  }
+
+  /**
+   * Reads a plan back from attributes and checks it against the parameters.
+   *
+   * @throws SerializationException INVALID_FIELD naming the attribute that is missing or wrong
+   */
+  public static TwoPartyPlan fromAttributes(BfvParameters params, Map<String, String> attributes, String file) {
+    int top = params.maxLevel();
+    String levelText = require(attributes, LEVELS, file);
+    int[] levels;
+    try {
+      levels = levelText.isEmpty() ? new int[0] : Arrays.stream(levelText.split(",", -1)).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+    } catch (NumberFormatException e) {
+      throw invalid(file, LEVELS + " = '" + levelText + "' is not a list of levels like 5,3");
+    }
+    int output = number(attributes, OUTPUT_LEVEL, file, 1, top);
+    int input = number(attributes, INPUT_LEVEL, file, 1, top);
+    int value = number(attributes, VALUE_BITS, file, 1, 1000);
+    int maxT = 0;
+    for (Modulus t : params.plainModuli()) {
+      maxT = Math.max(maxT, t.bits());
+    }
+    int result = number(attributes, RESULT_BITS, file, maxT + 1, org.cryptonets.bfv.CompressedCiphertexts.MAX_BITS);
+    int previous = input;
+    for (int l : levels) {
+      if (l < 1 || l > previous) {
+        throw invalid(file, LEVELS + " = " + levelText + " with input level " + input + ": levels must not increase and must stay in [1, " + top + "]");
+      }
+      previous = l;
+    }
+    if (output > previous) {
+      throw invalid(file, OUTPUT_LEVEL + " = " + output + " is above the level after the last square (" + previous + ")");
+    }
+    return new TwoPartyPlan(levels, output, input, value, result);
+  }
+
+  private static String require(Map<String, String> attributes, String key, String file) {
+    String v = attributes.get(key);
+    if (v == null) {
+      throw invalid(file, "attribute " + key + " is missing; keys from an older or foreign keygen?");
+    }
+    return v;
+  }
+
+  private static int number(Map<String, String> attributes, String key, String file, int min, int max) {
+    String v = require(attributes, key, file);
+    try {
+      int x = Integer.parseInt(v.trim());
+      if (x < min || x > max) {
+        throw invalid(file, key + " = " + x + " is outside [" + min + ", " + max + "]");
+      }
+      return x;
+    } catch (NumberFormatException e) {
+      throw invalid(file, key + " = '" + v + "' is not a whole number");
+    }
+  }
+
+  private static SerializationException invalid(String file, String message) {
+    return new SerializationException(SerializationException.Code.INVALID_FIELD, file + ": " + message);
+  }
+
+  /** The schedule as the evaluator takes it, for these parameters. */
+  public CryptoNetPlan toCryptoNetPlan(BfvParameters params) {
+    List<Integer> qBits = new ArrayList<>();
+    for (Modulus q : params.coeffBasis().moduli()) {
+      qBits.add(q.bits());
+    }
+    return CryptoNetPlan.of(params.n(), qBits, params.plainModulus(0).bits(), params.plainModuli().size(), levelsAfterSquare, outputLevel);
+  }
+
+  /** Level of the ciphertexts the owner sends. */
+  public int inputLevel() {
+    return inputLevel;
+  }
+
+  /** Level at which results are relinearized and compressed. */
+  public int outputLevel() {
+    return outputLevel;
+  }
+
+  /** Bits of the largest intermediate value the plaintext range was sized for. */
+  public int valueBits() {
+    return valueBits;
+  }
+
+  /** Exponent of the result modulus 2^b. */
+  public int resultBits() {
+    return resultBits;
+  }
+
+  @Override
+  public String toString() {
+    return "TwoPartyPlan(levels after squares " + Arrays.toString(levelsAfterSquare) + ", input level " + inputLevel + ", results at level " + outputLevel
+        + " relinearized and switched to 2^" + resultBits + ", values up to " + valueBits + " bits)";
+  }
+}

@@ -1,0 +1,94 @@
+package org.cryptonets.bfv.io;
+
+import java.util.HexFormat;
+import org.cryptonets.bfv.BfvParameters;
+
+/**
+ * The layout of CryptoNets BFV files, version {@value #VERSION}. A file is a sequence of records;
+ * each record stands alone: a header, a payload and a checksum. All integers are little-endian.
+ *
+ * <pre>
+ * offset  size  field
+ *      0     8  magic 0x89 'C' 'N' 'B' 'F' 'V' '\r' '\n'
+ *      8     2  format version (1)
+ *     10     2  object type ({@link ObjectType#code()})
+ *     12    32  parameter fingerprint: the SHA-256 of the parameter set ({@link BfvParameters#fingerprint()})
+ *     44     8  payload length L in bytes
+ *     52     L  payload
+ *   52+L     4  CRC-32C (Castagnoli) of bytes [0, 52 + L) of the record
+ * </pre>
+ *
+ * Payloads:
+ * <ul>
+ *   <li>PARAMETERS: u32 n, u8 security (0 none, 1 128-bit), u8 k_q, u8 k_t, u8 0, then k_q u64
+ *       ciphertext primes and k_t u64 plaintext primes.
+ *   <li>ATTRIBUTES: u32 count, then per entry u16 key length, key ([a-z0-9._-], 1 to 64 bytes,
+ *       strictly increasing), u16 value length, value (printable ASCII, at most 1024 bytes).
+ *   <li>PUBLIC_KEY, RELIN_KEYS, CIPHERTEXTS: a descriptor (u8 plaintext index, 255 for keys; u8
+ *       level; u8 size, the polynomials per element; u8 form, 0 coefficient or 1 NTT; u32 count of
+ *       elements), then the residues. CIPHERTEXTS_SEEDED: the same descriptor and the 32-byte seed,
+ *       then only the c0 residues; c1 of ciphertext k is {@code Encryptor.expandSeed} of the seed
+ *       for index k at the top level in NTT form, switched down to the record's level (coefficient
+ *       form) and put into the record's form.
+ *   <li>SECRET_KEY: n two-bit codes (0: 0, 1: +1, 2: -1), four to a byte, lowest bits first.
+ *   <li>COMPRESSED_RESULTS: u8 plaintext index, u8 bits b, u8 size (2), u8 0, u32 count, then
+ *       2 n count values of b bits.
+ * </ul>
+ * Residues are packed as one bit stream, lowest bit first, at bits(q_i) bits for limb i (31 bits
+ * for 31-bit primes), in the order element, polynomial, limb, coefficient; the stream is padded with
+ * zero bits to a whole byte.
+ *
+ * <p>The magic number's first byte is not ASCII and it ends in CR LF, so transfers that strip the
+ * eighth bit or convert line ends are caught at once. The checksum detects damage, not tampering:
+ * the format has no authentication.
+ *
+ * <p>Constants only; thread-safe; throws nothing.
+ */
+public final class BfvFileFormat {
+  /** The format version this code writes and reads. */
+  public static final int VERSION = 1;
+  /** Bytes of a record header. */
+  public static final int HEADER_BYTES = 52;
+  /** Bytes of the checksum that ends a record. */
+  public static final int TRAILER_BYTES = 4;
+  /** Largest payload length accepted before comparing with the file size: 1 TiB. */
+  public static final long MAX_PAYLOAD = 1L << 40;
+  /** Largest count of elements in one record (ciphertexts in a batch). */
+  public static final int MAX_COUNT = 1 << 20;
+  /** Plaintext index of key records, which belong to no plaintext prime. */
+  static final int NO_PLAIN_INDEX = 255;
+  static final int FORM_COEFFICIENT = 0;
+  static final int FORM_NTT = 1;
+  static final int DESCRIPTOR_BYTES = 8;
+  static final int SEED_BYTES = 32;
+  static final int MAX_ATTRIBUTES = 256;
+  static final int MAX_KEY_LENGTH = 64;
+  static final int MAX_VALUE_LENGTH = 1024;
+
+  private static final byte[] MAGIC = {(byte) 0x89, 'C', 'N', 'B', 'F', 'V', '\r', '\n'};
+
+  private BfvFileFormat() {}
+
+  /** A copy of the 8-byte magic number. */
+  public static byte[] magic() {
+    return MAGIC.clone();
+  }
+
+  static boolean isMagic(byte[] b) {
+    return java.util.Arrays.equals(b, MAGIC);
+  }
+
+  /** The 32 raw bytes of the parameters' SHA-256 fingerprint. */
+  static byte[] fingerprintBytes(BfvParameters params) {
+    return HexFormat.of().parseHex(params.fingerprint());
+  }
+
+  /** Bits of one coefficient over every limb of a level: the sum of bits(q_i) for i below level. */
+  static long coefficientBits(BfvParameters params, int level) {
+    long bits = 0;
+    for (int i = 0; i < level; i++) {
+      bits += params.coeffBasis().modulus(i).bits();
+    }
+    return bits;
+  }
+}

@@ -1,0 +1,53 @@
+package org.cryptonets.bfv.io;
+
+/**
+ * The kinds of record a BFV file holds, with the 16-bit code stored in each record header. Codes
+ * are part of the format: never renumber them.
+ *
+ * <p>Immutable; thread-safe; throws nothing ({@link #ofCode} answers null for an unknown code).
+ */
+public enum ObjectType {
+  /** The parameter set itself: n, the ciphertext and plaintext primes, the security level. */
+  PARAMETERS(1, "parameters"),
+  /** Printable key/value text bound to a parameter set (what a file is, the evaluation plan). */
+  ATTRIBUTES(2, "attributes"),
+  /** The public key (pk0, pk1), NTT form over the full Q. */
+  PUBLIC_KEY(3, "public key"),
+  /** Relinearization keys, one (b_j, a_j) pair per prime of Q, NTT form. */
+  RELIN_KEYS(4, "relinearization keys"),
+  /** The ternary secret key at two bits per coefficient. */
+  SECRET_KEY(5, "secret key"),
+  /** A ciphertext batch with every polynomial. */
+  CIPHERTEXTS(6, "ciphertext batch"),
+  /** A symmetric ciphertext batch as its c0 halves and the 32-byte seed its c1 halves expand from. */
+  CIPHERTEXTS_SEEDED(7, "seeded ciphertext batch"),
+  /** Encrypted results switched to a power-of-two modulus for the trip back. */
+  COMPRESSED_RESULTS(8, "compressed result ciphertexts");
+
+  private final int code;
+  private final String description;
+
+  ObjectType(int code, String description) {
+    this.code = code;
+    this.description = description;
+  }
+
+  /** The code stored in record headers. */
+  public int code() {
+    return code;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  /** The type with this code, or null. */
+  public static ObjectType ofCode(int code) {
+    for (ObjectType t : values()) {
+      if (t.code == code) {
+        return t;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,288 @@
+package org.cryptonets.bfv.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.cryptonets.bfv.BatchEncoder;
+import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.Decryptor;
+import org.cryptonets.bfv.Encryptor;
+import org.cryptonets.bfv.Evaluator;
+import org.cryptonets.bfv.KeyGenerator;
+import org.cryptonets.bfv.Plaintext;
+import org.cryptonets.bfv.PublicKey;
+import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.SecretKey;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.Backends;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every object survives a write and a read bit for bit, seeded batches rebuild exactly the c1 the
+ * encryptor used (at any level and form), compressed results still decrypt, and files appear only
+ * whole, with the permissions asked for. Parameters are insecure toys (SecurityLevel.NONE).
+ */
+class RoundTripTest {
+  static Backend backend;
+  static BfvParameters params;
+
+  @TempDir
+  Path tmp;
+
+  @BeforeAll
+  static void setUp() {
+    backend = Backends.open("cpu");
+    params = IoFixtures.toy();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    backend.close();
+  }
+
+  static long[] download(CiphertextBatch c) {
+    long[] h = new long[(int) c.buffer().all().hostLength()];
+    backend.download(c.buffer().all(), h);
+    return h;
+  }
+
+  static List<Plaintext> plaintexts(BfvParameters params, int plainIndex, int count, long seed) {
+    BatchEncoder enc = new BatchEncoder(params, plainIndex);
+    long t = enc.plainModulus().value();
+    SplittableRandom r = new SplittableRandom(seed);
+    List<Plaintext> out = new ArrayList<>();
+    for (int k = 0; k < count; k++) {
+      long[] slots = new long[params.n()];
+      for (int j = 0; j < slots.length; j++) {
+        slots[j] = r.nextLong(t);
+      }
+      out.add(enc.encode(slots));
+    }
+    return out;
+  }
+
+  @Test
+  void parametersAndAttributesRoundTrip() {
+    BfvFileWriter w = BfvFileWriter.inMemory();
+    w.writeParameters(params).writeAttributes(params, IoFixtures.attributes());
+    try (BfvFileReader r = BfvFileReader.of(w.toByteArray(), "memory")) {
+      BfvParameters p = r.readParameters();
+      assertEquals(params, p);
+      assertEquals(params.security(), p.security());
+      assertEquals(IoFixtures.attributes(), r.readAttributes(p));
+      assertFalse(r.hasNext());
+      r.finish();
+    }
+  }
+
+  @Test
+  void keysRoundTrip() {
+    try (PublicKey pk = IoFixtures.publicKey(params, backend); RelinKeys rk = IoFixtures.relinKeys(params, backend)) {
+      BfvFileWriter w = BfvFileWriter.inMemory();
+      w.writePublicKey(pk).writeRelinKeys(rk);
+      try (BfvFileReader r = BfvFileReader.of(w.toByteArray(), "memory");
+          PublicKey pk2 = r.readPublicKey(params, backend);
+          RelinKeys rk2 = r.readRelinKeys(params, backend)) {
+        assertArrayEquals(pk.residues(), pk2.residues());
+        assertArrayEquals(rk.residues(), rk2.residues());
+        r.finish();
+      }
+    }
+  }
+
+  @Test
+  void secretKeyRoundTripDecryptsAndIsOwnerOnly() throws Exception {
+    KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(7));
+    SecretKey sk = kg.secretKey();
+    Path file = tmp.resolve("secret.key");
+    try (BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.OWNER_ONLY)) {
+      w.writeParameters(params).writeSecretKey(sk);
+      w.commit();
+    }
+    if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
+    List<Plaintext> pts = plaintexts(params, 0, 3, 8);
+    try (BfvFileReader r = BfvFileReader.open(file)) {
+      BfvParameters p = r.readParameters(params);
+      try (SecretKey loaded = r.readSecretKey(p, backend); CiphertextBatch c = new Encryptor(params, backend, sk).encrypt(pts)) {
+        r.finish();
+        for (int j = 0; j < params.n(); j++) {
+          assertEquals(sk.coefficient(j), loaded.coefficient(j), "coefficient " + j);
+        }
+        assertArrayEquals(new Decryptor(params, backend, sk).decryptSlots(c), new Decryptor(params, backend, loaded).decryptSlots(c));
+      }
+    }
+    sk.close();
+  }
+
+  static Stream<Arguments> batchShapes() {
+    return Stream.of(Arguments.of(3, 2, false), Arguments.of(3, 3, true), Arguments.of(1, 2, true), Arguments.of(2, 3, false));
+  }
+
+  @ParameterizedTest(name = "level {0}, size {1}, NTT {2}")
+  @MethodSource("batchShapes")
+  void fullBatchesRoundTrip(int level, int size, boolean ntt) {
+    try (Evaluator ev = new Evaluator(params, backend); CiphertextBatch c = ev.allocate(1, level, size, 5, ntt)) {
+      backend.upload(IoFixtures.residues(params.basisAt(level), size * 5, level * 10 + size), c.buffer().all());
+      BfvFileWriter w = BfvFileWriter.inMemory();
+      w.writeCiphertexts(c);
+      long expectedBytes = BfvFileFormat.HEADER_BYTES + 8 + (5L * size * params.n() * 31 * level + 7) / 8 + 4;
+      assertEquals(expectedBytes, w.toByteArray().length, "31 bits per residue, nothing else but the frame");
+      try (BfvFileReader r = BfvFileReader.of(w.toByteArray(), "memory"); CiphertextBatch back = r.readCiphertexts(params, backend)) {
+        assertEquals(c.level(), back.level());
+        assertEquals(c.size(), back.size());
+        assertEquals(c.isNttForm(), back.isNttForm());
+        assertEquals(c.plainIndex(), back.plainIndex());
+        assertArrayEquals(download(c), download(back));
+      }
+    }
+  }
+
+  /** What the owner may do to a fresh symmetric encryption before sending it seeded. */
+  enum SeededVariant {
+    FRESH, TO_COEFFICIENTS, SWITCHED_DOWN, SWITCHED_DOWN_TO_NTT
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(SeededVariant.class)
+  void seededBatchesRebuildTheExactCiphertexts(SeededVariant variant) {
+    KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(9));
+    List<Plaintext> pts = plaintexts(params, 1, 70, 10);
+    try (Evaluator ev = new Evaluator(params, backend); CiphertextBatch fresh = new Encryptor(params, backend, kg.secretKey()).encrypt(pts)) {
+      byte[] seed = fresh.seed();
+      CiphertextBatch sent = fresh;
+      switch (variant) {
+        case TO_COEFFICIENTS:
+          ev.toCoefficients(fresh);
+          break;
+        case SWITCHED_DOWN:
+          sent = ev.modSwitchTo(fresh, 2);
+          break;
+        case SWITCHED_DOWN_TO_NTT:
+          sent = ev.modSwitchTo(fresh, 2);
+          ev.toNtt(sent);
+          break;
+        default:
+          break;
+      }
+      BfvFileWriter w = BfvFileWriter.inMemory();
+      w.writeSeededCiphertexts(sent, seed);
+      long c0Bytes = (70L * params.n() * 31 * sent.level() + 7) / 8;
+      assertEquals(BfvFileFormat.HEADER_BYTES + 8 + 32 + c0Bytes + 4, w.toByteArray().length, "c0 only, plus the seed");
+      try (BfvFileReader r = BfvFileReader.of(w.toByteArray(), "memory"); CiphertextBatch back = r.readCiphertexts(params, backend)) {
+        assertEquals(sent.level(), back.level());
+        assertEquals(sent.isNttForm(), back.isNttForm());
+        assertArrayEquals(download(sent), download(back), "c1 regenerated from the seed must be the encryptor's, bit for bit");
+        Decryptor dec = new Decryptor(params, backend, kg.secretKey());
+        assertArrayEquals(dec.decryptSlots(sent), dec.decryptSlots(back));
+      }
+      if (sent != fresh) {
+        sent.close();
+      }
+    }
+    kg.secretKey().close();
+  }
+
+  @Test
+  void unseededBatchCannotBeWrittenSeeded() {
+    try (CiphertextBatch c = IoFixtures.fullBatch(params, backend)) {
+      SerializationException e = assertThrows(SerializationException.class, () -> BfvFileWriter.inMemory().writeSeededCiphertexts(c));
+      assertEquals(SerializationException.Code.INVALID_FIELD, e.code());
+    }
+  }
+
+  @Test
+  void compressedResultsRoundTripAndDecrypt() {
+    KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(11));
+    BatchEncoder enc = new BatchEncoder(params, 0);
+    long t = enc.plainModulus().value();
+    long[] slots = new long[params.n()];
+    SplittableRandom r = new SplittableRandom(12);
+    for (int j = 0; j < slots.length; j++) {
+      slots[j] = r.nextLong(t);
+    }
+    try (RelinKeys rk = kg.createRelinKeys();
+        Evaluator ev = new Evaluator(params, backend);
+        CiphertextBatch c = new Encryptor(params, backend, kg.secretKey()).encrypt(List.of(enc.encode(slots)));
+        CiphertextBatch sq = ev.square(c);
+        CiphertextBatch relin = ev.relinearize(sq, rk)) {
+      Decryptor dec = new Decryptor(params, backend, kg.secretKey());
+      int bits = CompressedCiphertexts.minBits(params, 0) + 12;
+      CompressedCiphertexts small = CompressedCiphertexts.compress(relin, bits);
+      assertEquals(2L * params.n() * bits, small.serializedBits());
+      BfvFileWriter w = BfvFileWriter.inMemory();
+      w.writeCompressed(small);
+      CompressedCiphertexts back;
+      try (BfvFileReader rd = BfvFileReader.of(w.toByteArray(), "memory")) {
+        back = rd.readCompressed(params);
+      }
+      assertArrayEquals(small.values(), back.values());
+      long[] got = dec.decryptSlots(back)[0];
+      for (int j = 0; j < slots.length; j++) {
+        assertEquals(slots[j] * slots[j] % t, got[j], "slot " + j);
+      }
+      int budget = dec.invariantNoiseBudget(back)[0];
+      assertTrue(budget > 0 && budget < bits, "noise budget " + budget + " of " + bits + " bits");
+    }
+    kg.secretKey().close();
+  }
+
+  @Test
+  void uncommittedWriteLeavesNothingAndKeepsTheOldFile() throws Exception {
+    Path file = tmp.resolve("evaluation.keys");
+    Files.writeString(file, "old content");
+    try (BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC)) {
+      w.writeParameters(params);
+      // No commit: as if the program failed half way.
+    }
+    assertEquals("old content", Files.readString(file));
+    try (Stream<Path> files = Files.list(tmp)) {
+      assertEquals(List.of(file), files.toList(), "no temporary file left behind");
+    }
+    try (BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC)) {
+      w.writeParameters(params);
+      w.commit();
+      assertEquals(w.bytesWritten(), Files.size(file));
+    }
+    try (BfvFileReader r = BfvFileReader.open(file)) {
+      assertEquals(params, r.readParameters());
+    }
+  }
+
+  @Test
+  void writerIntoAMissingFolderFailsClearly() {
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> BfvFileWriter.create(tmp.resolve("no/such/folder/x.keys"), BfvFileWriter.Access.PUBLIC));
+    assertEquals(SerializationException.Code.IO_ERROR, e.code());
+  }
+
+  @Test
+  void publicFilesAreWorldReadable() throws Exception {
+    Path file = tmp.resolve("p.keys");
+    Assumptions.assumeTrue(Files.getFileStore(tmp).supportsFileAttributeView("posix"));
+    try (BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC)) {
+      w.writeParameters(params).commit();
+    }
+    assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+  }
+}
