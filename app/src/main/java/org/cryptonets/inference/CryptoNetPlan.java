@@ -64,10 +64,16 @@ public final class CryptoNetPlan {
   public static final String LEVELS_PROPERTY = "cryptonets.levels";
   /**
    * Level 5 after the first square keeps the relinearization noise (about 2^43) far below Delta at
-   * the second square; 3 after the second and 2 for the results keep the rounding noise of each
-   * switch below the noise already present (measured budgets are in BENCHMARKS.md).
+   * the second square; 3 after the second keeps the results relinearizable before they are switched
+   * to 2^(bits(t) + 11) for the trip back (measured budgets are in BENCHMARKS.md).
    */
-  public static final String DEFAULT_LEVELS = "5,3,2";
+  public static final String DEFAULT_LEVELS = "5,3,3";
+
+  /**
+   * Bits above t of the power-of-two modulus the results are switched to for the trip back: enough
+   * that the rounding of that switch (about sqrt(n)) stays far below 2^bits / (2t).
+   */
+  public static final int RESULT_MARGIN_BITS = 11;
 
   static int[] parseLevels(String text) {
     String[] parts = text.split(",");
@@ -115,6 +121,22 @@ public final class CryptoNetPlan {
 
   public int outputLevel() {
     return outputLevel;
+  }
+
+  /**
+   * The level inputs are sent and evaluated at: one prime below the top (fresh noise is tiny, so the
+   * switch costs no budget and makes every later step cheaper), unless the first square must stay
+   * at the top.
+   */
+  public int inputLevel() {
+    int top = coeffPrimeBits.size();
+    int first = levelAfterSquare.length == 0 ? top : levelAfterSquare[0];
+    return Math.min(top, Math.max(top - 1, first));
+  }
+
+  /** Exponent of the power-of-two modulus the results travel under, for plaintext primes of {@code plainBits}. */
+  public static int resultBits(int plainBits) {
+    return plainBits + RESULT_MARGIN_BITS;
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.util.stream.IntStream;
 import org.cryptonets.bfv.BatchEncoder;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.CompressedCiphertexts;
 import org.cryptonets.bfv.CrtComposer;
 import org.cryptonets.bfv.Decryptor;
 import org.cryptonets.bfv.Encryptor;
@@ -78,6 +79,11 @@ public final class DataOwner implements AutoCloseable {
    * a batch instead of holding all of them at once.
    */
   public CiphertextBatch encryptImages(int[][] images, int plainIndex) {
+    return encryptImages(images, plainIndex, params.maxLevel());
+  }
+
+  /** As above, switched down to {@code level} chunk by chunk (what a sender sends). */
+  public CiphertextBatch encryptImages(int[][] images, int plainIndex, int level) {
     int n = params.n();
     if (images.length == 0 || images.length > n) {
       throw new IllegalArgumentException(images.length + " images; a batch holds 1 to " + n);
@@ -98,7 +104,7 @@ public final class DataOwner implements AutoCloseable {
         }
         pts[p] = enc.encode(slots);
       });
-      return encryptor.encrypt(List.of(pts));
+      return encryptor.encrypt(List.of(pts), level);
     }
   }
 
@@ -115,6 +121,11 @@ public final class DataOwner implements AutoCloseable {
     for (int j = 0; j < k; j++) {
       slots[j] = decryptor.decryptSlots(outputs.get(j));
     }
+    return joinLogits(slots, classes, images);
+  }
+
+  private long[][] joinLogits(long[][][] slots, int classes, int images) {
+    int k = slots.length;
     long[][] logits = new long[images][classes];
     long[] residues = new long[k];
     for (int s = 0; s < images; s++) {
@@ -127,6 +138,29 @@ public final class DataOwner implements AutoCloseable {
       }
     }
     return logits;
+  }
+
+  /**
+   * Decrypts results that travelled switched to a power-of-two modulus (one per plaintext prime):
+   * {@code result[image][class]}.
+   */
+  public long[][] decryptCompressedLogits(List<CompressedCiphertexts> outputs, int images) {
+    long[][][] slots = new long[outputs.size()][][];
+    for (int j = 0; j < outputs.size(); j++) {
+      slots[j] = decryptor.decryptSlots(outputs.get(j));
+    }
+    return joinLogits(slots, outputs.get(0).count(), images);
+  }
+
+  /** The smallest invariant noise budget (bits) over compressed results. */
+  public int minCompressedNoiseBudget(List<CompressedCiphertexts> batches) {
+    int min = Integer.MAX_VALUE;
+    for (CompressedCiphertexts b : batches) {
+      for (int v : decryptor.invariantNoiseBudget(b)) {
+        min = Math.min(min, v);
+      }
+    }
+    return min;
   }
 
   /** The smallest invariant noise budget (bits) over all the given ciphertexts. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.CompressedCiphertexts;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.RelinKeys;
 import org.cryptonets.engine.Backend;
@@ -60,7 +61,19 @@ public final class EncryptedInference {
     }
   }
 
+  /** The cloud's last step: relinearize the results and switch them to 2^bits for sending. */
+  public static final String RESULT_STEP = "relinearize + compress results";
+
   private EncryptedInference() {}
+
+  /** Bits on the wire for a seeded batch: the c0 halves at the batch's level plus the seed. */
+  static long seededBits(BfvParameters params, CiphertextBatch batch) {
+    long bitsPerCoefficient = 0;
+    for (int i = 0; i < batch.level(); i++) {
+      bitsPerCoefficient += params.coeffBasis().modulus(i).bits();
+    }
+    return (long) batch.count() * params.n() * bitsPerCoefficient + 8L * 32;
+  }
 
   /**
    * Runs {@code images} test images (the first ones of {@code split}) in batches of n.
@@ -108,14 +121,16 @@ public final class EncryptedInference {
     RelinKeys relinKeys = owner.createRelinKeys();
     r.keygenSeconds = (System.nanoTime() - t0) / 1e9;
     r.relinKeyBytes = relinKeys.serializedBytes();
-    EncryptedCryptoNet net = new EncryptedCryptoNet(params, new Evaluator(params, backend), relinKeys, network, plan);
+    Evaluator cloudSide = new Evaluator(params, backend);
+    EncryptedCryptoNet net = new EncryptedCryptoNet(params, cloudSide, relinKeys, network, plan);
     for (String s : net.stepNames()) {
       r.stepSeconds.put(s, 0.0);
     }
+    r.stepSeconds.put(RESULT_STEP, 0.0);
     r.logits = new long[images][];
     int batches = (images + n - 1) / n;
     r.batches = batches;
-    try (owner; relinKeys) {
+    try (owner; relinKeys; cloudSide) {
       for (int b = 0; b < batches; b++) {
         int first = b * n;
         int count = Math.min(n, images - first);
@@ -123,40 +138,45 @@ public final class EncryptedInference {
         System.arraycopy(quantized, first, batchImages, 0, count);
         // Each plaintext prime's part is encrypted, sent and evaluated in turn, so only one part
         // of the upload is held at a time (the k parts are independent ciphertexts).
-        List<CiphertextBatch> outputs = new ArrayList<>();
+        List<CompressedCiphertexts> outputs = new ArrayList<>();
         int k = params.plainModuli().size();
         int steps = net.stepNames().size();
         final int batchNumber = b + 1;
         for (int j = 0; j < k; j++) {
           progress.stage("encode + encrypt", b * k + j, batches * k);
           long e0 = System.nanoTime();
-          CiphertextBatch input = owner.encryptImages(batchImages, j);
+          // What the owner sends: the c0 halves switched down to the plan's input level, plus the
+          // seed from which the cloud regenerates (and switches) the c1 halves.
+          CiphertextBatch input = owner.encryptImages(batchImages, j, plan.inputLevel());
           backend.synchronize();
           r.encodeEncryptSeconds += (System.nanoTime() - e0) / 1e9;
-          r.uploadBytes += (input.serializedBits(true) + 7) / 8;
+          r.uploadBytes += (seededBits(params, input) + 7) / 8;
           final int jj = j;
           int[] done = {0};
           long n0 = System.nanoTime();
-          outputs.add(net.evaluate(input, (name, plainIndex, seconds) -> {
+          try (CiphertextBatch logits = net.evaluate(input, (name, plainIndex, seconds) -> {
             r.stepSeconds.merge(name, seconds, Double::sum);
             done[0]++;
             progress.stage("network, batch " + batchNumber + "/" + batches, jj * steps + done[0], k * steps);
-          }));
+          })) {
+            // The trip back: relinearize the results where the noise allows, then switch them to
+            // a small power-of-two modulus.
+            long c0 = System.nanoTime();
+            try (CiphertextBatch relinearized = cloudSide.relinearize(logits, relinKeys)) {
+              outputs.add(CompressedCiphertexts.compress(relinearized, CryptoNetPlan.resultBits(params.plainModulus(j).bits())));
+            }
+            r.stepSeconds.merge(RESULT_STEP, (System.nanoTime() - c0) / 1e9, Double::sum);
+          }
           r.networkSeconds += (System.nanoTime() - n0) / 1e9;
           input.close();
         }
-        for (CiphertextBatch out : outputs) {
-          r.downloadBytes += (out.serializedBits(false) + 7) / 8;
+        for (CompressedCiphertexts out : outputs) {
+          r.downloadBytes += ((long) out.count() * 2 * n * out.bits() + 7) / 8;
         }
         long d0 = System.nanoTime();
-        long[][] logits = owner.decryptLogits(outputs, count);
+        long[][] logits = owner.decryptCompressedLogits(outputs, count);
         r.decryptSeconds += (System.nanoTime() - d0) / 1e9;
-        if (b == batches - 1) {
-          r.noiseBudgetMinBits = owner.minNoiseBudget(outputs);
-        }
-        for (CiphertextBatch out : outputs) {
-          out.close();
-        }
+        r.noiseBudgetMinBits = Math.min(r.noiseBudgetMinBits, owner.minCompressedNoiseBudget(outputs));
         for (int s = 0; s < count; s++) {
           r.logits[first + s] = logits[s];
           if (!java.util.Arrays.equals(logits[s], expected[first + s])) {

@@ -36,7 +36,7 @@ class CrossBackendCryptoNetTest {
     MnistDataset data = MnistDataset.obtain(null);
     IntegerNetwork net = IntegerNetwork.loadDefault();
     int valueBits = net.measure(data.test()).maxBits();
-    CryptoNetPlan plan = CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {5, 3}, 2);
+    CryptoNetPlan plan = CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {5, 3}, 3);
     BfvParameters toy = plan.parameters(SecurityLevel.NONE);
     long[][] cpuLogits;
     try (Backend cpu = Backends.open("cpu")) {

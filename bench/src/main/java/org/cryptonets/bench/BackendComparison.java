@@ -238,7 +238,7 @@ public final class BackendComparison {
         int parts = r.batches * params.plainModuli().size();
         int inputs = ((IntegerNetwork.Linear) net.layers().get(0)).inputs();
         t = TransferTimer.measure(backend, params.coeffBasis(), 2 * inputs, params.basisAt(plan.outputLevel()),
-            outputPolysPerPart(r, params, plan.outputLevel(), parts), parts, TRANSFER_REPETITIONS);
+            outputPolysPerPart(net), parts, TRANSFER_REPETITIONS);
         log.printf(Locale.ROOT, "== %s: transfers %.3f s up, %.3f s down (measured separately)%n", name, t.uploadSeconds(), t.downloadSeconds());
       }
       return new Comparison.Run(r, t, loadBefore, loadAverage());
@@ -246,23 +246,17 @@ public final class BackendComparison {
   }
 
   /**
-   * Polynomials of one part (one plaintext prime of one batch) of the results. The inference
-   * reports their exact serialized size, count x size x n x (bits of the output-level primes),
-   * but not their shape; dividing it out keeps this in step with whatever the network's schedule
-   * leaves (size 3 after a final unrelinearized square, for instance).
+   * Polynomials of one part (one plaintext prime of one batch) of the results as they leave the
+   * device: the logits relinearized to size 2 at the output level, two per class. They are switched
+   * to a power-of-two modulus on the host afterwards (EncryptedInference), so the device transfer
+   * is these RNS polynomials, not the smaller wire format.
    */
-  static int outputPolysPerPart(EncryptedInference.Result r, BfvParameters params, int outputLevel, int parts) {
-    long bitsPerCoefficient = 0;
-    for (Modulus m : params.basisAt(outputLevel).moduli()) {
-      bitsPerCoefficient += m.bits();
+  static int outputPolysPerPart(IntegerNetwork net) {
+    IntegerNetwork.Layer last = net.layers().get(net.layers().size() - 1);
+    if (!(last instanceof IntegerNetwork.Linear)) {
+      throw new IllegalStateException("the network does not end in a linear layer; cannot size the download to time");
     }
-    long bitsPerPoly = bitsPerCoefficient * params.n();
-    long bits = r.downloadBytes * 8;
-    if (bits % ((long) parts * bitsPerPoly) != 0) {
-      throw new IllegalStateException("results of " + r.downloadBytes + " bytes are not whole polynomials of " + bitsPerPoly + " bits in " + parts
-          + " parts; cannot size the download to time");
-    }
-    return Math.toIntExact(bits / parts / bitsPerPoly);
+    return 2 * ((IntegerNetwork.Linear) last).outputs();
   }
 
   /** The same plan at another ring degree: same primes' sizes, plaintext primes and levels. */

@@ -56,6 +56,18 @@ public final class Encryptor {
    * @throws BfvException PARAMETER_MISMATCH if they are for different plaintext primes
    */
   public CiphertextBatch encrypt(List<Plaintext> plaintexts) {
+    return encrypt(plaintexts, params.maxLevel());
+  }
+
+  /**
+   * Encrypts at the top level and switches each chunk straight down to {@code level} (coefficient
+   * form), as a sender does to shrink what it sends; the full-level batch is never held. The seed of
+   * a symmetric batch still regenerates its c1 halves (then switched the same way).
+   *
+   * @throws BfvException INVALID_ARGUMENT for a level outside [1, top]
+   */
+  public CiphertextBatch encrypt(List<Plaintext> plaintexts, int targetLevel) {
+    params.checkLevel(targetLevel);
     if (plaintexts.isEmpty()) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "nothing to encrypt");
     }
@@ -78,9 +90,15 @@ public final class Encryptor {
       uniformSeed = new byte[SeedExpander.SEED_BYTES];
       random.nextBytes(uniformSeed);
     }
-    CiphertextBatch out = CiphertextBatch.allocate(backend, params, plainIndex, level, 2, count, true);
+    boolean lower = targetLevel < level;
+    CiphertextBatch out = CiphertextBatch.allocate(backend, params, plainIndex, targetLevel, 2, count, !lower);
     // Host work and uploads go in chunks so host memory stays small next to the batch itself.
     int chunk = Math.max(1, Math.min(count, ENCRYPT_CHUNK));
+    PolyBuffer work = lower ? backend.allocate(q, 2 * chunk) : null;
+    PolyBuffer[] steps = new PolyBuffer[lower ? level - targetLevel - 1 : 0];
+    for (int s = 0; s < steps.length; s++) {
+      steps[s] = backend.allocate(params.basisAt(level - 1 - s), 2 * chunk);
+    }
     long[] c0 = new long[chunk * l * n];
     long[] c1 = new long[chunk * l * n];
     long[] u = publicKey != null ? new long[chunk * l * n] : null;
@@ -127,8 +145,8 @@ public final class Encryptor {
           noise.wipe();
         });
         int len = c * l * n;
-        PolyRange c0r = out.component(0).sub(first, c);
-        PolyRange c1r = out.component(1).sub(first, c);
+        PolyRange c0r = lower ? work.range(0, c, 2) : out.component(0).sub(first, c);
+        PolyRange c1r = lower ? work.range(1, c, 2) : out.component(1).sub(first, c);
         backend.upload(len == c0.length ? c0 : java.util.Arrays.copyOf(c0, len), c0r);
         backend.forwardNtt(c0r);
         backend.upload(len == c1.length ? c1 : java.util.Arrays.copyOf(c1, len), c1r);
@@ -146,6 +164,22 @@ public final class Encryptor {
           backend.multiplyBroadcast(ur, publicKey.buffer().range(1, 1), tr);
           backend.add(c1r, tr, c1r);
         }
+        if (lower) {
+          PolyRange from = work.range(0, 2 * c);
+          backend.inverseNtt(from);
+          for (int s = 0; s <= steps.length; s++) {
+            PolyRange to = s < steps.length ? steps[s].range(0, 2 * c) : out.ciphertexts(first, c);
+            backend.dropLastModulus(from, to);
+            from = to;
+          }
+        }
+      }
+    } finally {
+      if (work != null) {
+        work.close();
+      }
+      for (PolyBuffer b : steps) {
+        b.close();
       }
     }
     java.util.Arrays.fill(c0, 0);

@@ -33,7 +33,7 @@ public final class TwoPartyPlan {
    * error of about sqrt(n / 18) (21 at n = 8192) that decryption tolerates up to 2^b / (2t); eleven
    * bits put that bound near 1024, about 48 standard deviations away.
    */
-  public static final int RESULT_MARGIN_BITS = 11;
+  public static final int RESULT_MARGIN_BITS = CryptoNetPlan.RESULT_MARGIN_BITS;
 
   static final String LEVELS = "plan.levels";
   static final String OUTPUT_LEVEL = "plan.output-level";
@@ -69,8 +69,7 @@ public final class TwoPartyPlan {
     }
     int top = params.maxLevel();
     int last = levels.isEmpty() ? top : levels.get(levels.size() - 1);
-    int first = levels.isEmpty() ? top : levels.get(0);
-    int input = Math.min(top, Math.max(top - 1, first));
+    int input = plan.inputLevel();
     int maxT = 0;
     for (Modulus t : params.plainModuli()) {
       maxT = Math.max(maxT, t.bits());

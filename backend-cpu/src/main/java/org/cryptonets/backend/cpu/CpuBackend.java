@@ -37,8 +37,8 @@ public final class CpuBackend implements Backend {
   private final int threads;
   private final LimbKernels kernels;
   private final ForkJoinPool pool;
-  /** Recycled buffer memory, at most a quarter of the maximum heap. */
-  private final PolyArrayPool arrays = new PolyArrayPool(Runtime.getRuntime().maxMemory() / 4);
+  /** Recycled buffer memory, at most half the maximum heap (property cryptonets.cpu.poolBytes). */
+  private final PolyArrayPool arrays = new PolyArrayPool(Long.getLong("cryptonets.cpu.poolBytes", Runtime.getRuntime().maxMemory() / 2));
   /** Set by {@link #close}: every buffer of this backend is invalid from then on. */
   private volatile boolean closed;
 
