@@ -3,6 +3,7 @@ package org.cryptonets.bfv;
 import java.math.BigInteger;
 import java.util.concurrent.ConcurrentHashMap;
 import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.Modulus;
 import org.cryptonets.engine.PolyBuffer;
 import org.cryptonets.engine.RnsBasis;
 
@@ -126,6 +127,14 @@ public final class Decryptor {
     long mask = (1L << c.bits()) - 1;
     long[] v = c.valuesUnsafe();
     long[][] x = new long[c.count()][];
+    if (params.maxLevel() >= 2) {
+      RnsBasis two = params.basisAt(2);
+      // The integer product c1 s is below n 2^bits in magnitude; when two primes hold it, compute
+      // it exactly with NTTs on the backend instead of the n^2 schoolbook product.
+      if (two.product().bitLength() - 2 > c.bits() + Integer.numberOfTrailingZeros(n)) {
+        return phaseByNtt(c, two, v, mask);
+      }
+    }
     java.util.stream.IntStream.range(0, c.count()).parallel().forEach(k -> {
       long[] acc = java.util.Arrays.copyOfRange(v, 2 * k * n, 2 * k * n + n);
       int c1 = 2 * k * n + n;
@@ -152,6 +161,45 @@ public final class Decryptor {
       }
       x[k] = acc;
     });
+    return x;
+  }
+
+  private long[][] phaseByNtt(CompressedCiphertexts c, RnsBasis two, long[] v, long mask) {
+    int n = params.n();
+    int count = c.count();
+    long q0 = two.modulus(0).value();
+    long q1 = two.modulus(1).value();
+    long[] host = new long[count * 2 * n];
+    for (int k = 0; k < count; k++) {
+      int c1 = 2 * k * n + n;
+      for (int j = 0; j < n; j++) {
+        host[(2 * k) * n + j] = v[c1 + j] % q0;
+        host[(2 * k + 1) * n + j] = v[c1 + j] % q1;
+      }
+    }
+    try (PolyBuffer b = backend.allocate(two, count)) {
+      backend.upload(host, b.all());
+      backend.forwardNtt(b.all());
+      backend.multiplyBroadcast(b.all(), powers(2).range(0, 1), b.all());
+      backend.inverseNtt(b.all());
+      backend.download(b.all(), host);
+    }
+    Modulus m1 = two.modulus(1);
+    long inv = m1.inverse(q0 % q1);
+    long big = q0 * q1;
+    long halfBig = big / 2;
+    long[][] x = new long[count][n];
+    for (int k = 0; k < count; k++) {
+      for (int j = 0; j < n; j++) {
+        long a = host[(2 * k) * n + j];
+        long d = m1.multiply(m1.subtract(host[(2 * k + 1) * n + j], a % q1), inv);
+        long y = a + q0 * d;
+        if (y > halfBig) {
+          y -= big;
+        }
+        x[k][j] = (v[2 * k * n + j] + y) & mask;
+      }
+    }
     return x;
   }
 
