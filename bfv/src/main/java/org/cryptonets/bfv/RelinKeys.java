@@ -32,34 +32,12 @@ public final class RelinKeys implements AutoCloseable {
    *     residue is not below its prime
    */
   public static RelinKeys fromResidues(BfvParameters params, org.cryptonets.engine.Backend backend, long[] residues) {
-    int polys = 2 * params.maxLevel();
-    org.cryptonets.engine.RnsBasis q = params.coeffBasis();
-    int n = params.n();
-    if (residues.length != (long) polys * q.size() * n) {
-      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, residues.length + " residues; expected " + polys + " polynomials of " + q.size() + " x " + n);
-    }
-    for (int p = 0; p < polys; p++) {
-      for (int i = 0; i < q.size(); i++) {
-        long qi = q.modulus(i).value();
-        int base = (p * q.size() + i) * n;
-        for (int j = 0; j < n; j++) {
-          if (residues[base + j] < 0 || residues[base + j] >= qi) {
-            throw new BfvException(BfvException.ErrorCode.VALUE_OUT_OF_RANGE, "polynomial " + p + ", limb " + i + ", coefficient " + j + ": " + residues[base + j]
-                + " is not in [0, " + qi + ")");
-          }
-        }
-      }
-    }
-    PolyBuffer buffer = backend.allocate(q, polys);
-    backend.upload(residues, buffer.all());
-    return new RelinKeys(params, buffer);
+    return new RelinKeys(params, KeyResidues.upload(params, backend, residues, 2 * params.maxLevel()));
   }
 
   /** The residues in NTT form, downloaded from the backend (the layout {@link #fromResidues} takes). */
   public long[] residues() {
-    long[] host = new long[(int) buffer.all().hostLength()];
-    buffer.backend().download(buffer.all(), host);
-    return host;
+    return KeyResidues.download(buffer);
   }
 
   PolyBuffer buffer() {
