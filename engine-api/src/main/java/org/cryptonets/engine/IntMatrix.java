@@ -123,6 +123,23 @@ public final class IntMatrix {
     return new IntMatrix(to - from, columns, start, java.util.Arrays.copyOfRange(columnIndex, base, end), java.util.Arrays.copyOfRange(values, base, end));
   }
 
+  /**
+   * Checks the operands of a multiply-accumulate with this matrix: {@code in} holds columns() items
+   * of {@code width} polynomials, {@code out} rows() items over the same basis, in another buffer.
+   *
+   * @throws EngineException INVALID_ARGUMENT for a width below 1, SHAPE_MISMATCH otherwise
+   */
+  public void requireLayerShapes(PolyRange in, int width, PolyRange out) {
+    if (width < 1) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "item width " + width + " must be positive");
+    }
+    in.require(in.basis(), columns * width, "input of the " + rows + " x " + columns + " layer");
+    out.require(in.basis(), rows * width, "output of the " + rows + " x " + columns + " layer");
+    if (in.buffer() == out.buffer()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "multiply-accumulate cannot write its own input buffer");
+    }
+  }
+
   /** max over rows of sum |w|: the factor by which a layer can grow noise and values. */
   public long maxRowL1() {
     long best = 0;

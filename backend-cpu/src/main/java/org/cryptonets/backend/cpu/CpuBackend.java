@@ -359,14 +359,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void multiplyAccumulate(IntMatrix w, PolyRange in, int width, PolyRange out) {
-    if (width < 1) {
-      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "item width " + width + " must be positive");
-    }
-    expect(in, in.basis(), w.columns() * width, "input of the " + w.rows() + " x " + w.columns() + " layer");
-    expect(out, in.basis(), w.rows() * width, "output of the " + w.rows() + " x " + w.columns() + " layer");
-    if (in.buffer() == out.buffer()) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "multiply-accumulate cannot write its own input buffer");
-    }
+    w.requireLayerShapes(in, width, out);
     CpuPolyBuffer x = own(in), z = own(out);
     RnsBasis basis = in.basis();
     int n = basis.n();
