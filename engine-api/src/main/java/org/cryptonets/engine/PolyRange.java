@@ -97,6 +97,22 @@ public final class PolyRange {
     }
   }
 
+  /**
+   * Checks that this run is (c0, c1) pairs and {@code out}, in another buffer over the same basis,
+   * holds one triple per pair: the operands of a tensor product.
+   *
+   * @throws EngineException SHAPE_MISMATCH saying which condition fails
+   */
+  public void requireTensorOutput(PolyRange out) {
+    if (count % 2 != 0) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "tensor input " + this + " is not a run of (c0, c1) pairs");
+    }
+    out.require(basis(), count / 2 * 3, "tensor output");
+    if (buffer == out.buffer) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "tensor output must be another buffer than its input");
+    }
+  }
+
   /** Number of long values this run occupies on the host: count * limbs * n. */
   public long hostLength() {
     return (long) count * basis().size() * basis().n();

@@ -482,13 +482,7 @@ public final class CpuBackend implements Backend {
   }
 
   private static void tensorCheck(PolyRange a, PolyRange out) {
-    if (a.count() % 2 != 0) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "tensor input " + a + " is not a run of (c0, c1) pairs");
-    }
-    expect(out, a.basis(), a.count() / 2 * 3, "tensor output");
-    if (a.buffer() == out.buffer()) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "tensor output must be another buffer than its input");
-    }
+    a.requireTensorOutput(out);
   }
 
   @Override
