@@ -45,7 +45,7 @@ run_profile() {
   local jdk stamp cpu cores out
   jdk="$("$java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
   stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-  cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+  cpu="$(lscpu 2>/dev/null | sed -n '0,/^Model name: */s///p')"
   cores="$(nproc)"
   out="$here/results"
   mkdir -p "$out"

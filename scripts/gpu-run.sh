@@ -10,7 +10,7 @@ mkdir -p /tmp/ocl && dpkg -x "$g"/ocl-icd-libopencl1_*.deb /tmp/ocl
 lib=/tmp/ocl/usr/lib/x86_64-linux-gnu
 ln -sf "$lib/libOpenCL.so.1" "$lib/libOpenCL.so"
 export LD_LIBRARY_PATH="$lib:${LD_LIBRARY_PATH:-}"
-nv="$(find /usr/local/nvidia /usr/lib /usr/lib64 -name 'libnvidia-opencl.so*' 2>/dev/null | head -1)"
+nv="$(find /usr/local/nvidia /usr/lib /usr/lib64 -name 'libnvidia-opencl.so*' 2>/dev/null | sed -n 1p)"
 mkdir -p /tmp/icd && echo "${nv:-libnvidia-opencl.so.1}" > /tmp/icd/nvidia.icd
 export OCL_ICD_VENDORS=/tmp/icd
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null
