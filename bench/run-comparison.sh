@@ -7,7 +7,7 @@
 #   bench/run-comparison.sh quick --backends cpu --out /tmp/cmp
 #   THREADS=2 JAVA_OPTS="-Xmx12g" bench/run-comparison.sh full
 # Environment: JAVA_HOME picks the JDK; THREADS sets -Dcryptonets.threads; JAVA_OPTS replaces
-# -Xmx8g. Extra arguments go to org.cryptonets.bench.BackendComparison (--help lists them).
+# "-Xmx8g -XX:+UseParallelGC -Xmn512m". Extra arguments go to org.cryptonets.bench.BackendComparison (--help lists them).
 set -euo pipefail
 source "$(dirname "$0")/run-lib.sh"
 profile="quick"
@@ -34,7 +34,7 @@ case " $* " in
 esac
 rc=0
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of words on purpose
-"$java" --add-modules jdk.incubator.vector ${JAVA_OPTS:--Xmx8g} "${props[@]}" -cp "$jar" \
+"$java" --add-modules jdk.incubator.vector ${JAVA_OPTS:--Xmx8g -XX:+UseParallelGC -Xmn512m} "${props[@]}" -cp "$jar" \
   org.cryptonets.bench.BackendComparison --profile "$profile" "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2) || rc=$?
 if [ "$rc" = 0 ] && [ -n "$out" ] && [ -f "$out/comparison.md" ]; then
   cp "$out/comparison.md" "$here/results/latest-comparison-$profile.md"

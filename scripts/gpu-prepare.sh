@@ -23,9 +23,9 @@ with zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], 'w', zipf
             continue
         dst.writestr(item, src.read(item.filename))
 PY
-"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
+"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$out/runtime" 2>/dev/null \
-  || "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
+  || "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
        --strip-debug --no-header-files --no-man-pages --output "$out/runtime"
 (cd "$out" && apt-get download ocl-icd-libopencl1 >/dev/null)
 cache="${CRYPTONETS_MNIST_CACHE:-$HOME/.cache/cryptonets/mnist}"

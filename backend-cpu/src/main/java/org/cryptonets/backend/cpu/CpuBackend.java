@@ -30,6 +30,8 @@ public final class CpuBackend implements Backend {
   public static final String THREADS_PROPERTY = "cryptonets.threads";
   public static final String VECTOR_PROPERTY = "cryptonets.cpu.vector";
   public static final String WARMUP_PROPERTY = "cryptonets.cpu.warmup";
+  /** {@code false} leaves out the JIT directive of {@link CompilerDirectives} (for comparisons). */
+  public static final String DIRECTIVES_PROPERTY = "cryptonets.cpu.directives";
   private static final int CHUNK = 512;
   /** Coefficients per base-conversion step: all limbs of a chunk stay in L1. */
   private static final int CONVERT_CHUNK = 256;
@@ -49,6 +51,9 @@ public final class CpuBackend implements Backend {
     this.threads = threads;
     this.kernels = vector ? VectorKernels.INSTANCE : ScalarKernels.INSTANCE;
     this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+    if (vector && !"false".equals(System.getProperty(DIRECTIVES_PROPERTY))) {
+      CompilerDirectives.install();
+    }
     if (vector && !"false".equals(System.getProperty(WARMUP_PROPERTY))) {
       warmUp();
     }
@@ -75,7 +80,7 @@ public final class CpuBackend implements Backend {
       b[j] = (j * 104729L) % m.value();
     }
     long qv = m.value();
-    for (int it = 0; it < 3000; it++) {
+    for (int it = 0; it < 1500; it++) {
       kernels.add(a, 0, b, 0, c, 0, 256, qv);
       kernels.subtract(a, 0, b, 0, c, 0, 256, qv);
       kernels.negate(a, 0, c, 0, 256, qv);
@@ -84,6 +89,8 @@ public final class CpuBackend implements Backend {
       kernels.multiplyConstant(a, 0, 12345, m.shoup(12345), c, 0, 256, qv);
       kernels.accumulate(c, 0, a, 0, -17, 256);
       kernels.reduceSigned(c, 0, c, 0, 256, qv);
+      kernels.reduceBounded(c, 0, c, 0, 256, m);
+      kernels.dropLast(a, 0, b, 0, q.modulus(1).value(), c, 0, 256, qv, q.lastInverse()[0], q.lastInverseShoup()[0]);
     }
     for (int it = 0; it < 300; it++) {
       System.arraycopy(a, 0, c, 0, n);
@@ -91,6 +98,49 @@ public final class CpuBackend implements Backend {
       kernels.inverseNtt(c, 0, q.ntt(0));
       kernels.convertBase(conv, a, 0, c, 0, n, 0, 256);
       kernels.scaleAndRound(scaler, a, 0, c, 0, n, 0, 256);
+    }
+    warmUpOperations(q, p, conv, scaler);
+  }
+
+  /**
+   * Runs the backend's own operations, whose task lambdas are compiled separately from the
+   * kernels: until C2 compiles a lambda, its tier-1 code runs every inlined vector operation as a
+   * heap object, about a hundred times slower (a CryptoNet's first layer spent over a second so).
+   * Both the dense and the sparse layer paths are exercised.
+   */
+  private void warmUpOperations(RnsBasis q, RnsBasis p, BaseConverter conv, RnsScaler scaler) {
+    int cols = 16;
+    int[] dense = new int[8 * cols];
+    int[] sparse = new int[8 * cols];
+    for (int k = 0; k < dense.length; k++) {
+      dense[k] = (k * 37) % 129 - 64;
+      sparse[k] = k % 9 == 0 ? dense[k] | 1 : 0;
+    }
+    IntMatrix denseW = IntMatrix.fromDense(8, cols, dense);
+    IntMatrix sparseW = IntMatrix.fromDense(8, cols, sparse);
+    RnsBasis qp = q.concat(p);
+    try (PolyBuffer in = allocate(q, 3 * cols); PolyBuffer out = allocate(q, 3 * 8); PolyBuffer ext = allocate(qp, 2 * 4);
+        PolyBuffer prod = allocate(qp, 3 * 4); PolyBuffer scaled = allocate(p, 3 * 4); PolyBuffer back = allocate(q, 3 * 4);
+        PolyBuffer dropped = allocate(q.prefix(1), 3 * 4); PolyBuffer key = allocate(q, 2 * q.size()); PolyBuffer switched = allocate(q, 2 * 4)) {
+      long[] host = new long[(int) in.all().hostLength()];
+      for (int k = 0; k < host.length; k++) {
+        host[k] = (k * 2654435761L) % q.modulus((k / q.n()) % q.size()).value();
+      }
+      upload(host, in.all());
+      BaseConverter pToQ = new BaseConverter(p, q);
+      for (int it = 0; it < 400; it++) {
+        multiplyAccumulate(denseW, in.all(), 3, out.all());
+        multiplyAccumulate(sparseW, in.all(), 3, out.all());
+        extendBaseFromNtt(conv, in.range(0, 8), ext.all());
+        tensorSquare(ext.all(), prod.all());
+        inverseNtt(prod.all());
+        scaleAndRound(scaler, prod.all(), scaled.all());
+        convertBase(pToQ, scaled.all(), back.all());
+        dropLastModulus(back.all(), dropped.all());
+        keySwitch(in.range(0, 4), in.range(0, 2 * q.size()), switched.all());
+        add(in.range(0, 4), in.range(4, 4), out.range(0, 4));
+        multiply(in.range(0, 4), in.range(4, 4), out.range(0, 4));
+      }
     }
   }
 
@@ -375,73 +425,117 @@ public final class CpuBackend implements Backend {
     long maxTerms = Math.max(1, (1L << 62) / ((long) maxAbs << 31));
     boolean dense = w.density() > 0.3;
     int[] denseWeights = dense ? w.toDense() : null;
-    int rows = w.rows();
-    int cols = w.columns();
     parallel(width * l * chunks, task -> {
       int c = task / (l * chunks);
       int i = (task / chunks) % l;
       int j0 = (task % chunks) * chunk;
       Modulus qm = basis.modulus(i);
-      long q = qm.value();
-      int off = i * n + j0;
       // The integer-only reduction needs |acc| < 2^(2b-2); fall back to the wide one otherwise.
-      long boundedTerms = ((1L << (2 * qm.bits() - 2)) / q) / maxAbsWeight;
+      long boundedTerms = ((1L << (2 * qm.bits() - 2)) / qm.value()) / maxAbsWeight;
       boolean bounded = boundedTerms >= 1;
       long limbMaxTerms = bounded ? Math.min(maxTerms, boundedTerms) : maxTerms;
+      LayerTask t = new LayerTask(w, x, in, z, out, width, c, qm, i * n + j0, chunk, limbMaxTerms, bounded);
       if (dense) {
-        int block = 8;
-        long[] acc = ThreadScratch.get(0, block * chunk);
-        for (int r0 = 0; r0 < rows; r0 += block) {
-          int rb = Math.min(block, rows - r0);
-          java.util.Arrays.fill(acc, 0, block * chunk, 0);
-          long terms = 0;
-          for (int k = 0; k < cols; k++) {
-            if (++terms > limbMaxTerms) {
-              for (int r = 0; r < rb; r++) {
-                kernels.reduceSigned(acc, r * chunk, acc, r * chunk, chunk, q);
-              }
-              terms = 2;
-            }
-            long[] src = x.poly(in.index(k * width + c));
-            for (int r = 0; r < rb; r++) {
-              int wv = denseWeights[(r0 + r) * cols + k];
-              if (wv != 0) {
-                kernels.accumulate(acc, r * chunk, src, off, wv, chunk);
-              }
-            }
-          }
-          for (int r = 0; r < rb; r++) {
-            long[] dst = z.poly(out.index((r0 + r) * width + c));
-            if (bounded) {
-              kernels.reduceBounded(acc, r * chunk, dst, off, chunk, qm);
-            } else {
-              kernels.reduceSigned(acc, r * chunk, dst, off, chunk, q);
-            }
-          }
-        }
+        t.runDense(denseWeights);
       } else {
-        long[] acc = ThreadScratch.get(0, chunk);
-        int[] start = w.rowStart();
-        int[] col = w.columnIndex();
-        int[] val = w.values();
-        for (int r = 0; r < rows; r++) {
-          java.util.Arrays.fill(acc, 0, chunk, 0);
-          long terms = 0;
-          for (int k = start[r]; k < start[r + 1]; k++) {
-            if (++terms > limbMaxTerms) {
-              kernels.reduceSigned(acc, 0, acc, 0, chunk, q);
-              terms = 2;
-            }
-            kernels.accumulate(acc, 0, x.poly(in.index(col[k] * width + c)), off, val[k], chunk);
-          }
-          if (bounded) {
-            kernels.reduceBounded(acc, 0, z.poly(out.index(r * width + c)), off, chunk, qm);
-          } else {
-            kernels.reduceSigned(acc, 0, z.poly(out.index(r * width + c)), off, chunk, q);
-          }
-        }
+        t.runSparse();
       }
     });
+  }
+
+  /**
+   * One (ciphertext component, limb, coefficient chunk) of a layer. Kept out of the task lambda so
+   * each path is its own small compilation unit: one large lambda exhausted C2's inlining budget
+   * and left the last vector operation of a reduction un-intrinsified, boxing every vector.
+   */
+  private final class LayerTask {
+    private final IntMatrix w;
+    private final CpuPolyBuffer x;
+    private final PolyRange in;
+    private final CpuPolyBuffer z;
+    private final PolyRange out;
+    private final int width;
+    private final int c;
+    private final Modulus qm;
+    private final int off;
+    private final int chunk;
+    private final long limbMaxTerms;
+    private final boolean bounded;
+
+    LayerTask(IntMatrix w, CpuPolyBuffer x, PolyRange in, CpuPolyBuffer z, PolyRange out, int width, int c, Modulus qm, int off, int chunk,
+        long limbMaxTerms, boolean bounded) {
+      this.w = w;
+      this.x = x;
+      this.in = in;
+      this.z = z;
+      this.out = out;
+      this.width = width;
+      this.c = c;
+      this.qm = qm;
+      this.off = off;
+      this.chunk = chunk;
+      this.limbMaxTerms = limbMaxTerms;
+      this.bounded = bounded;
+    }
+
+    void runDense(int[] denseWeights) {
+      int rows = w.rows();
+      int cols = w.columns();
+      long q = qm.value();
+      int block = 8;
+      long[] acc = ThreadScratch.get(0, block * chunk);
+      for (int r0 = 0; r0 < rows; r0 += block) {
+        int rb = Math.min(block, rows - r0);
+        java.util.Arrays.fill(acc, 0, block * chunk, 0);
+        long terms = 0;
+        for (int k = 0; k < cols; k++) {
+          if (++terms > limbMaxTerms) {
+            for (int r = 0; r < rb; r++) {
+              kernels.reduceSigned(acc, r * chunk, acc, r * chunk, chunk, q);
+            }
+            terms = 2;
+          }
+          long[] src = x.poly(in.index(k * width + c));
+          for (int r = 0; r < rb; r++) {
+            int wv = denseWeights[(r0 + r) * cols + k];
+            if (wv != 0) {
+              kernels.accumulate(acc, r * chunk, src, off, wv, chunk);
+            }
+          }
+        }
+        for (int r = 0; r < rb; r++) {
+          store(acc, r * chunk, z.poly(out.index((r0 + r) * width + c)));
+        }
+      }
+    }
+
+    void runSparse() {
+      long q = qm.value();
+      long[] acc = ThreadScratch.get(0, chunk);
+      int[] start = w.rowStart();
+      int[] col = w.columnIndex();
+      int[] val = w.values();
+      for (int r = 0; r < w.rows(); r++) {
+        java.util.Arrays.fill(acc, 0, chunk, 0);
+        long terms = 0;
+        for (int k = start[r]; k < start[r + 1]; k++) {
+          if (++terms > limbMaxTerms) {
+            kernels.reduceSigned(acc, 0, acc, 0, chunk, q);
+            terms = 2;
+          }
+          kernels.accumulate(acc, 0, x.poly(in.index(col[k] * width + c)), off, val[k], chunk);
+        }
+        store(acc, 0, z.poly(out.index(r * width + c)));
+      }
+    }
+
+    private void store(long[] acc, int accOff, long[] dst) {
+      if (bounded) {
+        kernels.reduceBounded(acc, accOff, dst, off, chunk, qm);
+      } else {
+        kernels.reduceSigned(acc, accOff, dst, off, chunk, qm.value());
+      }
+    }
   }
 
   @Override

@@ -137,8 +137,11 @@ final class VectorKernels implements LimbKernels {
 
   private static LongVector barrett(LongVector x, Modulus m, LongVector q, LongVector f) {
     LongVector est = x.lanewise(VectorOperators.LSHR, m.barrettShiftIn()).mul(f).lanewise(VectorOperators.LSHR, m.barrettShiftOut());
-    LongVector r = x.sub(est.mul(q));
-    return reduceOnce(reduceOnce(r, q), q);
+    // Two conditional subtractions written out rather than nested calls: the shallower inline
+    // tree stays within C2's budget inside large callers.
+    LongVector r = x.sub(est.mul(q)).sub(q);
+    r = r.add(r.lanewise(VectorOperators.ASHR, 63).and(q)).sub(q);
+    return r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
   }
 
   @Override
