@@ -119,9 +119,12 @@ public final class Encryptor {
           long[] m = plaintexts.get(k).coefficientsUnsafe();
           long[] carry = new long[n];
           long t = ctx.t.value();
+          double inverseT = 1.0 / t;
           for (int j = 0; j < n; j++) {
-            // round(Q m / t) = Delta m + round((Q mod t) m / t); the second term is below t.
-            carry[j] = (ctx.qModT * m[j] + (t >>> 1)) / t + e[j];
+            // round(Q m / t) = Delta m + round((Q mod t) m / t); the second term is below t. The
+            // quotient comes from a double estimate and an exact correction, not from a 64-bit
+            // division per coefficient.
+            carry[j] = quotient(ctx.qModT * m[j] + (t >>> 1), t, inverseT) + e[j];
           }
           int off = kk * l * n;
           for (int i = 0; i < l; i++) {
@@ -130,7 +133,10 @@ public final class Encryptor {
             long d = ctx.delta[i];
             long ds = ctx.deltaShoup[i];
             for (int j = 0; j < n; j++) {
-              long v = qi.multiplyShoup(m[j], d, ds) + Math.floorMod(carry[j], qv);
+              long cj = carry[j];
+              // carry is below t + noise, almost always below q_i: a branch instead of a division.
+              cj = cj < 0 ? Math.floorMod(cj, qv) : cj < qv ? cj : cj % qv;
+              long v = qi.multiplyShoup(m[j], d, ds) + cj;
               c0[off + i * n + j] = v >= qv ? v - qv : v;
             }
           }
@@ -187,6 +193,16 @@ public final class Encryptor {
       out.setSeed(uniformSeed);
     }
     return out;
+  }
+
+  /**
+   * floor(x / t) for 1 <= t < 2^31 and 0 <= x < t 2^31 (a quotient below 2^31, so the double
+   * estimate is off by at most one), with one correction. Encryption's x is below t^2.
+   */
+  static long quotient(long x, long t, double inverseT) {
+    long q = (long) (x * inverseT);
+    long rest = x - q * t;
+    return q + (rest >= t ? 1 : 0) - (rest < 0 ? 1 : 0);
   }
 
   /** Regenerates the c1 halves of a seeded batch from its seed: what the receiving side runs. */
