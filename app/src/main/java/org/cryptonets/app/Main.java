@@ -18,7 +18,7 @@ import org.cryptonets.engine.Backends;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.inference.CryptoNetPlan;
 import org.cryptonets.inference.EncryptedInference;
-import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.data.ImageDataset;
 import org.cryptonets.net.CryptoNetModel;
 import org.cryptonets.net.IntegerNetwork;
 import org.cryptonets.net.Trainer;
@@ -123,12 +123,12 @@ public final class Main {
     out.println("JVM options go in CRYPTONETS_JAVA_OPTS, e.g. -Dcryptonets.threads=2 -Dcryptonets.opencl.device=0");
   }
 
-  private static MnistDataset data(CommandLine cl) {
+  private static ImageDataset data(CommandLine cl) {
     String dir = cl.get("--data", null);
     if (dir != null && !Files.isDirectory(Path.of(dir))) {
-      throw new CommandLine.UsageException(cl.command() + ": --data " + dir + " is not a folder (expected a folder holding the four MNIST IDX files)");
+      throw new CommandLine.UsageException(cl.command() + ": --data " + dir + " is not a folder (expected a folder holding the four IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz)");
     }
-    return MnistDataset.obtain(dir == null ? null : Path.of(dir));
+    return ImageDataset.obtain(dir == null ? null : Path.of(dir));
   }
 
   private static Backend openBackend(CommandLine cl) {
@@ -167,7 +167,7 @@ public final class Main {
     if (!cl.has("--plain")) {
       return demo(cl);
     }
-    MnistDataset data = data(cl);
+    ImageDataset data = data(cl);
     int images = cl.getInt("--images", data.test().size(), 1, data.test().size());
     CryptoNetModel model = CryptoNetModel.loadDefault();
     IntegerNetwork net = IntegerNetwork.loadDefault();
@@ -192,7 +192,7 @@ public final class Main {
     int imagesOption = cl.getInt("--images", 8192, 1, 10000);
     // The backend first: a wrong backend name should fail before minutes of data loading.
     try (Backend backend = openBackend(cl)) {
-      MnistDataset data = data(cl);
+      ImageDataset data = data(cl);
       int images = Math.min(imagesOption, data.test().size());
       IntegerNetwork net = IntegerNetwork.loadDefault();
       // The plaintext range is sized by the network over real data (all test images), not by

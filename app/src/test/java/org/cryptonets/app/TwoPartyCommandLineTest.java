@@ -17,8 +17,8 @@ import org.cryptonets.app.owner.OwnerKeys;
 import org.cryptonets.app.parties.PartyFiles;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
-import org.cryptonets.mnist.MnistDataset;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.ImageDataset;
+import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +51,7 @@ class TwoPartyCommandLineTest {
     System.out.printf("two-party full batch: upload %.0f bytes per image, download %.1f bytes per image%n", up, down);
     assertTrue(up <= 40_000, "upload " + up + " bytes per image");
     assertTrue(down <= 250, "download " + down + " bytes per image");
-    MnistSplit test = MnistDataset.obtain(null).test();
+    LabeledImages test = ImageDataset.obtain(null).test();
     IntegerNetwork network = IntegerNetwork.loadDefault();
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     try (Backend backend = Backends.open("cpu"); OwnerKeys owner = OwnerKeys.load(keys, backend, quiet)) {

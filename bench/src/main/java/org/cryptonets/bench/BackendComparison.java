@@ -29,7 +29,7 @@ import org.cryptonets.engine.Backends;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.inference.CryptoNetPlan;
 import org.cryptonets.inference.EncryptedInference;
-import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.data.ImageDataset;
 import org.cryptonets.net.IntegerNetwork;
 
 /**
@@ -185,7 +185,7 @@ public final class BackendComparison {
       System.setProperty("java.awt.headless", "true");
     }
 
-    MnistDataset data = MnistDataset.obtain(dataDir);
+    ImageDataset data = ImageDataset.obtain(dataDir);
     IntegerNetwork net = IntegerNetwork.loadDefault();
     // As the app's demo: the plaintext range is sized by the network over the whole test set.
     int valueBits = net.measure(data.test()).maxBits();
@@ -224,7 +224,7 @@ public final class BackendComparison {
     return new Outcome(folder, c);
   }
 
-  private static Comparison.Run runOne(String name, IntegerNetwork net, CryptoNetPlan plan, BfvParameters params, MnistDataset data, int images,
+  private static Comparison.Run runOne(String name, IntegerNetwork net, CryptoNetPlan plan, BfvParameters params, ImageDataset data, int images,
       PrintStream log) {
     String loadBefore = loadAverage();
     try (Backend backend = Backends.open(name)) {

@@ -16,7 +16,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.LabeledImages;
+import org.cryptonets.data.TensorShape;
 
 /**
  * The trained CryptoNets MNIST network in its training form (paper, section 4.2; layer shapes in
@@ -300,7 +301,7 @@ public final class CryptoNetModel {
     }
 
     /** Fraction of {@code split} classified correctly, evaluated in double precision. */
-    public double accuracy(MnistSplit split) {
+    public double accuracy(LabeledImages split) {
         return (double) correct(widened, split) / split.size();
     }
 
@@ -309,12 +310,52 @@ public final class CryptoNetModel {
         return FoldedNetwork.fold(widened);
     }
 
+    /**
+     * The training form as a generic {@link FloatNetwork}: padding, conv1, square, the 3x3 sum
+     * pool, conv2 (each input map convolved with its own 10 kernels, a grouped convolution), the
+     * second pool, fc1, square, fc2. {@link FloatNetwork#fold()} of it equals {@link #fold()} up
+     * to rounding, which a test checks.
+     */
+    public FloatNetwork toFloatNetwork() {
+        double[] p = widened;
+        TensorShape image = new TensorShape(1, SIDE, SIDE);
+        FloatNetwork.Affine pad = FloatNetwork.Affine.pad("pad", image, new int[] {1, 1, 0, 0});
+        double[] conv1Bias = Arrays.copyOfRange(p, CONV1_B, CONV1_B + CONV1_MAPS);
+        FloatNetwork.Affine conv1 = FloatNetwork.Affine.conv2d("conv1", pad.output(), CONV1_MAPS, KERNEL, KERNEL, 2, 2,
+                new int[] {0, 0, 0, 0}, Arrays.copyOfRange(p, CONV1_W, CONV1_W + CONV1_MAPS * KERNEL_AREA), conv1Bias);
+        FloatNetwork.Square square1 = new FloatNetwork.Square("square1", conv1.output());
+        FloatNetwork.Affine pool1 = sumPool("pool1", conv1.output());
+        double[] conv2Weights = new double[CONV2_MAPS * CONV1_MAPS * KERNEL_AREA];
+        for (int o = 0; o < CONV2_MAPS; o++) {
+            int in = o / CONV2_KERNELS_PER_MAP;
+            System.arraycopy(p, CONV2_W + o * KERNEL_AREA, conv2Weights, (o * CONV1_MAPS + in) * KERNEL_AREA, KERNEL_AREA);
+        }
+        FloatNetwork.Affine conv2 = FloatNetwork.Affine.conv2d("conv2", pool1.output(), CONV2_MAPS, KERNEL, KERNEL, 2, 2,
+                new int[] {0, 0, 0, 0}, conv2Weights, Arrays.copyOfRange(p, CONV2_B, CONV2_B + CONV2_MAPS));
+        FloatNetwork.Affine pool2 = sumPool("pool2", conv2.output());
+        FloatNetwork.Affine fc1 = FloatNetwork.Affine.dense("fc1", pool2.output(), HIDDEN,
+                Arrays.copyOfRange(p, FC1_W, FC1_W + HIDDEN * CONV2_OUTPUTS), Arrays.copyOfRange(p, FC1_B, FC1_B + HIDDEN));
+        FloatNetwork.Square square2 = new FloatNetwork.Square("square2", fc1.output());
+        FloatNetwork.Affine fc2 = FloatNetwork.Affine.dense("fc2", fc1.output(), CLASSES,
+                Arrays.copyOfRange(p, FC2_W, FC2_W + CLASSES * HIDDEN), Arrays.copyOfRange(p, FC2_B, FC2_B + CLASSES));
+        return new FloatNetwork(image, List.of(pad, conv1, square1, pool1, conv2, pool2, fc1, square2, fc2));
+    }
+
+    /** The paper's scaled mean pool: the plain sum over a 3x3 window, stride 1, zero padding 1. */
+    private static FloatNetwork.Affine sumPool(String name, TensorShape shape) {
+        FloatNetwork.Affine mean = FloatNetwork.Affine.averagePool(name, shape, 3, 3, 1, 1, new int[] {1, 1, 1, 1}, true);
+        double[] nine = new double[shape.channels()];
+        Arrays.fill(nine, 9);
+        return FloatNetwork.Affine.compose(mean,
+                FloatNetwork.Affine.channelAffine(name, shape, nine, new double[shape.channels()]), name);
+    }
+
     /** The parameters as doubles in the flat training layout (a copy). */
     double[] parameters() {
         return widened.clone();
     }
 
-    static int correct(double[] parameters, MnistSplit split) {
+    static int correct(double[] parameters, LabeledImages split) {
         final int batch = 100;
         BatchEvaluator evaluator = new BatchEvaluator(batch);
         double[] x = new double[batch * INPUT];

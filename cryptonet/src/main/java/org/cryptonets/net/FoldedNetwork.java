@@ -126,6 +126,18 @@ public final class FoldedNetwork {
         return logits(CryptoNetModel.scale(image));
     }
 
+    /** The same three linear layers and two squares as a generic {@link FloatNetwork}. */
+    public FloatNetwork toFloatNetwork() {
+        org.cryptonets.data.TensorShape image = org.cryptonets.data.LabeledImages.MNIST_SHAPE;
+        FloatNetwork.Affine conv1 = FloatNetwork.Affine.dense("conv1", image, FIRST_OUTPUTS, conv1Weights, conv1Bias);
+        FloatNetwork.Affine middle = FloatNetwork.Affine.dense("middle", conv1.output(), HIDDEN_OUTPUTS, middleWeights,
+                middleBias);
+        FloatNetwork.Affine output = FloatNetwork.Affine.dense("output", middle.output(), CLASS_COUNT, outputWeights,
+                outputBias);
+        return new FloatNetwork(image, java.util.List.of(conv1, new FloatNetwork.Square("square1", conv1.output()),
+                middle, new FloatNetwork.Square("square2", middle.output()), output));
+    }
+
     /** conv1 as a dense 845x784 matrix, row-major (a copy). */
     public double[] conv1Weights() {
         return conv1Weights.clone();

@@ -1,13 +1,16 @@
 package org.cryptonets.net;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.LabeledImages;
 
 /**
- * Turns a {@link FoldedNetwork} into an exact {@link IntegerNetwork}, and searches for the
+ * Turns a folded {@link FloatNetwork} into an exact {@link IntegerNetwork}, and searches for the
  * narrowest bit widths that keep its accuracy close to the float network's.
  *
  * <p>Scales: inputs {@code s_x = 2^b_in - 1}; each linear layer's weights get one scale
@@ -19,7 +22,7 @@ import org.cryptonets.mnist.MnistSplit;
  * layer's small columns then round away.)
  *
  * <p>Stateless and thread-safe. Throws {@link IllegalArgumentException} for a network whose layer
- * has only zero weights, and {@link ArithmeticException} if a bias does not fit 64 bits.
+ * has only zero weights, and {@link ArithmeticException} if a scale overflows a double.
  */
 public final class Quantizer {
     /** Outcome of {@link #findSmallest}: chosen widths, the network, its exact measurement, the search log. Immutable. */
@@ -30,26 +33,41 @@ public final class Quantizer {
     private Quantizer() {
     }
 
-    /** Quantizes {@code network} with the widths of {@code spec}. */
-    public static IntegerNetwork quantize(FoldedNetwork network, QuantizationSpec spec) {
-        double inputScale = spec.inputMax();
-        double conv1Scale = weightScale(network.conv1Weights(), spec.conv1Bits(), "conv1");
-        double accumulated1 = conv1Scale * inputScale;
-        IntegerNetwork.Linear conv1 = linear("conv1", network.conv1Weights(), network.conv1Bias(),
-                FoldedNetwork.FIRST_OUTPUTS, FoldedNetwork.INPUTS, conv1Scale, accumulated1);
-        double squared1 = accumulated1 * accumulated1;
-        double middleScale = weightScale(network.middleWeights(), spec.middleBits(), "middle");
-        double accumulated2 = middleScale * squared1;
-        IntegerNetwork.Linear middle = linear("middle", network.middleWeights(), network.middleBias(),
-                FoldedNetwork.HIDDEN_OUTPUTS, FoldedNetwork.FIRST_OUTPUTS, middleScale, accumulated2);
-        double squared2 = accumulated2 * accumulated2;
-        double outputScale = weightScale(network.outputWeights(), spec.outputBits(), "output");
-        double accumulated3 = outputScale * squared2;
-        IntegerNetwork.Linear output = linear("output", network.outputWeights(), network.outputBias(),
-                FoldedNetwork.CLASS_COUNT, FoldedNetwork.HIDDEN_OUTPUTS, outputScale, accumulated3);
-        return new IntegerNetwork(spec, List.of(conv1, new IntegerNetwork.Square("square1"), middle,
-                new IntegerNetwork.Square("square2"), output),
-                new double[] {accumulated1, squared1, accumulated2, squared2, accumulated3});
+    /**
+     * Quantizes a folded network (linear, square, ..., linear) with the widths of {@code spec}.
+     *
+     * @throws IllegalArgumentException if the network is not folded, the widths do not match its
+     *     linear layers, or a layer has only zero weights
+     */
+    public static IntegerNetwork quantize(FloatNetwork network, QuantizationSpec spec) {
+        if (!network.isFolded()) {
+            throw new IllegalArgumentException("quantize the folded network (FloatNetwork.fold()), found " + network);
+        }
+        int linearLayers = network.depth() + 1;
+        if (spec.weightBits().size() != linearLayers) {
+            throw new IllegalArgumentException("the network has " + linearLayers + " linear layers; the widths "
+                    + spec.compact() + " give " + spec.weightBits().size());
+        }
+        double accumulated = spec.inputMax();
+        List<IntegerNetwork.Layer> layers = new ArrayList<>();
+        double[] scales = new double[network.layers().size()];
+        int linearIndex = 0;
+        for (int l = 0; l < network.layers().size(); l++) {
+            FloatNetwork.Layer layer = network.layers().get(l);
+            if (layer instanceof FloatNetwork.Affine affine) {
+                double weightScale = weightScale(affine, spec.weightBits().get(linearIndex++));
+                accumulated *= weightScale;
+                layers.add(linear(affine, weightScale, accumulated));
+            } else {
+                accumulated *= accumulated;
+                layers.add(new IntegerNetwork.Square(layer.name()));
+            }
+            if (!Double.isFinite(accumulated)) {
+                throw new ArithmeticException(layer.name() + ": the accumulated scale overflows a double");
+            }
+            scales[l] = accumulated;
+        }
+        return new IntegerNetwork(spec, network.inputShape(), layers, scales);
     }
 
     /**
@@ -64,7 +82,7 @@ public final class Quantizer {
      *
      * @throws IllegalArgumentException if {@code start} itself is not acceptable
      */
-    public static SearchResult findSmallest(FoldedNetwork network, MnistSplit test, double floatAccuracy,
+    public static SearchResult findSmallest(FloatNetwork network, LabeledImages test, double floatAccuracy,
             double tolerance, QuantizationSpec start, Consumer<String> progress) {
         List<String> log = new ArrayList<>();
         Consumer<String> sink = line -> {
@@ -85,7 +103,7 @@ public final class Quantizer {
         while (true) {
             IntegerNetwork roundBest = null;
             IntegerNetwork.Measurement roundMeasurement = null;
-            for (int index = 0; index < 4; index++) {
+            for (int index = 0; index < start.widths(); index++) {
                 QuantizationSpec candidate;
                 try {
                     candidate = best.spec().adjust(index, -1);
@@ -126,32 +144,32 @@ public final class Quantizer {
                 spec, 100 * m.accuracy(), m.logitBits(), m.maxBits());
     }
 
-    private static double weightScale(double[] weights, int bits, String layer) {
-        double max = 0;
-        for (double w : weights) {
-            max = Math.max(max, Math.abs(w));
-        }
+    private static double weightScale(FloatNetwork.Affine layer, int bits) {
+        double max = layer.maxAbsWeight();
         if (max == 0) {
-            throw new IllegalArgumentException(layer + ": all weights are zero; nothing to quantize");
+            throw new IllegalArgumentException(layer.name() + ": all weights are zero; nothing to quantize");
         }
         return ((1 << (bits - 1)) - 1) / max;
     }
 
-    private static IntegerNetwork.Linear linear(String name, double[] weights, double[] bias, int outputs,
-            int inputs, double weightScale, double accumulatedScale) {
-        int[] quantized = new int[weights.length];
-        for (int k = 0; k < weights.length; k++) {
-            quantized[k] = (int) Math.round(weights[k] * weightScale);
-        }
-        long[] scaledBias = new long[bias.length];
-        for (int o = 0; o < bias.length; o++) {
-            double value = Math.rint(bias[o] * accumulatedScale);
-            if (!(Math.abs(value) < 0x1p62)) {
-                throw new ArithmeticException(name + " bias " + o + " does not fit 64 bits at scale "
-                        + accumulatedScale + ": " + bias[o]);
+    private static IntegerNetwork.Linear linear(FloatNetwork.Affine affine, double weightScale, double accumulatedScale) {
+        int outputs = affine.output().size();
+        int inputs = affine.input().size();
+        int[] quantized = new int[Math.multiplyExact(outputs, inputs)];
+        int[] rowStart = affine.rowStart();
+        int[] columns = affine.columns();
+        double[] values = affine.values();
+        for (int o = 0; o < outputs; o++) {
+            for (int k = rowStart[o]; k < rowStart[o + 1]; k++) {
+                quantized[o * inputs + columns[k]] = (int) Math.round(values[k] * weightScale);
             }
-            scaledBias[o] = (long) value;
         }
-        return new IntegerNetwork.Linear(name, outputs, inputs, quantized, scaledBias);
+        double[] bias = affine.bias();
+        BigInteger[] scaledBias = new BigInteger[outputs];
+        for (int o = 0; o < outputs; o++) {
+            // rint, exactly as a long would round it, for any magnitude
+            scaledBias[o] = new BigDecimal(bias[o] * accumulatedScale).setScale(0, RoundingMode.HALF_EVEN).toBigInteger();
+        }
+        return new IntegerNetwork.Linear(affine.name(), outputs, inputs, quantized, scaledBias);
     }
 }

@@ -7,8 +7,8 @@ import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
-import org.cryptonets.mnist.MnistDataset;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.ImageDataset;
+import org.cryptonets.data.LabeledImages;
 
 /**
  * Trains the CryptoNets network (training form, see {@link CryptoNetModel}) on MNIST with Adam,
@@ -21,8 +21,8 @@ import org.cryptonets.mnist.MnistSplit;
  * squares then neither vanish nor explode).
  *
  * <p>Deterministic and single-threaded. Stateless; concurrent calls are independent. Throws
- * {@link org.cryptonets.mnist.MnistFormatException} or
- * {@link org.cryptonets.mnist.MnistFetchException} when MNIST cannot be loaded,
+ * {@link org.cryptonets.data.DatasetFormatException} or
+ * {@link org.cryptonets.data.MnistFetchException} when MNIST cannot be loaded,
  * {@link UncheckedIOException} when the output cannot be written, and {@link IllegalStateException}
  * if training diverges (a non-finite loss).
  */
@@ -41,13 +41,13 @@ public final class Trainer {
 
     /** Loads MNIST as the options say (verified), trains, writes the model if asked, and reports. */
     public static TrainingResult train(TrainingOptions options) {
-        return train(options, MnistDataset.obtain(options.dataDirectory()));
+        return train(options, ImageDataset.obtain(options.dataDirectory()));
     }
 
     /** Trains on {@code data}'s training split and measures on its test split. */
-    public static TrainingResult train(TrainingOptions options, MnistDataset data) {
+    public static TrainingResult train(TrainingOptions options, ImageDataset data) {
         Consumer<String> progress = options.progressOrSilent();
-        MnistSplit train = options.trainingLimit() > 0
+        LabeledImages train = options.trainingLimit() > 0
                 ? data.train().head(Math.min(options.trainingLimit(), data.train().size()))
                 : data.train();
         long start = System.nanoTime();
@@ -116,7 +116,7 @@ public final class Trainer {
      * Gaussian weights, zero biases, then a data-dependent rescaling of each weight layer so its
      * output has unit root mean square on the first images of {@code train}.
      */
-    static double[] initialParameters(SplittableRandom random, MnistSplit train) {
+    static double[] initialParameters(SplittableRandom random, LabeledImages train) {
         double[] p = new double[PARAMETERS];
         gaussian(p, CONV1_W, CONV1_MAPS * KERNEL_AREA, 1 / Math.sqrt(KERNEL_AREA), random);
         gaussian(p, CONV2_W, CONV2_MAPS * KERNEL_AREA, 1 / Math.sqrt(KERNEL_AREA), random);

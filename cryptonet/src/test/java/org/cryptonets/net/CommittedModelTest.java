@@ -3,15 +3,15 @@ package org.cryptonets.net;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.cryptonets.mnist.MnistDataset;
-import org.cryptonets.mnist.RealMnist;
+import org.cryptonets.data.ImageDataset;
+import org.cryptonets.data.RealMnist;
 import org.junit.jupiter.api.Test;
 
 /** The committed model on the genuine MNIST test set: the figures its description file states. */
 class CommittedModelTest {
     @Test
     void floatAndIntegerAccuracyAndRanges() {
-        MnistDataset data = RealMnist.dataset();
+        ImageDataset data = RealMnist.dataset();
         CryptoNetModel model = CryptoNetModel.loadDefault();
         double floatAccuracy = model.accuracy(data.test());
         assertTrue(floatAccuracy >= 0.990, "float accuracy " + floatAccuracy);

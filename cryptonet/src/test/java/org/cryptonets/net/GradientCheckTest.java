@@ -3,7 +3,7 @@ package org.cryptonets.net;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.LabeledImages;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -26,7 +26,7 @@ class GradientCheckTest {
         "fc2.bias, 10"})
     void backpropagationMatchesFiniteDifferences(String tensor, int samples) {
         double[] p = TestNetworks.randomParameters(11);
-        MnistSplit split = TestNetworks.randomSplit(BATCH, 12);
+        LabeledImages split = TestNetworks.randomSplit(BATCH, 12);
         double[] x = new double[BATCH * CryptoNetLayers.INPUT];
         int[] labels = new int[BATCH];
         for (int b = 0; b < BATCH; b++) {

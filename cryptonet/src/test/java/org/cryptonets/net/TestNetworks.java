@@ -1,7 +1,7 @@
 package org.cryptonets.net;
 
 import java.util.SplittableRandom;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.LabeledImages;
 
 /** Deterministic synthetic models and images for tests that must not depend on training. */
 final class TestNetworks {
@@ -9,7 +9,7 @@ final class TestNetworks {
     }
 
     /** A split of random sparse "digits" with random labels. */
-    static MnistSplit randomSplit(int count, long seed) {
+    static LabeledImages randomSplit(int count, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         byte[] pixels = new byte[count * CryptoNetLayers.INPUT];
         byte[] labels = new byte[count];
@@ -21,7 +21,7 @@ final class TestNetworks {
         for (int i = 0; i < count; i++) {
             labels[i] = (byte) random.nextInt(10);
         }
-        return new MnistSplit(pixels, labels);
+        return new LabeledImages(pixels, labels);
     }
 
     /** Parameters as the trainer initialises them, plus random biases so that folding them is tested. */

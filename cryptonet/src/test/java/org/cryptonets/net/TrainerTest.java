@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import org.cryptonets.mnist.MnistDataset;
-import org.cryptonets.mnist.RealMnist;
+import org.cryptonets.data.ImageDataset;
+import org.cryptonets.data.RealMnist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,8 +24,8 @@ class TrainerTest {
 
     @Test
     void smokeRunLearnsAndIsReproducible() {
-        MnistDataset full = RealMnist.dataset();
-        MnistDataset data = new MnistDataset(full.train().head(400), full.test().head(500));
+        ImageDataset full = RealMnist.dataset();
+        ImageDataset data = new ImageDataset(full.train().head(400), full.test().head(500));
         Path output = directory.resolve("smoke.bin");
         Trainer.TrainingResult first = Trainer.train(smoke(5).withOutput(output), data);
         Trainer.TrainingResult second = Trainer.train(smoke(5), data);

@@ -17,7 +17,7 @@ import org.cryptonets.bfv.CompressedCiphertexts;
 import org.cryptonets.bfv.CrtComposer;
 import org.cryptonets.bfv.Decryptor;
 import org.cryptonets.engine.Backend;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
 
 /**
@@ -76,7 +76,7 @@ public final class DecryptCommand {
       int images = d.predictions.length;
       out.println("download " + in + ": " + PartyFiles.describeSize(d.downloadBytes, images, keys.parameters().n()));
       out.println("noise budget left (min): " + d.minNoiseBudget + " bits");
-      MnistSplit test = cl.has("--no-labels") ? null : OwnerData.dataset(cl).test();
+      LabeledImages test = cl.has("--no-labels") ? null : OwnerData.dataset(cl).test();
       int[] labels = null;
       if (test != null) {
         if ((long) first + images > test.size()) {

@@ -15,7 +15,7 @@ import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.Plaintext;
 import org.cryptonets.engine.Backend;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
 
 /**
@@ -26,7 +26,7 @@ import org.cryptonets.net.IntegerNetwork;
  * plus one seed per batch, switched down to the plan's input level first.
  *
  * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options,
- * {@link org.cryptonets.mnist.MnistFormatException} for an image file that is not IDX, and
+ * {@link org.cryptonets.data.DatasetFormatException} for an image file that is not IDX, and
  * {@link org.cryptonets.bfv.io.SerializationException} for bad key files or a failed write; the
  * output file then does not appear.
  */
@@ -49,7 +49,7 @@ public final class EncryptCommand {
     try (Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
       int n = keys.parameters().n();
       int count = cl.getInt("--images", n, 1, n);
-      MnistSplit test = OwnerData.dataset(cl).test();
+      LabeledImages test = OwnerData.dataset(cl).test();
       if ((long) first + count > test.size()) {
         throw new CommandLine.UsageException("encrypt: images " + first + " to " + (first + count - 1) + " requested; the test set has " + test.size());
       }

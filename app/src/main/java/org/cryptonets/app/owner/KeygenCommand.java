@@ -17,7 +17,7 @@ import org.cryptonets.bfv.RelinKeys;
 import org.cryptonets.bfv.io.BfvFileWriter;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.inference.CryptoNetPlan;
-import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.data.ImageDataset;
 import org.cryptonets.net.IntegerNetwork;
 
 /**
@@ -49,7 +49,7 @@ public final class KeygenCommand {
     int valueBits = cl.has("--value-bits") ? cl.getInt("--value-bits", 0, 8, 400) : -1;
     checkTarget(dir, cl.has("--force"));
     if (valueBits < 0) {
-      MnistDataset data = OwnerData.dataset(cl);
+      ImageDataset data = OwnerData.dataset(cl);
       valueBits = IntegerNetwork.loadDefault().measure(data.test()).maxBits();
     }
     CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, plainBits);

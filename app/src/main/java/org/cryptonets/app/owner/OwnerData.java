@@ -5,23 +5,23 @@ import java.nio.file.Path;
 import org.cryptonets.app.CommandLine;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
-import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.data.ImageDataset;
 
 /**
  * Option handling the owner's commands share: the MNIST folder and the backend.
  *
  * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for a --data path that is
- * not a folder, and what {@link MnistDataset#obtain} and {@link Backends#open} throw.
+ * not a folder, and what {@link ImageDataset#obtain} and {@link Backends#open} throw.
  */
 final class OwnerData {
   private OwnerData() {}
 
-  static MnistDataset dataset(CommandLine cl) {
+  static ImageDataset dataset(CommandLine cl) {
     String dir = cl.get("--data", null);
     if (dir != null && !Files.isDirectory(Path.of(dir))) {
-      throw new CommandLine.UsageException(cl.command() + ": --data " + dir + " is not a folder (expected a folder holding the four MNIST IDX files)");
+      throw new CommandLine.UsageException(cl.command() + ": --data " + dir + " is not a folder (expected a folder holding the four IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz)");
     }
-    return MnistDataset.obtain(dir == null ? null : Path.of(dir));
+    return ImageDataset.obtain(dir == null ? null : Path.of(dir));
   }
 
   static Backend backend(CommandLine cl) {

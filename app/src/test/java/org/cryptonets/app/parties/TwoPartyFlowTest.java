@@ -29,8 +29,8 @@ import org.cryptonets.bfv.io.SerializationException;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
 import org.cryptonets.inference.CryptoNetPlan;
-import org.cryptonets.mnist.MnistDataset;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.ImageDataset;
+import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +59,7 @@ class TwoPartyFlowTest {
   BfvParameters params;
   TwoPartyPlan plan;
   IntegerNetwork network;
-  MnistSplit test;
+  LabeledImages test;
   int[][] quantized;
   Path owner;
   Path intruder;
@@ -80,7 +80,7 @@ class TwoPartyFlowTest {
     network = IntegerNetwork.loadDefault();
     CryptoNetPlan single = CryptoNetPlan.of(params.n(), List.of(31, 31, 31, 31, 31, 31, 31), 29, 2, new int[] {5, 3}, 2);
     plan = TwoPartyPlan.of(params, single, 54);
-    test = MnistDataset.obtain(null).test();
+    test = ImageDataset.obtain(null).test();
     quantized = new int[IMAGES][];
     for (int s = 0; s < IMAGES; s++) {
       quantized[s] = network.quantizeInput(test.image(s));
@@ -260,8 +260,8 @@ class TwoPartyFlowTest {
     Path out = tmp.resolve("never.bin");
     RuntimeException e = assertThrows(RuntimeException.class,
         () -> EncryptCommand.run(List.of("--keys", owner.toString(), "--data", data.toString(), "--images", "3", "--out", out.toString()), quiet()));
-    assertEquals("MnistFormatException", e.getClass().getSimpleName());
-    assertTrue(e.getMessage().contains("not the genuine MNIST"), e.getMessage());
+    assertEquals("DatasetFormatException", e.getClass().getSimpleName());
+    assertTrue(e.getMessage().contains("expected magic 0x00000803"), e.getMessage());
     assertFalse(Files.exists(out));
   }
 }

@@ -1,4 +1,4 @@
-package org.cryptonets.mnist;
+package org.cryptonets.data;
 
 /**
  * Signals that an MNIST file is missing, truncated, corrupted or not the file it claims to be.
@@ -7,16 +7,16 @@ package org.cryptonets.mnist;
  * because the usual remedy (re-download, point {@code --data} elsewhere) depends on which file is
  * wrong. Instances are immutable and therefore thread-safe.
  */
-public final class MnistFormatException extends RuntimeException {
+public final class DatasetFormatException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** Creates an exception with the given message. */
-    public MnistFormatException(String message) {
+    public DatasetFormatException(String message) {
         super(message);
     }
 
     /** Creates an exception with the given message and underlying cause (usually an I/O error). */
-    public MnistFormatException(String message, Throwable cause) {
+    public DatasetFormatException(String message, Throwable cause) {
         super(message, cause);
     }
 }

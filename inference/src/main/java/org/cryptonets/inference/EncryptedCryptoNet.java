@@ -95,7 +95,7 @@ public final class EncryptedCryptoNet {
         IntMatrix w = matrices.get(i);
         int target = plan.levelAfterSquare(squares);
         int level = target > 0 && target < current.level() ? target : current.level();
-        long[] bias = lin.bias();
+        long[] bias = lin.biasModulo(params.plainModulus(input.plainIndex()).value());
         next = evaluator.allocate(input.plainIndex(), level, 3, w.rows(), false);
         double linearSeconds = 0;
         double squareSeconds = 0;
@@ -132,7 +132,7 @@ public final class EncryptedCryptoNet {
         IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
         long start = System.nanoTime();
         next = evaluator.multiplyAccumulate(matrices.get(i), current);
-        evaluator.addPlainConstantsInPlace(next, lin.bias());
+        evaluator.addPlainConstantsInPlace(next, lin.biasModulo(params.plainModulus(input.plainIndex()).value()));
         sync();
         listener.step(lin.name(), input.plainIndex(), seconds(start));
       } else {

@@ -12,7 +12,7 @@ import org.cryptonets.bfv.CompressedCiphertexts;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.RelinKeys;
 import org.cryptonets.engine.Backend;
-import org.cryptonets.mnist.MnistSplit;
+import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
 
 /**
@@ -81,13 +81,13 @@ public final class EncryptedInference {
    * @throws IllegalStateException if the plan's plaintext range cannot hold an intermediate value
    *     of these images (the CRT would wrap and results would be wrong)
    */
-  public static Result run(Backend backend, IntegerNetwork network, CryptoNetPlan plan, MnistSplit split, int images, Progress progress) {
+  public static Result run(Backend backend, IntegerNetwork network, CryptoNetPlan plan, LabeledImages split, int images, Progress progress) {
     return run(backend, network, plan, plan.parameters(), split, images, progress);
   }
 
   /** As above with explicit parameters (tests use insecure toy ones to run the network on PoCL). */
   public static Result run(
-      Backend backend, IntegerNetwork network, CryptoNetPlan plan, BfvParameters params, MnistSplit split, int images, Progress progress) {
+      Backend backend, IntegerNetwork network, CryptoNetPlan plan, BfvParameters params, LabeledImages split, int images, Progress progress) {
     if (images < 1 || images > split.size()) {
       throw new IllegalArgumentException(images + " images requested; the data set has " + split.size());
     }

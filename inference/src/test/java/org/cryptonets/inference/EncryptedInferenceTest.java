@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
-import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.data.ImageDataset;
 import org.cryptonets.net.IntegerNetwork;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class EncryptedInferenceTest {
   @Test
   void fullBatchDecryptsToTheClearIntegerLogits() {
-    MnistDataset data = MnistDataset.obtain(null);
+    ImageDataset data = ImageDataset.obtain(null);
     IntegerNetwork net = IntegerNetwork.loadDefault();
     int valueBits = net.measure(data.test()).maxBits();
     CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, 29);

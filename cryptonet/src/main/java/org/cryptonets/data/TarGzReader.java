@@ -1,4 +1,4 @@
-package org.cryptonets.mnist;
+package org.cryptonets.data;
 
 import java.io.EOFException;
 import java.io.IOException;

@@ -10,7 +10,7 @@ import org.cryptonets.bfv.SecurityLevel;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.BackendProvider;
 import org.cryptonets.engine.Backends;
-import org.cryptonets.mnist.MnistDataset;
+import org.cryptonets.data.ImageDataset;
 import org.cryptonets.net.IntegerNetwork;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,7 @@ class CrossBackendCryptoNetTest {
       }
       Assumptions.abort("SKIPPING OpenCL CryptoNet test: " + why);
     }
-    MnistDataset data = MnistDataset.obtain(null);
+    ImageDataset data = ImageDataset.obtain(null);
     IntegerNetwork net = IntegerNetwork.loadDefault();
     int valueBits = net.measure(data.test()).maxBits();
     CryptoNetPlan plan = CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {5, 3}, 3);

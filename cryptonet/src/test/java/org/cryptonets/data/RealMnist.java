@@ -1,4 +1,4 @@
-package org.cryptonets.mnist;
+package org.cryptonets.data;
 
 import org.junit.jupiter.api.Assumptions;
 
@@ -8,15 +8,15 @@ import org.junit.jupiter.api.Assumptions;
  * network, not the machine's connectivity.
  */
 public final class RealMnist {
-    private static MnistDataset dataset;
+    private static ImageDataset dataset;
 
     private RealMnist() {
     }
 
-    public static synchronized MnistDataset dataset() {
+    public static synchronized ImageDataset dataset() {
         if (dataset == null) {
             try {
-                dataset = MnistDataset.load(new MnistFetcher(MnistFetcher.defaultCacheDirectory()).fetch());
+                dataset = ImageDataset.load(new MnistFetcher(MnistFetcher.defaultCacheDirectory()).fetch());
             } catch (MnistFetchException e) {
                 Assumptions.abort("genuine MNIST unavailable: " + e.getMessage());
             }

