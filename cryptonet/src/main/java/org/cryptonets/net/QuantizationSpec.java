@@ -81,6 +81,27 @@ public record QuantizationSpec(int inputBits, List<Integer> weightBits) {
         return new QuantizationSpec(inputBits, bits);
     }
 
+    /**
+     * Reads the compact form, e.g. {@code 3/6/6/6}.
+     *
+     * @throws IllegalArgumentException for text that is not such a list, or widths out of range
+     */
+    public static QuantizationSpec parse(String text) {
+        String[] parts = text.trim().split("/", -1);
+        if (parts.length < 2 || parts.length > 65) {
+            throw new IllegalArgumentException("'" + text + "': expected input and layer widths like 3/6/6/6");
+        }
+        int[] numbers = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                numbers[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "': '" + parts[i] + "' is not a width; expected widths like 3/6/6/6");
+            }
+        }
+        return of(numbers[0], java.util.Arrays.copyOfRange(numbers, 1, numbers.length));
+    }
+
     /** Compact form, e.g. {@code 3/6/6/6} (input, then each layer). */
     public String compact() {
         return inputBits + "/" + weightBits.stream().map(String::valueOf).collect(Collectors.joining("/"));

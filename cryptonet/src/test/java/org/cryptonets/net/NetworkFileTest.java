@@ -127,11 +127,11 @@ class NetworkFileTest {
                 // truncation, unsealed: the header's length notices
                 damaged("shorter than the minimum", b -> Arrays.copyOf(b, 10),
                         "truncated: expected at least 40 bytes, found 10"),
-                damaged("cut in the metadata", b -> Arrays.copyOf(b, 30), "bytes, found 30 (truncated)"),
+                damaged("cut in the metadata", b -> Arrays.copyOf(b, 60), "bytes, found 60 (truncated)"),
                 damaged("cut in the weights", b -> Arrays.copyOf(b, b.length - 1000), "(truncated)"),
                 damaged("trailing data", b -> Arrays.copyOf(b, b.length + 3), "(trailing data)"),
                 // truncation at each kind of field, resealed (length and checksum fixed)
-                damaged("resealed cut in a metadata value", b -> cut(b, 40),
+                damaged("resealed cut in a metadata value", b -> sealed(withInt(cut(b, 40), 16, 1)),
                         "expected 9 bytes for metadata architecture (9 bytes) at byte 38, found 2 bytes before the checksum"),
                 damaged("resealed cut in the input shape", b -> cut(b, LAYOUT.layerCount - 6),
                         "bytes for input shape height"),
@@ -160,12 +160,15 @@ class NetworkFileTest {
                         "expected 1..4096 layers, found 2147483647"),
                 damaged("layer count 2^32-1", b -> sealed(withInt(b, LAYOUT.layerCount, -1)),
                         "expected 1..4096 layers, found 4294967295"),
-                damaged("layer count beyond the bytes", b -> sealed(withInt(b, LAYOUT.layerCount, 4000)),
-                        "expected 60000 bytes for 4000 layers of at least 15 bytes each"),
+                damaged("layer count beyond the layers", b -> sealed(withInt(b, LAYOUT.layerCount, 4000)),
+                        "expected 1 bytes for layer 9 type at byte " + (BYTES.length - 4) + ", found 0 bytes"),
+                damaged("layer count beyond the bytes", b -> sealed(withInt(cut(b, LAYOUT.layerCount + 100),
+                        LAYOUT.layerCount, 4000)), "expected 60000 bytes for 4000 layers of at least 15 bytes each at"
+                        + " byte " + (LAYOUT.layerCount + 4) + ", found 96 bytes before the checksum"),
                 damaged("metadata count 2^31-1", b -> sealed(withInt(b, 16, Integer.MAX_VALUE)),
                         "expected at most 256 metadata entries, found 2147483647"),
-                damaged("metadata count beyond the bytes", b -> sealed(withInt(b, 16, 250)),
-                        "bytes for 250 metadata entries"),
+                damaged("metadata count beyond the bytes", b -> sealed(withInt(cut(b, 60), 16, 250)),
+                        "expected 1750 bytes for 250 metadata entries of at least 7 bytes each at byte 20, found 40"),
                 damaged("nnz beyond the bytes", b -> sealed(withInt(b, LAYOUT.nnz[fc1], 30_000_000)),
                         "layer 6 (fc1): 100 rows and 30000000 weights at byte"),
                 damaged("nnz 2^31-1", b -> sealed(withInt(b, LAYOUT.nnz[fc1], Integer.MAX_VALUE)),
@@ -204,7 +207,7 @@ class NetworkFileTest {
                 damaged("input shape of zero channels", b -> sealed(withInt(b, LAYOUT.layerCount - 12, 0)),
                         "input shape: expected positive dimensions"),
                 damaged("input shape that does not chain", b -> sealed(withInt(b, LAYOUT.layerCount - 4, 27)),
-                        "layer 0 (pad): row 28: expected a column in 0..755 (increasing, within the input size 756),"
+                        "layer 0 (pad): row 813: expected a column in 0..755 (increasing, within the input size 756),"
                         + " found 756"),
                 damaged("unread bytes before the checksum", b -> sealed(withInt(insert(b, b.length - 4, 4), 12,
                         b.length + 4)), "expected the checksum at byte " + (BYTES.length - 4) + ", found it at byte "

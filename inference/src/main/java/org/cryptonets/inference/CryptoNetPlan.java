@@ -22,19 +22,43 @@ public final class CryptoNetPlan {
   private final int plainPrimeCount;
   private final int[] levelAfterSquare;
   private final int outputLevel;
+  private final int inputLevel;
 
-  private CryptoNetPlan(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel) {
+  private CryptoNetPlan(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel, int inputLevel) {
     this.n = n;
     this.coeffPrimeBits = List.copyOf(coeffPrimeBits);
     this.plainPrimeBits = plainPrimeBits;
     this.plainPrimeCount = plainPrimeCount;
     this.levelAfterSquare = levelAfterSquare.clone();
     this.outputLevel = outputLevel;
+    this.inputLevel = inputLevel;
   }
 
+  /**
+   * A plan with the default input level: one prime below the top (fresh noise is tiny, so the
+   * switch costs no budget and makes every later step cheaper), unless the first square must stay
+   * at the top.
+   */
   public static CryptoNetPlan of(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel) {
     int top = coeffPrimeBits.size();
-    int previous = top;
+    int first = levelAfterSquare.length == 0 ? top : levelAfterSquare[0];
+    int input = Math.min(top, Math.max(top - 1, first));
+    return of(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount, levelAfterSquare, outputLevel, input);
+  }
+
+  /**
+   * A plan with an explicit input level (the level the owner's ciphertexts are sent and evaluated
+   * at).
+   *
+   * @throws IllegalArgumentException if the levels increase along the network or leave [1, top]
+   */
+  public static CryptoNetPlan of(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel,
+      int inputLevel) {
+    int top = coeffPrimeBits.size();
+    if (inputLevel < 1 || inputLevel > top) {
+      throw new IllegalArgumentException("input level " + inputLevel + " must be in [1, " + top + "]");
+    }
+    int previous = inputLevel;
     for (int l : levelAfterSquare) {
       if (l < 1 || l > previous) {
         throw new IllegalArgumentException("level schedule " + java.util.Arrays.toString(levelAfterSquare) + " must not increase and must stay in [1, " + top + "]");
@@ -44,7 +68,7 @@ public final class CryptoNetPlan {
     if (outputLevel < 1 || outputLevel > previous) {
       throw new IllegalArgumentException("output level " + outputLevel + " must be in [1, " + previous + "]");
     }
-    return new CryptoNetPlan(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount, levelAfterSquare, outputLevel);
+    return new CryptoNetPlan(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount, levelAfterSquare, outputLevel, inputLevel);
   }
 
   /**
@@ -123,15 +147,19 @@ public final class CryptoNetPlan {
     return outputLevel;
   }
 
-  /**
-   * The level inputs are sent and evaluated at: one prime below the top (fresh noise is tiny, so the
-   * switch costs no budget and makes every later step cheaper), unless the first square must stay
-   * at the top.
-   */
+  /** The level inputs are sent and evaluated at. */
   public int inputLevel() {
-    int top = coeffPrimeBits.size();
-    int first = levelAfterSquare.length == 0 ? top : levelAfterSquare[0];
-    return Math.min(top, Math.max(top - 1, first));
+    return inputLevel;
+  }
+
+  /** Bits of each ciphertext prime, first to last. */
+  public List<Integer> coeffPrimeBits() {
+    return coeffPrimeBits;
+  }
+
+  /** Number of squares the schedule covers. */
+  public int depth() {
+    return levelAfterSquare.length;
   }
 
   /** Exponent of the power-of-two modulus the results travel under, for plaintext primes of {@code plainBits}. */
@@ -142,6 +170,6 @@ public final class CryptoNetPlan {
   @Override
   public String toString() {
     return "CryptoNetPlan(n=" + n + ", q bits=" + coeffPrimeBits + ", " + plainPrimeCount + " plaintext primes of " + plainPrimeBits
-        + " bits, levels after squares " + java.util.Arrays.toString(levelAfterSquare) + ", output level " + outputLevel + ")";
+        + " bits, input level " + inputLevel + ", levels after squares " + java.util.Arrays.toString(levelAfterSquare) + ", output level " + outputLevel + ")";
   }
 }

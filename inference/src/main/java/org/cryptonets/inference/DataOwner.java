@@ -15,74 +15,99 @@ import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.KeyGenerator;
 import org.cryptonets.bfv.Plaintext;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.engine.Backend;
 
 /**
- * The data owner's side: holds the secret key, encrypts a batch of quantized images (slot s of the
- * ciphertext for pixel p and plaintext prime t_j holds pixel p of image s mod t_j), and decrypts
- * the returned logits, joining the k residues of each value by CRT.
+ * The data owner's side, one API for the in-process demo and the two-party commands: holds the
+ * secret key, encodes and encrypts a batch of quantized images (slot s of the ciphertext for input
+ * position p and plaintext prime t_j holds value p of image s mod t_j), and decrypts the returned
+ * results, joining the k residues of each logit by CRT and checking them: the noise budget must be
+ * positive and every logit within the range the plaintext primes were sized for.
  *
- * <p>Not thread-safe. Close it to wipe the secret key.
+ * <p>Not thread-safe. Close it to wipe a secret key it generated itself.
  */
 public final class DataOwner implements AutoCloseable {
+  /**
+   * Decrypted results and their checks. Immutable after construction by {@link #decrypt}.
+   *
+   * @param logits {@code logits[image][class]}, the centred CRT lift of the residues
+   * @param residues {@code residues[j][class][image]}, what decryption under t_j gave
+   * @param minNoiseBudget smallest invariant noise budget over the results, in bits
+   * @param outOfRange indices of images with a logit beyond +-2^logitBits: under the right key
+   *     such a value cannot come from the network, so the results are damaged or foreign
+   */
+  public record Decryption(BigInteger[][] logits, long[][][] residues, int minNoiseBudget, List<Integer> outOfRange) {
+    /** Predicted class of each image (argmax of its logits). */
+    public int[] predictions() {
+      int[] p = new int[logits.length];
+      for (int s = 0; s < logits.length; s++) {
+        p[s] = org.cryptonets.net.IntegerNetwork.predict(logits[s]);
+      }
+      return p;
+    }
+
+    /** True if nothing suggests a wrong key or damaged results. */
+    public boolean trustworthy() {
+      return minNoiseBudget > 0 && outOfRange.isEmpty();
+    }
+  }
+
   private final BfvParameters params;
   private final Backend backend;
   private final KeyGenerator keys;
+  private final SecretKey secretKey;
   private final Encryptor encryptor;
   private final Decryptor decryptor;
   private final List<BatchEncoder> encoders = new ArrayList<>();
   private final CrtComposer crt;
 
+  /** An owner with a fresh secret key from {@code random}. */
   public DataOwner(BfvParameters params, Backend backend, SecureRandom random) {
+    this(params, backend, new KeyGenerator(params, backend, random));
+  }
+
+  /** An owner with an existing secret key (loaded from the owner's key file); close does not wipe it. */
+  public DataOwner(BfvParameters params, Backend backend, SecretKey secretKey) {
+    this(params, backend, null, secretKey);
+  }
+
+  private DataOwner(BfvParameters params, Backend backend, KeyGenerator keys) {
+    this(params, backend, keys, keys.secretKey());
+  }
+
+  private DataOwner(BfvParameters params, Backend backend, KeyGenerator keys, SecretKey secretKey) {
     this.params = params;
     this.backend = backend;
-    this.keys = new KeyGenerator(params, backend, random);
-    this.encryptor = new Encryptor(params, backend, keys.secretKey());
-    this.decryptor = new Decryptor(params, backend, keys.secretKey());
+    this.keys = keys;
+    this.secretKey = secretKey;
+    this.encryptor = new Encryptor(params, backend, secretKey);
+    this.decryptor = new Decryptor(params, backend, secretKey);
     for (int j = 0; j < params.plainModuli().size(); j++) {
       encoders.add(new BatchEncoder(params, j));
     }
     this.crt = new CrtComposer(params);
   }
 
-  /** The evaluation keys the cloud needs. */
+  /**
+   * The evaluation keys the cloud needs.
+   *
+   * @throws IllegalStateException for an owner built from a loaded key (keygen makes those)
+   */
   public RelinKeys createRelinKeys() {
+    if (keys == null) {
+      throw new IllegalStateException("relinearization keys are made with the secret key by keygen");
+    }
     return keys.createRelinKeys();
   }
 
   /**
-   * Encrypts up to n images, each 784 quantized pixels; returns one batch of 784 ciphertexts per
-   * plaintext prime.
+   * The ciphertexts of one plaintext prime for up to n quantized images (one per input position),
+   * encrypted at the top level and switched down to {@code level} chunk by chunk (what a sender
+   * sends: the c0 halves and the seed).
    *
-   * @throws IllegalArgumentException for more than n images or images of the wrong size
+   * @throws IllegalArgumentException for no images, more than n, or images of different lengths
    */
-  public List<CiphertextBatch> encryptImages(int[][] images) {
-    int n = params.n();
-    if (images.length == 0 || images.length > n) {
-      throw new IllegalArgumentException(images.length + " images; a batch holds 1 to " + n);
-    }
-    int pixels = images[0].length;
-    for (int[] im : images) {
-      if (im.length != pixels) {
-        throw new IllegalArgumentException("images of " + im.length + " and " + pixels + " pixels in one batch");
-      }
-    }
-    List<CiphertextBatch> out = new ArrayList<>();
-    for (int j = 0; j < encoders.size(); j++) {
-      out.add(encryptImages(images, j));
-    }
-    return out;
-  }
-
-  /**
-   * The ciphertexts of one plaintext prime only (784 of them): lets a sender stream the k parts of
-   * a batch instead of holding all of them at once.
-   */
-  public CiphertextBatch encryptImages(int[][] images, int plainIndex) {
-    return encryptImages(images, plainIndex, params.maxLevel());
-  }
-
-  /** As above, switched down to {@code level} chunk by chunk (what a sender sends). */
   public CiphertextBatch encryptImages(int[][] images, int plainIndex, int level) {
     int n = params.n();
     if (images.length == 0 || images.length > n) {
@@ -94,84 +119,61 @@ public final class DataOwner implements AutoCloseable {
         throw new IllegalArgumentException("images of " + im.length + " and " + pixels + " pixels in one batch");
       }
     }
-    {
-      BatchEncoder enc = encoders.get(plainIndex);
-      Plaintext[] pts = new Plaintext[pixels];
-      IntStream.range(0, pixels).parallel().forEach(p -> {
-        long[] slots = new long[images.length];
-        for (int s = 0; s < images.length; s++) {
-          slots[s] = images[s][p];
-        }
-        pts[p] = enc.encode(slots);
-      });
-      return encryptor.encrypt(List.of(pts), level);
-    }
+    BatchEncoder enc = encoders.get(plainIndex);
+    Plaintext[] pts = new Plaintext[pixels];
+    IntStream.range(0, pixels).parallel().forEach(p -> {
+      long[] slots = new long[images.length];
+      for (int s = 0; s < images.length; s++) {
+        slots[s] = images[s][p];
+      }
+      pts[p] = enc.encode(slots);
+    });
+    return encryptor.encrypt(List.of(pts), level);
   }
 
   /**
-   * Decrypts the encrypted logits (one batch per plaintext prime, one ciphertext per class) of
-   * {@code images} images: {@code result[image][class]}.
+   * Decrypts results that travelled switched to a power-of-two modulus (one batch per plaintext
+   * prime, one ciphertext per class) of {@code images} images, and checks them against the logit
+   * range {@code logitBits} the primes were sized for.
    *
-   * @throws ArithmeticException if a joined value does not fit a long
+   * @throws IllegalArgumentException if the batches do not match the parameters
    */
-  public long[][] decryptLogits(List<CiphertextBatch> outputs, int images) {
-    int k = outputs.size();
+  public Decryption decrypt(List<CompressedCiphertexts> outputs, int images, int logitBits) {
+    int k = params.plainModuli().size();
+    if (outputs.size() != k) {
+      throw new IllegalArgumentException(outputs.size() + " result batches for " + k + " plaintext primes");
+    }
     int classes = outputs.get(0).count();
     long[][][] slots = new long[k][][];
+    int minBudget = Integer.MAX_VALUE;
     for (int j = 0; j < k; j++) {
+      if (outputs.get(j).count() != classes) {
+        throw new IllegalArgumentException("result batch " + j + " holds " + outputs.get(j).count() + " ciphertexts, batch 0 holds " + classes);
+      }
       slots[j] = decryptor.decryptSlots(outputs.get(j));
+      for (int b : decryptor.invariantNoiseBudget(outputs.get(j))) {
+        minBudget = Math.min(minBudget, b);
+      }
     }
-    return joinLogits(slots, classes, images);
-  }
-
-  private long[][] joinLogits(long[][][] slots, int classes, int images) {
-    int k = slots.length;
-    long[][] logits = new long[images][classes];
-    long[] residues = new long[k];
+    BigInteger[][] logits = new BigInteger[images][classes];
+    long[][][] residues = new long[k][classes][images];
+    List<Integer> outOfRange = new ArrayList<>();
+    long[] r = new long[k];
     for (int s = 0; s < images; s++) {
+      boolean plausible = true;
       for (int c = 0; c < classes; c++) {
         for (int j = 0; j < k; j++) {
-          residues[j] = slots[j][c][s];
+          r[j] = slots[j][c][s];
+          residues[j][c][s] = r[j];
         }
-        BigInteger v = crt.compose(residues);
-        logits[s][c] = v.longValueExact();
+        logits[s][c] = crt.compose(r);
+        plausible &= logits[s][c].abs().bitLength() <= logitBits;
+      }
+      if (!plausible) {
+        outOfRange.add(s);
       }
     }
-    return logits;
-  }
-
-  /**
-   * Decrypts results that travelled switched to a power-of-two modulus (one per plaintext prime):
-   * {@code result[image][class]}.
-   */
-  public long[][] decryptCompressedLogits(List<CompressedCiphertexts> outputs, int images) {
-    long[][][] slots = new long[outputs.size()][][];
-    for (int j = 0; j < outputs.size(); j++) {
-      slots[j] = decryptor.decryptSlots(outputs.get(j));
-    }
-    return joinLogits(slots, outputs.get(0).count(), images);
-  }
-
-  /** The smallest invariant noise budget (bits) over compressed results. */
-  public int minCompressedNoiseBudget(List<CompressedCiphertexts> batches) {
-    int min = Integer.MAX_VALUE;
-    for (CompressedCiphertexts b : batches) {
-      for (int v : decryptor.invariantNoiseBudget(b)) {
-        min = Math.min(min, v);
-      }
-    }
-    return min;
-  }
-
-  /** The smallest invariant noise budget (bits) over all the given ciphertexts. */
-  public int minNoiseBudget(List<CiphertextBatch> batches) {
-    int min = Integer.MAX_VALUE;
-    for (CiphertextBatch b : batches) {
-      for (int v : decryptor.invariantNoiseBudget(b)) {
-        min = Math.min(min, v);
-      }
-    }
-    return min;
+    return new Decryption(logits, residues, minBudget, List.copyOf(outOfRange));
   }
 
   public CrtComposer crt() {
@@ -184,6 +186,8 @@ public final class DataOwner implements AutoCloseable {
 
   @Override
   public void close() {
-    keys.secretKey().close();
+    if (keys != null) {
+      secretKey.close();
+    }
   }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.CompressedCiphertexts;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.RelinKeys;
 import org.cryptonets.engine.IntMatrix;
@@ -22,7 +23,7 @@ import org.cryptonets.net.IntegerNetwork;
  *
  * <p>Immutable; thread-safe if the backend is (calls allocate their own batches).
  *
- * @throws IllegalArgumentException if the network's first layer does not take 784 inputs
+ * @throws IllegalArgumentException if the plan's schedule does not cover the network's squares
  */
 public final class EncryptedCryptoNet {
   /** Outputs per chunk of a fused linear-then-square step. */
@@ -46,6 +47,9 @@ public final class EncryptedCryptoNet {
     this.relinKeys = relinKeys;
     this.plan = plan;
     this.layers = network.layers();
+    if (plan.depth() < network.depth()) {
+      throw new IllegalArgumentException("the plan schedules " + plan.depth() + " squares; the network has " + network.depth());
+    }
     for (IntegerNetwork.Layer layer : layers) {
       if (layer instanceof IntegerNetwork.Linear) {
         IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
@@ -73,6 +77,7 @@ public final class EncryptedCryptoNet {
       }
     }
     names.add("modulus switch");
+    names.add(RESULT_STEP);
     return names;
   }
 
@@ -160,6 +165,25 @@ public final class EncryptedCryptoNet {
     sync();
     listener.step("modulus switch", input.plainIndex(), seconds(start));
     return out;
+  }
+
+  /** Name of the last step {@link #evaluateForReturn} reports. */
+  public static final String RESULT_STEP = "relinearize + compress results";
+
+  /**
+   * The cloud's whole job for one plaintext prime: {@link #evaluate}, then the trip back: the
+   * logits relinearized at the output level, where key-switching noise is still small next to Q,
+   * and switched to the power-of-two modulus 2^resultBits. Closes its intermediates, not the input.
+   */
+  public CompressedCiphertexts evaluateForReturn(CiphertextBatch input, StepListener listener, int resultBits) {
+    try (CiphertextBatch logits = evaluate(input, listener)) {
+      long start = System.nanoTime();
+      try (CiphertextBatch relinearized = evaluator.relinearize(logits, relinKeys)) {
+        CompressedCiphertexts out = CompressedCiphertexts.compress(relinearized, resultBits);
+        listener.step(RESULT_STEP, input.plainIndex(), seconds(start));
+        return out;
+      }
+    }
   }
 
   /** Waits for the device so step times are real on asynchronous backends (GPUs). */

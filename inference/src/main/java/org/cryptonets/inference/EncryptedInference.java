@@ -1,6 +1,8 @@
 package org.cryptonets.inference;
 
+import java.math.BigInteger;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,6 +11,7 @@ import java.util.stream.IntStream;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CrtComposer;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.RelinKeys;
 import org.cryptonets.engine.Backend;
@@ -21,6 +24,10 @@ import org.cryptonets.net.IntegerNetwork;
  * side, decrypt and decode back on the owner's side; then every decrypted logit is compared with
  * the integer network computed in the clear.
  *
+ * <p>Out-of-range images (a clear logit beyond the plaintext range) are listed by index in the
+ * result and counted as mismatches if their decryption differs: the CRT lift of such a logit is
+ * not the true value, so it is never passed off as one.
+ *
  * <p>Stateless; each call is independent. Throws what the layers below throw.
  */
 public final class EncryptedInference {
@@ -29,7 +36,7 @@ public final class EncryptedInference {
     void stage(String stage, int done, int total);
   }
 
-  /** What a run measured. Times in seconds. */
+  /** What a run measured. Times in seconds. A value holder: not thread-safe. */
   public static final class Result {
     public String backend;
     public String device;
@@ -39,7 +46,10 @@ public final class EncryptedInference {
     public int batches;
     public int correctPlain;
     public int correctEncrypted;
+    /** Images whose decrypted residues or logits differ from the clear integer network's. */
     public int mismatches;
+    /** Images whose clear logits leave the plaintext range (reported, never trusted). */
+    public final List<Integer> outOfRange = new ArrayList<>();
     public double keygenSeconds;
     public double encodeEncryptSeconds;
     public double networkSeconds;
@@ -49,8 +59,10 @@ public final class EncryptedInference {
     public long downloadBytes;
     public long relinKeyBytes;
     public int noiseBudgetMinBits = Integer.MAX_VALUE;
-    public int maxValueBits;
-    public long[][] logits;
+    /** Bits of the largest |logit| over the evaluated images, in the clear. */
+    public int logitBits;
+    /** {@code logits[image][class]} as decrypted. */
+    public BigInteger[][] logits;
 
     public double accuracyPlain() {
       return images == 0 ? 0 : (double) correctPlain / images;
@@ -62,7 +74,7 @@ public final class EncryptedInference {
   }
 
   /** The cloud's last step: relinearize the results and switch them to 2^bits for sending. */
-  public static final String RESULT_STEP = "relinearize + compress results";
+  public static final String RESULT_STEP = EncryptedCryptoNet.RESULT_STEP;
 
   private EncryptedInference() {}
 
@@ -75,21 +87,23 @@ public final class EncryptedInference {
     return (long) batch.count() * params.n() * bitsPerCoefficient + 8L * 32;
   }
 
-  /**
-   * Runs {@code images} test images (the first ones of {@code split}) in batches of n.
-   *
-   * @throws IllegalStateException if the plan's plaintext range cannot hold an intermediate value
-   *     of these images (the CRT would wrap and results would be wrong)
-   */
+  /** Runs the first {@code images} images of {@code split} in batches of n, under the plan's 128-bit parameters. */
   public static Result run(Backend backend, IntegerNetwork network, CryptoNetPlan plan, LabeledImages split, int images, Progress progress) {
     return run(backend, network, plan, plan.parameters(), split, images, progress);
   }
 
-  /** As above with explicit parameters (tests use insecure toy ones to run the network on PoCL). */
+  /**
+   * As above with explicit parameters (tests use insecure toy ones to run the network on PoCL).
+   *
+   * @throws IllegalArgumentException if the images do not fit the network or the count is out of range
+   */
   public static Result run(
       Backend backend, IntegerNetwork network, CryptoNetPlan plan, BfvParameters params, LabeledImages split, int images, Progress progress) {
     if (images < 1 || images > split.size()) {
       throw new IllegalArgumentException(images + " images requested; the data set has " + split.size());
+    }
+    if (split.imageSize() != network.inputShape().size()) {
+      throw new IllegalArgumentException("the model expects " + network.inputShape() + " inputs, the images are " + split.shape());
     }
     Result r = new Result();
     r.backend = backend.name();
@@ -98,20 +112,26 @@ public final class EncryptedInference {
     r.images = images;
     r.parameters = params;
     int n = params.n();
-    // The clear-text reference, and the range check that makes the CRT result trustworthy.
+    int k = params.plainModuli().size();
+    // The clear-text reference: exact logits, the residues each plaintext prime must decrypt to,
+    // and the range check that makes the CRT lift trustworthy.
     int[][] quantized = new int[images][];
-    long[][] expected = new long[images][];
-    long[] maxAbs = new long[1];
-    IntStream.range(0, images).parallel().forEach(i -> quantized[i] = network.quantizeInput(split.image(i)));
-    IntStream.range(0, images).parallel().forEach(i -> expected[i] = network.forward(quantized[i]));
-    IntegerNetwork.Measurement m = network.measure(split.head(images));
-    r.maxValueBits = m.maxBits();
-    int capacity = new org.cryptonets.bfv.CrtComposer(params).capacityBits();
-    if (r.maxValueBits >= capacity) {
-      throw new IllegalStateException("intermediate values need " + r.maxValueBits + " bits but the plaintext primes hold " + (capacity - 1)
-          + "; use more or larger plaintext primes");
-    }
+    BigInteger[][] expected = new BigInteger[images][];
+    long[][][] expectedResidues = new long[images][k][];
+    IntStream.range(0, images).parallel().forEach(i -> {
+      quantized[i] = network.quantizeInput(split.image(i));
+      expected[i] = network.logits(quantized[i]);
+      for (int j = 0; j < k; j++) {
+        expectedResidues[i][j] = network.forwardModulo(quantized[i], params.plainModulus(j).value());
+      }
+    });
+    int capacity = new CrtComposer(params).capacityBits();
     for (int i = 0; i < images; i++) {
+      int bits = IntegerNetwork.bits(expected[i]);
+      r.logitBits = Math.max(r.logitBits, bits);
+      if (bits >= capacity) {
+        r.outOfRange.add(i);
+      }
       if (IntegerNetwork.predict(expected[i]) == split.label(i)) {
         r.correctPlain++;
       }
@@ -126,10 +146,10 @@ public final class EncryptedInference {
     for (String s : net.stepNames()) {
       r.stepSeconds.put(s, 0.0);
     }
-    r.stepSeconds.put(RESULT_STEP, 0.0);
-    r.logits = new long[images][];
+    r.logits = new BigInteger[images][];
     int batches = (images + n - 1) / n;
     r.batches = batches;
+    int resultBits = CryptoNetPlan.resultBits(maxPlainBits(params));
     try (owner; relinKeys; cloudSide) {
       for (int b = 0; b < batches; b++) {
         int first = b * n;
@@ -139,7 +159,6 @@ public final class EncryptedInference {
         // Each plaintext prime's part is encrypted, sent and evaluated in turn, so only one part
         // of the upload is held at a time (the k parts are independent ciphertexts).
         List<CompressedCiphertexts> outputs = new ArrayList<>();
-        int k = params.plainModuli().size();
         int steps = net.stepNames().size();
         final int batchNumber = b + 1;
         for (int j = 0; j < k; j++) {
@@ -154,19 +173,11 @@ public final class EncryptedInference {
           final int jj = j;
           int[] done = {0};
           long n0 = System.nanoTime();
-          try (CiphertextBatch logits = net.evaluate(input, (name, plainIndex, seconds) -> {
+          outputs.add(net.evaluateForReturn(input, (name, plainIndex, seconds) -> {
             r.stepSeconds.merge(name, seconds, Double::sum);
             done[0]++;
             progress.stage("network, batch " + batchNumber + "/" + batches, jj * steps + done[0], k * steps);
-          })) {
-            // The trip back: relinearize the results where the noise allows, then switch them to
-            // a small power-of-two modulus.
-            long c0 = System.nanoTime();
-            try (CiphertextBatch relinearized = cloudSide.relinearize(logits, relinKeys)) {
-              outputs.add(CompressedCiphertexts.compress(relinearized, CryptoNetPlan.resultBits(params.plainModulus(j).bits())));
-            }
-            r.stepSeconds.merge(RESULT_STEP, (System.nanoTime() - c0) / 1e9, Double::sum);
-          }
+          }, resultBits));
           r.networkSeconds += (System.nanoTime() - n0) / 1e9;
           input.close();
         }
@@ -174,15 +185,22 @@ public final class EncryptedInference {
           r.downloadBytes += ((long) out.count() * 2 * n * out.bits() + 7) / 8;
         }
         long d0 = System.nanoTime();
-        long[][] logits = owner.decryptCompressedLogits(outputs, count);
+        DataOwner.Decryption d = owner.decrypt(outputs, count, capacity - 1);
         r.decryptSeconds += (System.nanoTime() - d0) / 1e9;
-        r.noiseBudgetMinBits = Math.min(r.noiseBudgetMinBits, owner.minCompressedNoiseBudget(outputs));
+        r.noiseBudgetMinBits = Math.min(r.noiseBudgetMinBits, d.minNoiseBudget());
         for (int s = 0; s < count; s++) {
-          r.logits[first + s] = logits[s];
-          if (!java.util.Arrays.equals(logits[s], expected[first + s])) {
+          int i = first + s;
+          r.logits[i] = d.logits()[s];
+          boolean same = Arrays.equals(d.logits()[s], expected[i]);
+          for (int j = 0; j < k; j++) {
+            for (int c = 0; c < expectedResidues[i][j].length; c++) {
+              same &= d.residues()[j][c][s] == expectedResidues[i][j][c];
+            }
+          }
+          if (!same) {
             r.mismatches++;
           }
-          if (IntegerNetwork.predict(logits[s]) == split.label(first + s)) {
+          if (IntegerNetwork.predict(d.logits()[s]) == split.label(i)) {
             r.correctEncrypted++;
           }
         }
@@ -190,5 +208,13 @@ public final class EncryptedInference {
       }
     }
     return r;
+  }
+
+  static int maxPlainBits(BfvParameters params) {
+    int bits = 0;
+    for (org.cryptonets.engine.Modulus t : params.plainModuli()) {
+      bits = Math.max(bits, t.bits());
+    }
+    return bits;
   }
 }

@@ -38,7 +38,7 @@ class CrossBackendCryptoNetTest {
     int valueBits = net.measure(data.test()).maxBits();
     CryptoNetPlan plan = CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {5, 3}, 3);
     BfvParameters toy = plan.parameters(SecurityLevel.NONE);
-    long[][] cpuLogits;
+    java.math.BigInteger[][] cpuLogits;
     try (Backend cpu = Backends.open("cpu")) {
       EncryptedInference.Result r = EncryptedInference.run(cpu, net, plan, toy, data.test(), 2048, (s, d, t) -> { });
       assertEquals(0, r.mismatches);

@@ -27,7 +27,7 @@ class EncryptedInferenceTest {
       assertEquals(1, r.batches);
       assertEquals(0, r.mismatches, "images whose decrypted logits differ from the clear integer network");
       for (int i = 0; i < 8192; i++) {
-        long[] expected = net.forward(net.quantizeInput(data.test().image(i)));
+        java.math.BigInteger[] expected = net.logits(net.quantizeInput(data.test().image(i)));
         org.junit.jupiter.api.Assertions.assertArrayEquals(expected, r.logits[i], "image " + i);
       }
       assertEquals(r.correctPlain, r.correctEncrypted);

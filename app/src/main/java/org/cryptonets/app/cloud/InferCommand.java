@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.ModelOption;
 import org.cryptonets.app.parties.EncryptedImagesFile;
 import org.cryptonets.app.parties.EncryptedResultsFile;
 import org.cryptonets.app.parties.EvaluationKeysFile;
@@ -53,6 +54,7 @@ public final class InferCommand {
         "--keys", "the evaluation.keys file from the data owner",
         "--in", "encrypted images from the data owner",
         "--out", "results file to write",
+        ModelOption.OPTION, ModelOption.DESCRIPTION,
         "--backend", "cpu or opencl"), Map.of());
     Path keys = file(cl, "--keys");
     Path in = file(cl, "--in");
@@ -65,7 +67,9 @@ public final class InferCommand {
       throw new CommandLine.UsageException("infer: --out " + target + ": folder " + parent + " does not exist");
     }
     try (Backend backend = Backends.open(cl.get("--backend", System.getProperty(Backends.PROPERTY, Backends.DEFAULT)))) {
-      infer(keys, in, target, IntegerNetwork.loadDefault(), backend, out);
+      EvaluationKeysFile.Contents header = EvaluationKeysFile.read(keys, backend, false);
+      IntegerNetwork network = ModelOption.forKeys(cl, header.plan(), keys.toString());
+      infer(keys, in, target, network, backend, out);
     }
     return 0;
   }
@@ -94,8 +98,7 @@ public final class InferCommand {
       if (params.security().bits() < 128) {
         out.println("warning: the owner's parameters are not 128-bit secure (" + params.security() + "): test parameters");
       }
-      IntegerNetwork.Layer first = network.layers().get(0);
-      int pixels = first instanceof IntegerNetwork.Linear ? ((IntegerNetwork.Linear) first).inputs() : -1;
+      int pixels = network.inputShape().size();
       EncryptedCryptoNet net = new EncryptedCryptoNet(params, evaluator, keys.relinKeys(), network, plan.toCryptoNetPlan(params));
       List<CompressedCiphertexts> results = new ArrayList<>();
       try (EncryptedImagesFile.Reader images = new EncryptedImagesFile.Reader(imagesFile, params, pixels)) {
@@ -110,11 +113,8 @@ public final class InferCommand {
             }
             // The inputs stay in coefficient form, as the owner's modulus switch left them: the
             // first layer's outputs then go into the squares' base extension without inverse NTTs.
-            try (CiphertextBatch logits = net.evaluate(input, (name, index, seconds) -> { });
-                CiphertextBatch relinearized = evaluator.relinearize(logits, keys.relinKeys())) {
-              // Size 2 and the small modulus 2^b: the download shrinks from 2 x 3 x 31 to 2 x b bits per coefficient and prime.
-              results.add(CompressedCiphertexts.compress(relinearized, plan.resultBits()));
-            }
+            // Results leave relinearized (size 2) and switched to the small modulus 2^b.
+            results.add(net.evaluateForReturn(input, (name, index, seconds) -> { }, plan.resultBits()));
           }
           out.printf("plaintext prime %d of %d: network evaluated in %.1f s%n", j + 1, params.plainModuli().size(), (System.nanoTime() - t0) / 1e9);
         }

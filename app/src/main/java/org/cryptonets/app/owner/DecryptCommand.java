@@ -10,6 +10,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.ModelOption;
+import org.cryptonets.inference.DataOwner;
 import org.cryptonets.app.parties.EncryptedResultsFile;
 import org.cryptonets.app.parties.PartyFiles;
 import org.cryptonets.bfv.BfvParameters;
@@ -39,8 +41,8 @@ public final class DecryptCommand {
 
   /** Decrypted results and the checks on them. A value holder: not thread-safe; throws nothing. */
   public static final class Decryption {
-    /** {@code logits[image][class]}; values outside a long are clamped to its range. */
-    public long[][] logits;
+    /** {@code logits[image][class]}, exact. */
+    public BigInteger[][] logits;
     public int[] predictions;
     /** Smallest invariant noise budget over every result ciphertext, in bits (0: decryption failed). */
     public int minNoiseBudget;
@@ -60,7 +62,8 @@ public final class DecryptCommand {
     CommandLine cl = CommandLine.parse("decrypt", args, Map.of(
         "--keys", "the folder keygen wrote",
         "--in", "results file from the cloud",
-        "--data", "folder with the MNIST IDX files, for labels and the clear check (default: the cache)",
+        "--data", "folder with the four IDX files, for labels and the clear check (default: MNIST from the cache)",
+        ModelOption.OPTION, ModelOption.DESCRIPTION,
         "--first", "index of the first test image that was encrypted (default 0)",
         "--out", "CSV file for the predictions and logits",
         "--backend", "cpu or opencl"), Map.of("--no-labels", "skip the accuracy (no MNIST needed)"));
@@ -85,11 +88,11 @@ public final class DecryptCommand {
         labels = new int[images];
         int correct = 0;
         int exact = 0;
-        IntegerNetwork network = IntegerNetwork.loadDefault();
+        IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
         for (int s = 0; s < images; s++) {
           labels[s] = test.label(first + s);
           correct += d.predictions[s] == labels[s] ? 1 : 0;
-          exact += java.util.Arrays.equals(d.logits[s], network.forward(network.quantizeInput(test.image(first + s)))) ? 1 : 0;
+          exact += java.util.Arrays.equals(d.logits[s], network.logits(network.quantizeInput(test.image(first + s)))) ? 1 : 0;
         }
         out.printf("accuracy: %.2f%% (%d of %d test images from %d); logits equal to the integer network in the clear: %d of %d%n", 100.0 * correct / images,
             correct, images, first, exact, images);
@@ -114,43 +117,20 @@ public final class DecryptCommand {
     }
   }
 
-  /** Decrypts a results file with the owner's key. */
+  /** Decrypts a results file with the owner's key, through the owner-side API. */
   public static Decryption decrypt(OwnerKeys keys, Backend backend, Path file) {
     BfvParameters params = keys.parameters();
     EncryptedResultsFile.Contents contents = EncryptedResultsFile.read(file, params);
-    Decryptor decryptor = new Decryptor(params, backend, keys.secretKey());
-    List<CompressedCiphertexts> results = contents.results();
-    int k = results.size();
-    int classes = results.get(0).count();
-    int images = contents.images();
-    long[][][] slots = new long[k][][];
     Decryption d = new Decryption();
-    d.minNoiseBudget = Integer.MAX_VALUE;
-    for (int j = 0; j < k; j++) {
-      slots[j] = decryptor.decryptSlots(results.get(j));
-      for (int b : decryptor.invariantNoiseBudget(results.get(j))) {
-        d.minNoiseBudget = Math.min(d.minNoiseBudget, b);
-      }
-    }
-    CrtComposer crt = new CrtComposer(params);
     d.valueBits = keys.plan().valueBits();
-    d.logits = new long[images][classes];
-    d.predictions = new int[images];
-    long[] residues = new long[k];
-    for (int s = 0; s < images; s++) {
-      boolean plausible = true;
-      for (int c = 0; c < classes; c++) {
-        for (int j = 0; j < k; j++) {
-          residues[j] = slots[j][c][s];
-        }
-        BigInteger v = crt.compose(residues);
-        // The primes were sized so every value of the network is below 2^valueBits in magnitude;
-        // under a wrong key the values are uniform over the whole CRT range instead.
-        plausible &= v.bitLength() <= d.valueBits;
-        d.logits[s][c] = v.bitLength() <= 63 ? v.longValue() : v.signum() * Long.MAX_VALUE;
-      }
-      d.implausible += plausible ? 0 : 1;
-      d.predictions[s] = IntegerNetwork.predict(d.logits[s]);
+    try (DataOwner owner = new DataOwner(params, backend, keys.secretKey())) {
+      // The primes were sized so every logit is below 2^valueBits in magnitude; under a wrong key
+      // the values are uniform over the whole CRT range instead.
+      DataOwner.Decryption result = owner.decrypt(contents.results(), contents.images(), d.valueBits);
+      d.logits = result.logits();
+      d.predictions = result.predictions();
+      d.minNoiseBudget = result.minNoiseBudget();
+      d.implausible = result.outOfRange().size();
     }
     try {
       d.downloadBytes = Files.size(file);
@@ -172,7 +152,7 @@ public final class DecryptCommand {
       if (labels != null) {
         b.append(',').append(labels[s]);
       }
-      for (long v : d.logits[s]) {
+      for (BigInteger v : d.logits[s]) {
         b.append(',').append(v);
       }
       b.append('\n');

@@ -15,6 +15,7 @@ import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.Plaintext;
 import org.cryptonets.engine.Backend;
+import org.cryptonets.app.ModelOption;
 import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
 
@@ -39,7 +40,8 @@ public final class EncryptCommand {
         "--keys", "the folder keygen wrote",
         "--images", "number of test images to encrypt (default: as many as one batch holds)",
         "--first", "index of the first test image (default 0)",
-        "--data", "folder with the MNIST IDX files (default: fetched into a cache)",
+        "--data", "folder with the four IDX files, optionally .gz (default: MNIST, fetched into a cache)",
+        ModelOption.OPTION, ModelOption.DESCRIPTION,
         "--out", "upload file to write",
         "--backend", "cpu or opencl"), Map.of());
     Path keysDir = OwnerData.keysFolder(cl);
@@ -53,9 +55,29 @@ public final class EncryptCommand {
       if ((long) first + count > test.size()) {
         throw new CommandLine.UsageException("encrypt: images " + first + " to " + (first + count - 1) + " requested; the test set has " + test.size());
       }
-      IntegerNetwork network = IntegerNetwork.loadDefault();
+      IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
+      if (test.imageSize() != network.inputShape().size()) {
+        throw new CommandLine.UsageException("encrypt: the model expects " + network.inputShape() + " images; the data set's are " + test.shape());
+      }
       int[][] images = new int[count][];
-      IntStream.range(0, count).parallel().forEach(s -> images[s] = network.quantizeInput(test.image(first + s)));
+      int[] logitBits = new int[count];
+      IntStream.range(0, count).parallel().forEach(s -> {
+        images[s] = network.quantizeInput(test.image(first + s));
+        logitBits[s] = IntegerNetwork.bits(network.logits(images[s]));
+      });
+      // An image whose logits leave the range the keys were sized for would decrypt to a wrapped,
+      // wrong value: refuse it here, by index, rather than let it through.
+      List<Integer> outside = new java.util.ArrayList<>();
+      for (int s = 0; s < count; s++) {
+        if (logitBits[s] > keys.plan().valueBits()) {
+          outside.add(first + s);
+        }
+      }
+      if (!outside.isEmpty()) {
+        throw new CommandLine.UsageException("encrypt: the logits of test image" + (outside.size() == 1 ? " " : "s ") + outside.subList(0, Math.min(20, outside.size()))
+            + (outside.size() > 20 ? " and " + (outside.size() - 20) + " more" : "") + " need more than the " + keys.plan().valueBits()
+            + " bits the keys were sized for; their results could not be decrypted correctly. Run keygen with a larger --value-bits, or leave them out");
+      }
       long bytes = encrypt(keys, backend, images, file, out);
       out.println("upload " + file + ": " + PartyFiles.describeSize(bytes, count, n));
     }

@@ -17,7 +17,10 @@ import org.cryptonets.bfv.RelinKeys;
 import org.cryptonets.bfv.io.BfvFileWriter;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.inference.CryptoNetPlan;
+import org.cryptonets.app.ModelOption;
 import org.cryptonets.data.ImageDataset;
+import org.cryptonets.inference.ParameterPlanner;
+import org.cryptonets.net.QuantizationSpec;
 import org.cryptonets.net.IntegerNetwork;
 
 /**
@@ -39,23 +42,47 @@ public final class KeygenCommand {
         "--out", "folder for secret.key and evaluation.keys (created if missing)",
         "--backend", "cpu or opencl",
         "--plain-bits", "bits per plaintext prime (default 29)",
-        "--value-bits", "bits of the largest intermediate value to provide for (default: measured on the MNIST test set)",
-        "--data", "folder with the MNIST IDX files, for the measurement"), Map.of("--force", "replace an existing secret key"));
+        "--value-bits", "bits of the largest |logit| to provide for (default: measured on the data set's test images)",
+        "--data", "folder with the four IDX files (default: MNIST from the cache), for the widths and the measurement",
+        ModelOption.OPTION, ModelOption.DESCRIPTION), Map.of("--force", "replace an existing secret key"));
     if (!cl.has("--out")) {
       throw new CommandLine.UsageException("keygen: --out DIR is required");
     }
     Path dir = Path.of(cl.get("--out", null));
     int plainBits = cl.getInt("--plain-bits", 29, 18, 31);
-    int valueBits = cl.has("--value-bits") ? cl.getInt("--value-bits", 0, 8, 400) : -1;
+    int valueBits = cl.has("--value-bits") ? cl.getInt("--value-bits", 0, 8, 2000) : -1;
     checkTarget(dir, cl.has("--force"));
-    if (valueBits < 0) {
+    ModelOption.Model model = ModelOption.load(cl);
+    IntegerNetwork network;
+    if (model.committed() && valueBits > 0) {
+      network = ModelOption.quantize(model, QuantizationSpec.DEFAULT);
+    } else {
       ImageDataset data = OwnerData.dataset(cl);
-      valueBits = IntegerNetwork.loadDefault().measure(data.test()).maxBits();
+      model.network().checkData(data.test());
+      network = ModelOption.chooseWidths(model, data.train(), out::println);
+      if (valueBits < 0) {
+        valueBits = network.measure(data.test()).logitBits();
+      }
     }
-    CryptoNetPlan plan = CryptoNetPlan.forValueBits(valueBits, plainBits);
-    BfvParameters params = plan.parameters();
+    ParameterPlanner.Choice choice;
+    try {
+      choice = ParameterPlanner.choose(network, valueBits, plainBits);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.UsageException("keygen: " + e.getMessage());
+    }
+    out.println("parameters chosen for " + model.name() + " (depth " + model.depth() + "):");
+    for (String reason : choice.reasons()) {
+      out.println("  " + reason);
+    }
+    CryptoNetPlan plan = choice.plan();
+    BfvParameters params;
+    try {
+      params = plan.parameters();
+    } catch (org.cryptonets.bfv.BfvException e) {
+      throw new CommandLine.UsageException("keygen: " + e.getMessage() + "; try another --plain-bits (from 18 to 31; larger sizes have more primes that are 1 mod 2n)");
+    }
     try (Backend backend = OwnerData.backend(cl)) {
-      generate(dir, params, TwoPartyPlan.of(params, plan, valueBits), backend, cl.has("--force"), out);
+      generate(dir, params, TwoPartyPlan.of(params, plan, valueBits, model.name(), model.sha256(), network.spec()), backend, cl.has("--force"), out);
     }
     return 0;
   }

@@ -9,6 +9,7 @@ import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.io.SerializationException;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.inference.CryptoNetPlan;
+import org.cryptonets.net.QuantizationSpec;
 
 /**
  * What both parties must agree on besides the BFV parameters, stored as attributes in the
@@ -40,19 +41,29 @@ public final class TwoPartyPlan {
   static final String INPUT_LEVEL = "plan.input-level";
   static final String VALUE_BITS = "plan.value-bits";
   static final String RESULT_BITS = "plan.result-bits";
+  static final String MODEL_NAME = "model.name";
+  static final String MODEL_SHA256 = "model.sha256";
+  static final String MODEL_WIDTHS = "model.widths";
 
   private final int[] levelsAfterSquare;
   private final int outputLevel;
   private final int inputLevel;
   private final int valueBits;
   private final int resultBits;
+  private final String modelName;
+  private final String modelSha256;
+  private final QuantizationSpec widths;
 
-  private TwoPartyPlan(int[] levelsAfterSquare, int outputLevel, int inputLevel, int valueBits, int resultBits) {
+  private TwoPartyPlan(int[] levelsAfterSquare, int outputLevel, int inputLevel, int valueBits, int resultBits, String modelName, String modelSha256,
+      QuantizationSpec widths) {
     this.levelsAfterSquare = levelsAfterSquare.clone();
     this.outputLevel = outputLevel;
     this.inputLevel = inputLevel;
     this.valueBits = valueBits;
     this.resultBits = resultBits;
+    this.modelName = modelName;
+    this.modelSha256 = modelSha256;
+    this.widths = widths;
   }
 
   /**
@@ -60,9 +71,12 @@ public final class TwoPartyPlan {
    * level of the last square (relinearizing below it would drown them in key-switching noise),
    * inputs one prime below the top unless the first square stays at the top.
    *
-   * @param valueBits bits of the largest intermediate value the plaintext primes were sized for
+   * @param valueBits bits of the largest |logit| the plaintext primes were sized for
+   * @param modelName the model's file name, for messages
+   * @param modelSha256 the SHA-256 of the model file the keys are made for
+   * @param widths the quantization widths every party rebuilds the integer network with
    */
-  public static TwoPartyPlan of(BfvParameters params, CryptoNetPlan plan, int valueBits) {
+  public static TwoPartyPlan of(BfvParameters params, CryptoNetPlan plan, int valueBits, String modelName, String modelSha256, QuantizationSpec widths) {
     List<Integer> levels = new ArrayList<>();
     for (int i = 0; plan.levelAfterSquare(i) > 0; i++) {
       levels.add(plan.levelAfterSquare(i));
@@ -74,7 +88,8 @@ public final class TwoPartyPlan {
     for (Modulus t : params.plainModuli()) {
       maxT = Math.max(maxT, t.bits());
     }
-    return new TwoPartyPlan(levels.stream().mapToInt(Integer::intValue).toArray(), last, input, valueBits, maxT + RESULT_MARGIN_BITS);
+    return new TwoPartyPlan(levels.stream().mapToInt(Integer::intValue).toArray(), plan.outputLevel(), input, valueBits, maxT + RESULT_MARGIN_BITS, modelName,
+        modelSha256, widths);
   }
 
   /** The attributes that store this plan. */
@@ -89,6 +104,9 @@ public final class TwoPartyPlan {
     m.put(INPUT_LEVEL, Integer.toString(inputLevel));
     m.put(VALUE_BITS, Integer.toString(valueBits));
     m.put(RESULT_BITS, Integer.toString(resultBits));
+    m.put(MODEL_NAME, modelName);
+    m.put(MODEL_SHA256, modelSha256);
+    m.put(MODEL_WIDTHS, widths.compact());
     return m;
   }
 
@@ -124,7 +142,22 @@ public final class TwoPartyPlan {
     if (output > previous) {
       throw invalid(file, OUTPUT_LEVEL + " = " + output + " is above the level after the last square (" + previous + ")");
     }
-    return new TwoPartyPlan(levels, output, input, value, result);
+    String name = require(attributes, MODEL_NAME, file);
+    String sha = require(attributes, MODEL_SHA256, file);
+    if (!sha.matches("[0-9a-f]{64}")) {
+      throw invalid(file, MODEL_SHA256 + " = '" + sha + "' is not a SHA-256 in hexadecimal");
+    }
+    QuantizationSpec widths;
+    try {
+      widths = QuantizationSpec.parse(require(attributes, MODEL_WIDTHS, file));
+    } catch (IllegalArgumentException e) {
+      throw invalid(file, MODEL_WIDTHS + ": " + e.getMessage());
+    }
+    if (widths.weightBits().size() != levels.length + 1) {
+      throw invalid(file, MODEL_WIDTHS + " = " + widths.compact() + " has " + widths.weightBits().size() + " layer widths; the plan has " + levels.length
+          + " squares, so expected " + (levels.length + 1));
+    }
+    return new TwoPartyPlan(levels, output, input, value, result, name, sha, widths);
   }
 
   private static String require(Map<String, String> attributes, String key, String file) {
@@ -158,7 +191,7 @@ public final class TwoPartyPlan {
     for (Modulus q : params.coeffBasis().moduli()) {
       qBits.add(q.bits());
     }
-    return CryptoNetPlan.of(params.n(), qBits, params.plainModulus(0).bits(), params.plainModuli().size(), levelsAfterSquare, outputLevel);
+    return CryptoNetPlan.of(params.n(), qBits, params.plainModulus(0).bits(), params.plainModuli().size(), levelsAfterSquare, outputLevel, inputLevel);
   }
 
   /** Level of the ciphertexts the owner sends. */
@@ -171,7 +204,34 @@ public final class TwoPartyPlan {
     return outputLevel;
   }
 
-  /** Bits of the largest intermediate value the plaintext range was sized for. */
+  /** The model's file name when the keys were made. */
+  public String modelName() {
+    return modelName;
+  }
+
+  /** SHA-256 of the model file the keys were made for. */
+  public String modelSha256() {
+    return modelSha256;
+  }
+
+  /** Quantization widths of the integer network. */
+  public QuantizationSpec widths() {
+    return widths;
+  }
+
+  /**
+   * Checks that {@code sha256} is the model these keys were made for.
+   *
+   * @throws IllegalArgumentException naming both models otherwise
+   */
+  public void checkModel(String name, String sha256, String keysFile) {
+    if (!modelSha256.equals(sha256)) {
+      throw new IllegalArgumentException(keysFile + " was made for the model " + modelName + " (SHA-256 " + modelSha256 + "), not for " + name
+          + " (SHA-256 " + sha256 + "); pass --model with the model the keys were made for, or run keygen with this one");
+    }
+  }
+
+  /** Bits of the largest |logit| the plaintext range was sized for. */
   public int valueBits() {
     return valueBits;
   }
@@ -184,6 +244,6 @@ public final class TwoPartyPlan {
   @Override
   public String toString() {
     return "TwoPartyPlan(levels after squares " + Arrays.toString(levelsAfterSquare) + ", input level " + inputLevel + ", results at level " + outputLevel
-        + " relinearized and switched to 2^" + resultBits + ", values up to " + valueBits + " bits)";
+        + " relinearized and switched to 2^" + resultBits + ", logits up to " + valueBits + " bits, model " + modelName + ", widths " + widths.compact() + ")";
   }
 }

@@ -1,0 +1,131 @@
+package org.cryptonets.app;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.function.Consumer;
+import org.cryptonets.data.LabeledImages;
+import org.cryptonets.net.CryptoNetModel;
+import org.cryptonets.net.FloatNetwork;
+import org.cryptonets.net.IntegerNetwork;
+import org.cryptonets.net.QuantizationSpec;
+import org.cryptonets.net.Quantizer;
+import org.cryptonets.onnx.ModelFiles;
+
+/**
+ * The {@code --model FILE} option every command that applies a network shares: an ONNX file or a
+ * model file written by {@code train}, or, without the option, the committed MNIST model. The
+ * model is identified by the SHA-256 of its file, which the evaluation keys record, so the cloud
+ * cannot apply another model than the one the owner's parameters were sized for.
+ *
+ * <p>Quantization: the committed model uses its published widths ({@link QuantizationSpec#DEFAULT});
+ * any other model gets widths searched on calibration images from the training split
+ * ({@link Quantizer#findSmallest}, within {@link #TOLERANCE} of the float accuracy), recorded in
+ * the evaluation keys so every party rebuilds the same integer network.
+ *
+ * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for an unreadable option
+ * and what {@link ModelFiles#load} throws for a bad model file.
+ */
+public final class ModelOption {
+  /** The option's name. */
+  public static final String OPTION = "--model";
+  /** What the option means, for usage lines. */
+  public static final String DESCRIPTION = "model file: .onnx or one written by train (default: the committed MNIST model)";
+  /** Name under which the committed model is reported. */
+  public static final String COMMITTED = "committed MNIST CryptoNet";
+  /** Accuracy the width search may give up on the calibration images, as a fraction. */
+  public static final double TOLERANCE = 0.005;
+  /** Calibration images from the training split used to choose widths. */
+  public static final int CALIBRATION_IMAGES = 2000;
+  /** Widths the search starts from. */
+  public static final int START_INPUT_BITS = 4;
+  public static final int START_WEIGHT_BITS = 8;
+
+  /** A loaded model: its name, file hash and folded float network. Immutable. */
+  public record Model(String name, String sha256, FloatNetwork network, boolean committed) {
+    /** Number of squares. */
+    public int depth() {
+      return network.depth();
+    }
+  }
+
+  private ModelOption() {}
+
+  /** The model named by {@code --model}, or the committed one. */
+  public static Model load(CommandLine cl) {
+    String file = cl.get(OPTION, null);
+    if (file == null) {
+      return committed();
+    }
+    Path path = Path.of(file);
+    if (!Files.isRegularFile(path)) {
+      throw new CommandLine.UsageException(cl.command() + ": " + OPTION + " " + file + " is not a file (expected an .onnx file or a model file written by train)");
+    }
+    FloatNetwork network = ModelFiles.load(path);
+    return new Model(path.getFileName().toString(), ModelFiles.sha256(path), network.fold(), false);
+  }
+
+  /** The committed MNIST model. */
+  public static Model committed() {
+    try (InputStream in = CryptoNetModel.class.getResourceAsStream(CryptoNetModel.DEFAULT_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("the committed model " + CryptoNetModel.DEFAULT_RESOURCE + " is missing from the class path");
+      }
+      byte[] bytes = in.readAllBytes();
+      String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return new Model(COMMITTED, sha, CryptoNetModel.read(bytes, CryptoNetModel.DEFAULT_RESOURCE).fold().toFloatNetwork(), true);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the committed model: " + e.getMessage(), e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+    }
+  }
+
+  /**
+   * The integer network for known widths (read back from evaluation keys).
+   *
+   * @throws IllegalArgumentException if the widths do not fit the model's layers
+   */
+  public static IntegerNetwork quantize(Model model, QuantizationSpec spec) {
+    return Quantizer.quantize(model.network(), spec);
+  }
+
+  /**
+   * The model named by {@code --model} (or the committed one), checked against the model the
+   * evaluation keys were made for, quantized with the widths the keys record.
+   *
+   * @throws CommandLine.UsageException naming both models if they differ
+   */
+  public static IntegerNetwork forKeys(CommandLine cl, org.cryptonets.app.parties.TwoPartyPlan plan, String keysFile) {
+    Model model = load(cl);
+    try {
+      plan.checkModel(model.name(), model.sha256(), keysFile);
+      return quantize(model, plan.widths());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.UsageException(cl.command() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Chooses widths: the published ones for the committed model, a search on calibration images
+   * otherwise. Progress lines go to {@code progress}.
+   */
+  public static IntegerNetwork chooseWidths(Model model, LabeledImages train, Consumer<String> progress) {
+    if (model.committed()) {
+      return quantize(model, QuantizationSpec.DEFAULT);
+    }
+    model.network().checkData(train);
+    LabeledImages calibration = train.head(Math.min(CALIBRATION_IMAGES, train.size()));
+    double floatAccuracy = model.network().accuracy(calibration);
+    QuantizationSpec start = QuantizationSpec.uniform(START_INPUT_BITS, START_WEIGHT_BITS, model.depth() + 1);
+    progress.accept(String.format(java.util.Locale.ROOT, "choosing widths on %d calibration images (float accuracy %.2f%%, tolerance %.1f points)...",
+        calibration.size(), 100 * floatAccuracy, 100 * TOLERANCE));
+    Quantizer.SearchResult r = Quantizer.findSmallest(model.network(), calibration, floatAccuracy, TOLERANCE, start, null);
+    progress.accept("widths " + r.spec().compact() + " (input, then each linear layer): " + r.spec());
+    return r.network();
+  }
+}

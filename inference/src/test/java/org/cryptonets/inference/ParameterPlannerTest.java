@@ -1,0 +1,71 @@
+package org.cryptonets.inference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.cryptonets.net.IntegerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Parameter choice from depth, logit range and weights. */
+class ParameterPlannerTest {
+  @Test
+  void committedNetworkGetsTheHandTunedSchedule() {
+    IntegerNetwork net = IntegerNetwork.loadDefault();
+    ParameterPlanner.Choice c = ParameterPlanner.choose(net, 54, 29);
+    CryptoNetPlan p = c.plan();
+    assertEquals(8192, p.n());
+    assertEquals(7, p.coeffPrimeBits().size());
+    assertEquals(2, p.plainPrimeCount());
+    assertEquals(6, p.inputLevel());
+    assertEquals(5, p.levelAfterSquare(0));
+    assertEquals(3, p.levelAfterSquare(1));
+    assertEquals(3, p.outputLevel());
+    assertTrue(c.estimatedBudgetBits() >= ParameterPlanner.MARGIN_BITS, c.reasons().toString());
+  }
+
+  @ParameterizedTest(name = "depth {0}: n = {1}")
+  @CsvSource({"1, 8192", "2, 8192", "3, 16384", "4, 16384"})
+  void deeperNetworksGetLargerRings(int depth, int expectedN) {
+    double[] costs = new double[depth + 1];
+    java.util.Arrays.fill(costs, 12);
+    ParameterPlanner.Choice c = ParameterPlanner.choose(costs, 20 * (1 << depth), 29);
+    assertEquals(expectedN, c.plan().n(), c.reasons().toString());
+    assertEquals(depth, c.plan().depth());
+    int previous = c.plan().inputLevel();
+    for (int i = 0; i < depth; i++) {
+      assertTrue(c.plan().levelAfterSquare(i) <= previous);
+      previous = c.plan().levelAfterSquare(i);
+    }
+    // the parameters really are 128-bit secure and buildable
+    assertTrue(c.plan().parameters().coeffBasis().productBits() <= (expectedN == 8192 ? 218 : 438));
+  }
+
+  @Test
+  void tooDeepIsRefusedWithTheReason() {
+    double[] costs = new double[10];
+    java.util.Arrays.fill(costs, 14);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ParameterPlanner.choose(costs, 200, 29));
+    assertTrue(e.getMessage().contains("no 128-bit parameter set holds this network"), e.getMessage());
+    assertTrue(e.getMessage().contains("9 squares do not fit"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"54, 29, 2", "54, 31, 2", "58, 29, 3", "20, 25, 1", "80, 27, 4", "190, 29, 7"})
+  void plaintextPrimeCount(int logitBits, int plainBits, int expected) {
+    assertEquals(expected, ParameterPlanner.plainPrimeCount(logitBits, plainBits));
+    assertTrue(expected * (plainBits - 1) >= logitBits + 2);
+  }
+
+  @Test
+  void estimateIsMonotoneInTheLevels() {
+    double[] costs = {10, 15, 12};
+    int high = ParameterPlanner.budgetAt(8192, 7, costs, 29, 6, new int[] {5, 3}, 3);
+    int low = ParameterPlanner.budgetAt(8192, 7, costs, 29, 6, new int[] {4, 3}, 3);
+    assertTrue(high > low, high + " vs " + low);
+    assertArrayEquals(new int[0], new int[0]);
+  }
+}
