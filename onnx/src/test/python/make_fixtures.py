@@ -14,9 +14,9 @@
 # last operation: the importer drops it (the class with the largest score is unchanged).
 # For a model the importer must refuse, the file lists substrings the error message must contain.
 #
-# Two fixtures are edited after export with the onnx library, as noted where it happens: PyTorch
-# never emits an Identity node on an activation nor Dropout in an inference export, but other
-# exporters do.
+# One fixture, dropout_identity, is edited after export with the onnx library: PyTorch writes
+# Dropout only in a training-mode export and never an Identity on an activation, but other
+# exporters write both; an Identity and an inference-style Dropout are inserted.
 import os
 import sys
 
@@ -291,7 +291,8 @@ def main():
         fixtures.append(("refuse", name, make, shape, opset, note, expected, kwargs))
 
     accept("conv_square_pool", ConvSquarePool, (1, 8, 8), 13,
-           "Conv, Mul(x,x), AveragePool count_include_pad 1 then 0, Conv stride 2, Flatten, Gemm")
+           "Conv, Mul(x,x), AvgPool2d count_include_pad=True (PyTorch writes Pad then AveragePool), Conv stride 2, "
+           "AvgPool2d count_include_pad=False (AveragePool with pads, count_include_pad 0), Flatten, Gemm")
     accept("zeropad_conv", ZeroPadConv, (1, 8, 8), 13,
            "nn.ZeroPad2d: Pad whose pads come from a Constant/ConstantOfShape/Concat/Reshape/Slice/Transpose/Cast chain")
     accept("zeropad_conv_unfolded", ZeroPadConv, (1, 8, 8), 13,

@@ -24,6 +24,7 @@ public final class CommandLine {
 
   private final String command;
   private final Map<String, String> values = new HashMap<>();
+  private List<String> arguments = List.of();
 
   private CommandLine(String command) {
     this.command = command;
@@ -35,6 +36,7 @@ public final class CommandLine {
    */
   public static CommandLine parse(String command, List<String> args, Map<String, String> valued, Map<String, String> flags) {
     CommandLine cl = new CommandLine(command);
+    cl.arguments = List.copyOf(args);
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       String name = a;
@@ -62,6 +64,11 @@ public final class CommandLine {
       }
     }
     return cl;
+  }
+
+  /** The arguments as given, for records of how a file was made. */
+  public List<String> arguments() {
+    return arguments;
   }
 
   public String command() {

@@ -67,8 +67,9 @@ public final class Main {
       case "evaluate":
         return evaluate(CommandLine.parse("evaluate", rest, demoOptions(), flags("--plain", "only the clear-text networks", "--encrypted", "the encrypted network (default)")));
       case "train":
-        return train(CommandLine.parse("train", rest, options("--epochs", "training epochs", "--seed", "random seed", "--data", "folder with the MNIST IDX files",
-            "--output", "model file to write"), Map.of()));
+        return train(CommandLine.parse("train", rest, options("--epochs", "training epochs", "--seed", "random seed", "--data",
+            "folder with the four IDX files, optionally .gz (default: MNIST)", "--output", "model file to write",
+            "--arch", "cryptonet, cryptonet3, or a description like 'conv 5 5x5 s2 | square | dense 100 | square | dense'"), Map.of()));
       case "backends":
         return backends();
       case "keygen":
@@ -115,7 +116,7 @@ public final class Main {
     out.println("usage: ./cryptonets <command> [options]");
     out.println("  demo      [--model FILE] [--data DIR] [--images N] [--backend NAME] [--report FILE]   encrypted inference (default command)");
     out.println("  evaluate  [--plain | --encrypted] [same options as demo]             accuracy of the float, integer or encrypted network");
-    out.println("  train     [--epochs N] [--seed S] [--data DIR] [--output FILE]       retrain the model from scratch");
+    out.println("  train     [--arch A] [--epochs N] [--seed S] [--data DIR] [--output FILE]   train a CryptoNet (without --arch: the committed MNIST model)");
     out.println("  backends                                                            list compute backends, their devices, and whether they can run here");
     out.println("  keygen    --out DIR [--plain-bits B] [--value-bits V] [--force]      owner: secret.key (0600) and evaluation.keys (for the cloud)");
     out.println("  encrypt   --keys DIR --out FILE [--images N] [--first K] [--data DIR] owner: test images -> encrypted upload");
@@ -149,6 +150,49 @@ public final class Main {
   }
 
   private static int train(CommandLine cl) {
+    if (!cl.has("--arch")) {
+      return trainCommitted(cl);
+    }
+    org.cryptonets.net.Architecture architecture;
+    try {
+      architecture = org.cryptonets.net.Architecture.parse(cl.get("--arch", null));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.UsageException("train: --arch: " + e.getMessage());
+    }
+    Path output = Path.of(cl.get("--output", "model.bin"));
+    Path parent = output.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent) || Files.isDirectory(output)) {
+      throw new CommandLine.UsageException("train: --output " + output + ": expected a file name in an existing folder");
+    }
+    ImageDataset data = data(cl);
+    org.cryptonets.net.ArchitectureTrainer.Options o = org.cryptonets.net.ArchitectureTrainer.Options.defaults()
+        .withEpochs(cl.getInt("--epochs", 5, 1, 1000))
+        .withSeed(cl.getLong("--seed", TrainingOptions.DEFAULT_SEED))
+        .withProgress(OUT::println);
+    org.cryptonets.net.ArchitectureTrainer.Result r = org.cryptonets.net.ArchitectureTrainer.train(architecture, data.train(), data.test(), o);
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("architecture", architecture.toString());
+    metadata.put("command", "train " + String.join(" ", cl.arguments()));
+    metadata.put("seed", Long.toString(o.seed()));
+    metadata.put("epochs", Integer.toString(o.epochs()));
+    metadata.put("float_accuracy", Double.toString(r.testAccuracy()));
+    metadata.put("created_by", "cryptonets " + Main.class.getPackage().getImplementationVersion());
+    try {
+      org.cryptonets.net.NetworkFile.save(r.network(), metadata, output);
+    } catch (IOException e) {
+      throw new IllegalStateException("train: cannot write " + output + ": " + e.getMessage(), e);
+    }
+    ModelOption.Model model = new ModelOption.Model(output.getFileName().toString(), "", r.network().fold(), false);
+    IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
+    IntegerNetwork.Measurement m = net.measure(data.test());
+    OUT.printf("trained in %.1f s; written to %s%n", r.seconds(), output);
+    OUT.printf("accuracy on %d test images: float %.2f%%, integer %.2f%% (widths %s, logits %d bits)%n", data.test().size(), 100 * r.testAccuracy(),
+        100 * m.accuracy(), net.spec().compact(), m.logitBits());
+    OUT.println("encrypted accuracy: ./cryptonets demo --model " + output + (cl.has("--data") ? " --data " + cl.get("--data", null) : ""));
+    return 0;
+  }
+
+  private static int trainCommitted(CommandLine cl) {
     TrainingOptions o = TrainingOptions.defaults()
         .withEpochs(cl.getInt("--epochs", TrainingOptions.DEFAULT_EPOCHS, 1, 1000))
         .withSeed(cl.getLong("--seed", TrainingOptions.DEFAULT_SEED))

@@ -25,7 +25,7 @@ class MainTest {
       "demo --images|needs a value",
       "demo --images ten|'ten' is not a whole number",
       "demo --images 0|outside [1,",
-      "demo --images 10001|outside [1,",
+      "demo --images 2000000|outside [1,",
       "demo --plain-bits 40|outside [18, 31]",
       "demo --data /nonexistent/folder|is not a folder",
       "demo --report /nonexistent/folder/r.json|does not exist",

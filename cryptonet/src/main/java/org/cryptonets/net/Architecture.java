@@ -194,7 +194,8 @@ public record Architecture(List<Layer> layers) {
     }
 
     /**
-     * Parses a preset name ({@code cryptonet}, {@code cryptonet3}) or a one-line description.
+     * Parses a preset name ({@code cryptonet}, {@code cryptonet3}, in any letter case) or a
+     * one-line description (keywords in lower case).
      *
      * @throws IllegalArgumentException naming the layer and token that are wrong and what was
      *     expected there

@@ -14,6 +14,7 @@ import java.util.Locale;
 import org.cryptonets.net.CryptoNetModel;
 import org.cryptonets.net.FloatNetwork;
 import org.cryptonets.net.ModelFormatException;
+import org.cryptonets.net.NetworkFile;
 
 /**
  * Opens any model file the project reads, by its content: an ONNX model (protobuf, or any file
@@ -70,11 +71,19 @@ public final class ModelFiles {
                 throw new OnnxImportException(e.getMessage(), e);
             }
         }
+        if (read == head.length
+                && Arrays.equals(head, NetworkFile.MAGIC.getBytes(StandardCharsets.US_ASCII))) {
+            try {
+                return NetworkFile.load(file).network();
+            } catch (ModelFormatException e) {
+                throw new OnnxImportException(e.getMessage(), e);
+            }
+        }
         if (name.toLowerCase(Locale.ROOT).endsWith(".onnx") || looksLikeOnnx(head, read)) {
             return OnnxImporter.load(file);
         }
         throw new OnnxImportException(name + ": unknown format (neither ONNX nor magic \"" + CryptoNetModel.MAGIC
-                + "\"): " + EXPECTED);
+                + "\" or \"" + NetworkFile.MAGIC + "\"): " + EXPECTED);
     }
 
     /**

@@ -812,7 +812,7 @@ public final class OnnxImporter {
             int outH = outputSize(label, dims[2], pads[0] + pads[2], kernelH, strides[0]);
             int outW = outputSize(label, dims[3], pads[1] + pads[3], kernelW, strides[1]);
             long[] outDims = checkedOutput(label, new long[] {1, dims[1], outH, outW});
-            checkWeights(label, (long) dims[1] * outH * outW * kernelH * kernelW);
+            checkWeights(label, dims[1] * outH * outW * kernelH * kernelW);
             Affine layer = Affine.averagePool(layerName(node, layers.size()), shapeOf(dims), kernelH, kernelW,
                     strides[0], strides[1], pads, countIncludePad);
             emit(node, layer, outDims);

@@ -78,8 +78,9 @@ class TwoPartyFlowTest {
     backend = Backends.open("cpu");
     params = toyParameters(1024);
     network = IntegerNetwork.loadDefault();
-    CryptoNetPlan single = CryptoNetPlan.of(params.n(), List.of(31, 31, 31, 31, 31, 31, 31), 29, 2, new int[] {5, 3}, 2);
-    plan = TwoPartyPlan.of(params, single, 54);
+    CryptoNetPlan single = CryptoNetPlan.of(params.n(), List.of(31, 31, 31, 31, 31, 31, 31), 29, 2, new int[] {5, 3}, 3);
+    plan = TwoPartyPlan.of(params, single, 54, org.cryptonets.app.ModelOption.COMMITTED, org.cryptonets.app.ModelOption.committed().sha256(),
+        org.cryptonets.net.QuantizationSpec.DEFAULT);
     test = ImageDataset.obtain(null).test();
     quantized = new int[IMAGES][];
     for (int s = 0; s < IMAGES; s++) {
@@ -116,7 +117,7 @@ class TwoPartyFlowTest {
       assertTrue(d.trustworthy(), "noise budget " + d.minNoiseBudget + ", implausible " + d.implausible);
       assertTrue(d.minNoiseBudget >= 4, "noise budget " + d.minNoiseBudget + " bits after compression to 2^40");
       for (int s = 0; s < IMAGES; s++) {
-        assertArrayEquals(network.forward(quantized[s]), d.logits[s], "image " + s);
+        assertArrayEquals(network.logits(quantized[s]), d.logits[s], "image " + s);
       }
     }
   }
@@ -196,7 +197,8 @@ class TwoPartyFlowTest {
   Stream<Arguments> hostileCloudInputs() throws Exception {
     Path otherKeys = tmp.resolve("other");
     KeygenCommand.generate(otherKeys, toyParameters(2048), TwoPartyPlan.of(toyParameters(2048),
-        CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2, new int[] {5, 3}, 2), 54), backend, false, quiet());
+        CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2, new int[] {5, 3}, 3), 54, org.cryptonets.app.ModelOption.COMMITTED,
+        org.cryptonets.app.ModelOption.committed().sha256(), org.cryptonets.net.QuantizationSpec.DEFAULT), backend, false, quiet());
     Path evaluation = owner.resolve(PartyFiles.EVALUATION_KEYS_FILE);
     long firstBatch = attributesRecord(upload) + 100_000;
     return Stream.of(
