@@ -184,6 +184,10 @@ class ArchitectureTrainerTest {
         assertEquals(List.of("pad1", "conv1", "square1", "pool1", "pool2", "conv2", "flatten1", "fc1", "square2", "fc2"),
                 network.layers().stream().map(FloatNetwork.Layer::name).toList());
         assertEquals(2, network.depth());
+        // as train would save it, with its description in the metadata
+        NetworkFile.Model saved = NetworkFile.read(NetworkFile.toBytes(network,
+                java.util.Map.of("architecture", EVERY_KIND)), "memory");
+        assertEquals(EVERY_KIND, Architecture.parse(saved.metadata().get("architecture")).toString());
         for (int i = 0; i < 20; i++) {
             double[] x = new double[SMALL.size()];
             for (int k = 0; k < x.length; k++) {
@@ -193,6 +197,7 @@ class ArchitectureTrainerTest {
             double[] actual = network.logits(x);
             // the same additions in the same order: equal, not merely close
             assertArrayEquals(expected, actual, 0.0, "image " + i);
+            assertArrayEquals(actual, saved.network().logits(x), 0.0, "image " + i + " after saving");
         }
         // and the paper-shaped network exports to the same shapes as the committed model
         ArchitectureTrainer.Plan paper = ArchitectureTrainer.Plan.of(Architecture.parse("cryptonet"),
