@@ -187,6 +187,14 @@ class HostileInputTest {
         assertTrue(e.getMessage().startsWith(missing + ": no such file"), e.getMessage());
         e = assertThrows(OnnxImportException.class, () -> OnnxImporter.load(dir));
         assertTrue(e.getMessage().startsWith(dir + ": is a folder"), e.getMessage());
+        Path huge = dir.resolve("huge.onnx");
+        try (java.io.RandomAccessFile sparse = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            sparse.setLength(OnnxImporter.MAX_FILE_BYTES + 1); // sparse: no disk space used
+        }
+        e = assertThrows(OnnxImportException.class, () -> OnnxImporter.load(huge));
+        assertEquals(huge + ": 536870913 bytes, above the limit of 536870912 bytes for an ONNX model", e.getMessage());
+        e = assertThrows(OnnxImportException.class, () -> ModelFiles.load(huge));
+        assertTrue(e.getMessage().contains("above the limit of 536870912 bytes"), e.getMessage());
         Path good = dir.resolve("good.onnx");
         Files.write(good, dense().bytes());
         assertEquals(3, OnnxImporter.load(good).classes());
