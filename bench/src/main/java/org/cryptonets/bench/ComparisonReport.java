@@ -98,7 +98,7 @@ final class ComparisonReport {
     b.put("accuracy_encrypted", r.result.accuracyEncrypted());
     b.put("accuracy_plain", r.result.accuracyPlain());
     b.put("noise_budget_min_bits", r.result.noiseBudgetMinBits);
-    b.put("max_value_bits", r.result.maxValueBits);
+    b.put("logit_bits", r.result.logitBits);
     b.put("step_seconds", new LinkedHashMap<String, Object>(r.result.stepSeconds));
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("keygen", r.result.keygenSeconds);

@@ -176,6 +176,15 @@ public final class DataOwner implements AutoCloseable {
     return new Decryption(logits, residues, minBudget, List.copyOf(outOfRange));
   }
 
+  /** The smallest invariant noise budget (bits) over {@code batch}, which stays encrypted. */
+  public int minNoiseBudget(CiphertextBatch batch) {
+    int min = Integer.MAX_VALUE;
+    for (int v : decryptor.invariantNoiseBudget(batch)) {
+      min = Math.min(min, v);
+    }
+    return min;
+  }
+
   public CrtComposer crt() {
     return crt;
   }

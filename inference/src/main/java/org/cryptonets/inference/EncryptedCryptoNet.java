@@ -176,9 +176,23 @@ public final class EncryptedCryptoNet {
    * and switched to the power-of-two modulus 2^resultBits. Closes its intermediates, not the input.
    */
   public CompressedCiphertexts evaluateForReturn(CiphertextBatch input, StepListener listener, int resultBits) {
+    return evaluateForReturn(input, listener, resultBits, null);
+  }
+
+  /**
+   * As above; {@code beforeCompression}, if not null, sees the relinearized results before they
+   * are switched to 2^resultBits (the in-process demo measures their noise budget there).
+   */
+  public CompressedCiphertexts evaluateForReturn(CiphertextBatch input, StepListener listener, int resultBits,
+      java.util.function.Consumer<CiphertextBatch> beforeCompression) {
     try (CiphertextBatch logits = evaluate(input, listener)) {
       long start = System.nanoTime();
       try (CiphertextBatch relinearized = evaluator.relinearize(logits, relinKeys)) {
+        if (beforeCompression != null) {
+          long probe = System.nanoTime();
+          beforeCompression.accept(relinearized);
+          start += System.nanoTime() - probe;
+        }
         CompressedCiphertexts out = CompressedCiphertexts.compress(relinearized, resultBits);
         listener.step(RESULT_STEP, input.plainIndex(), seconds(start));
         return out;

@@ -59,6 +59,8 @@ public final class EncryptedInference {
     public long downloadBytes;
     public long relinKeyBytes;
     public int noiseBudgetMinBits = Integer.MAX_VALUE;
+    /** Smallest noise budget of the relinearized results before the switch to 2^b (first batch). */
+    public int noiseBudgetBeforeCompressionBits = Integer.MAX_VALUE;
     /** Bits of the largest |logit| over the evaluated images, in the clear. */
     public int logitBits;
     /** {@code logits[image][class]} as decrypted. */
@@ -177,7 +179,8 @@ public final class EncryptedInference {
             r.stepSeconds.merge(name, seconds, Double::sum);
             done[0]++;
             progress.stage("network, batch " + batchNumber + "/" + batches, jj * steps + done[0], k * steps);
-          }, resultBits));
+          }, resultBits, b > 0 ? null : relinearized -> r.noiseBudgetBeforeCompressionBits = Math.min(r.noiseBudgetBeforeCompressionBits,
+              owner.minNoiseBudget(relinearized))));
           r.networkSeconds += (System.nanoTime() - n0) / 1e9;
           input.close();
         }

@@ -110,6 +110,21 @@ public final class ParameterPlanner {
         + ". Use fewer square activations, narrower weights (fewer bits per layer), or smaller plaintext primes");
   }
 
+  /**
+   * The plaintext prime size when the user gives none: the fewest primes that hold the logits
+   * (each prime is a whole extra run of the network), then the smallest size that still needs
+   * no more of them (a smaller t leaves more noise budget). Sizes from 20 to 31 bits.
+   */
+  public static int plainBitsFor(int logitBits) {
+    int fewest = plainPrimeCount(logitBits, 31);
+    for (int bits = 20; bits <= 31; bits++) {
+      if (plainPrimeCount(logitBits, bits) == fewest) {
+        return bits;
+      }
+    }
+    return 31;
+  }
+
   /** Plaintext primes whose product exceeds 2^(logitBits + 2): the magnitude, a sign and a spare bit. */
   public static int plainPrimeCount(int logitBits, int plainBits) {
     return Math.max(1, (logitBits + 2 + plainBits - 2) / (plainBits - 1));

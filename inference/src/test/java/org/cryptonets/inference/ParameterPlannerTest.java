@@ -60,6 +60,17 @@ class ParameterPlannerTest {
     assertTrue(expected * (plainBits - 1) >= logitBits + 2);
   }
 
+  @ParameterizedTest(name = "{0} logit bits -> primes of {1} bits")
+  @CsvSource({"54, 29", "55, 30", "56, 30", "57, 31", "134, 29", "20, 23", "200, 30"})
+  void automaticPlainBitsNeedTheFewestPrimes(int logitBits, int expected) {
+    int bits = ParameterPlanner.plainBitsFor(logitBits);
+    assertEquals(expected, bits);
+    assertEquals(ParameterPlanner.plainPrimeCount(logitBits, 31), ParameterPlanner.plainPrimeCount(logitBits, bits));
+    if (bits > 20) {
+      assertTrue(ParameterPlanner.plainPrimeCount(logitBits, bits - 1) > ParameterPlanner.plainPrimeCount(logitBits, 31));
+    }
+  }
+
   @Test
   void estimateIsMonotoneInTheLevels() {
     double[] costs = {10, 15, 12};

@@ -41,7 +41,7 @@ public final class KeygenCommand {
     CommandLine cl = CommandLine.parse("keygen", args, Map.of(
         "--out", "folder for secret.key and evaluation.keys (created if missing)",
         "--backend", "cpu or opencl",
-        "--plain-bits", "bits per plaintext prime (default 29)",
+        "--plain-bits", "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)",
         "--value-bits", "bits of the largest |logit| to provide for (default: measured on the data set's test images)",
         "--data", "folder with the four IDX files (default: MNIST from the cache), for the widths and the measurement",
         ModelOption.OPTION, ModelOption.DESCRIPTION), Map.of("--force", "replace an existing secret key"));
@@ -49,7 +49,7 @@ public final class KeygenCommand {
       throw new CommandLine.UsageException("keygen: --out DIR is required");
     }
     Path dir = Path.of(cl.get("--out", null));
-    int plainBits = cl.getInt("--plain-bits", 29, 18, 31);
+    int plainBitsOption = cl.getInt("--plain-bits", 0, 18, 31);
     int valueBits = cl.has("--value-bits") ? cl.getInt("--value-bits", 0, 8, 2000) : -1;
     checkTarget(dir, cl.has("--force"));
     ModelOption.Model model = ModelOption.load(cl);
@@ -66,7 +66,7 @@ public final class KeygenCommand {
     }
     ParameterPlanner.Choice choice;
     try {
-      choice = ParameterPlanner.choose(network, valueBits, plainBits);
+      choice = ParameterPlanner.choose(network, valueBits, plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(valueBits));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.UsageException("keygen: " + e.getMessage());
     }
