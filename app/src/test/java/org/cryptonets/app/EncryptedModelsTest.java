@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Models exported from PyTorch, through the whole encrypted pipeline: the committed Fashion-MNIST
  * CryptoNets with two and three squares, quantized, given parameters by the planner, and run on
  * real Fashion-MNIST test images. Every decrypted residue and logit must equal the integer network
- * in the clear. To fit CI these use INSECURE toy parameters (n = 2048, SecurityLevel.NONE) with the
+ * in the clear. To fit CI these use INSECURE toy parameters (n = 1024, SecurityLevel.NONE) with the
  * prime chain, plaintext primes and level schedule the planner chose for the real ring; the 128-bit
  * runs are {@code ./cryptonets demo --model ...} (figures in BENCHMARKS.md).
  */
@@ -50,17 +50,17 @@ class EncryptedModelsTest {
     IntegerNetwork net = org.cryptonets.net.Quantizer.quantize(ModelFiles.load(model).fold(), QuantizationSpec.parse(widths));
     assertEquals(depth, net.depth());
     LabeledImages test = ImageDataset.load(FASHION).test();
-    int logitBits = net.measure(test.head(2048)).logitBits();
+    int logitBits = net.measure(test.head(1024)).logitBits();
     ParameterPlanner.Choice choice = ParameterPlanner.choose(net, logitBits, 29);
     CryptoNetPlan real = choice.plan();
-    CryptoNetPlan toy = CryptoNetPlan.of(2048, real.coeffPrimeBits(), real.plainPrimeBits(), real.plainPrimeCount(),
+    CryptoNetPlan toy = CryptoNetPlan.of(1024, real.coeffPrimeBits(), real.plainPrimeBits(), real.plainPrimeCount(),
         java.util.stream.IntStream.range(0, depth).map(real::levelAfterSquare).toArray(), real.outputLevel(), real.inputLevel());
     BfvParameters params = toy.parameters(SecurityLevel.NONE);
     try (Backend cpu = Backends.open("cpu")) {
-      EncryptedInference.Result r = EncryptedInference.run(cpu, net, toy, params, test, 2048, (s, d, t) -> { });
+      EncryptedInference.Result r = EncryptedInference.run(cpu, net, toy, params, test, 1024, (s, d, t) -> { });
       assertEquals(0, r.mismatches, "images whose decrypted residues or logits differ from the clear integer network");
       assertEquals(List.of(), r.outOfRange);
-      for (int i = 0; i < 2048; i += 97) {
+      for (int i = 0; i < 1024; i += 97) {
         assertArrayEquals(net.logits(net.quantizeInput(test.image(i))), r.logits[i], "image " + i);
       }
       assertEquals(r.correctPlain, r.correctEncrypted);

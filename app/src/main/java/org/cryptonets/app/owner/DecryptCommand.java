@@ -75,6 +75,8 @@ public final class DecryptCommand {
     }
     int first = cl.getInt("--first", 0, 0, Integer.MAX_VALUE);
     try (Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
+      // the model first: results of another model's keys must not be read as this one's
+      IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
       Decryption d = decrypt(keys, backend, in);
       int images = d.predictions.length;
       out.println("download " + in + ": " + PartyFiles.describeSize(d.downloadBytes, images, keys.parameters().n()));
@@ -88,7 +90,6 @@ public final class DecryptCommand {
         labels = new int[images];
         int correct = 0;
         int exact = 0;
-        IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
         for (int s = 0; s < images; s++) {
           labels[s] = test.label(first + s);
           correct += d.predictions[s] == labels[s] ? 1 : 0;

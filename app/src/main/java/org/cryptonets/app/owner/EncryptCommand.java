@@ -51,11 +51,11 @@ public final class EncryptCommand {
     try (Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
       int n = keys.parameters().n();
       int count = cl.getInt("--images", n, 1, n);
+      IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
       LabeledImages test = OwnerData.dataset(cl).test();
       if ((long) first + count > test.size()) {
         throw new CommandLine.UsageException("encrypt: images " + first + " to " + (first + count - 1) + " requested; the test set has " + test.size());
       }
-      IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
       if (test.imageSize() != network.inputShape().size()) {
         throw new CommandLine.UsageException("encrypt: the model expects " + network.inputShape() + " images; the data set's are " + test.shape());
       }
