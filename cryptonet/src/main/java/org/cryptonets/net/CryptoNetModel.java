@@ -138,37 +138,7 @@ public final class CryptoNetModel {
      * @throws ModelFormatException if the bytes are not a valid version-1 model
      */
     public static CryptoNetModel read(byte[] bytes, String name) {
-        int minimum = HEADER_BYTES + CHECKSUM_BYTES;
-        if (bytes.length < minimum) {
-            throw new ModelFormatException(name + ": truncated: expected at least " + minimum
-                    + " bytes, found " + bytes.length);
-        }
-        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        byte[] magic = new byte[8];
-        in.get(magic);
-        if (!Arrays.equals(magic, MAGIC.getBytes(StandardCharsets.US_ASCII))) {
-            throw new ModelFormatException(name + ": not a CryptoNet model: expected magic \"" + MAGIC
-                    + "\", found " + printable(magic));
-        }
-        int version = in.getInt();
-        if (version != FORMAT_VERSION) {
-            throw new ModelFormatException(name + ": unsupported format version: expected "
-                    + FORMAT_VERSION + ", found " + Integer.toUnsignedString(version));
-        }
-        long declared = Integer.toUnsignedLong(in.getInt());
-        if (declared != bytes.length) {
-            throw new ModelFormatException(name + ": header declares " + declared + " bytes, found "
-                    + bytes.length + (bytes.length < declared ? " (truncated)" : " (trailing data)"));
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, bytes.length - CHECKSUM_BYTES);
-        long stored = Integer.toUnsignedLong(
-                ByteBuffer.wrap(bytes, bytes.length - CHECKSUM_BYTES, CHECKSUM_BYTES)
-                        .order(ByteOrder.LITTLE_ENDIAN).getInt());
-        if (crc.getValue() != stored) {
-            throw new ModelFormatException(name + ": checksum mismatch (corrupted file): expected CRC-32C "
-                    + String.format("0x%08X", stored) + ", computed " + String.format("0x%08X", crc.getValue()));
-        }
+        ByteBuffer in = ChecksummedFile.open(bytes, name, MAGIC, FORMAT_VERSION, "CryptoNet model", HEADER_BYTES + CHECKSUM_BYTES);
         try {
             int count = in.getInt();
             if (count != TENSORS.size()) {
@@ -388,13 +358,5 @@ public final class CryptoNetModel {
             x[k] = (image[k] & 0xFF) / 255.0;
         }
         return x;
-    }
-
-    private static String printable(byte[] bytes) {
-        StringBuilder text = new StringBuilder("\"");
-        for (byte b : bytes) {
-            text.append(b >= 0x20 && b < 0x7F ? String.valueOf((char) b) : String.format("\\x%02X", b & 0xFF));
-        }
-        return text.append('"').toString();
     }
 }

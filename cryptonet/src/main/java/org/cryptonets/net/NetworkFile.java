@@ -288,39 +288,11 @@ public final class NetworkFile {
     public static Model read(byte[] bytes, String name) {
         Objects.requireNonNull(bytes, "bytes");
         Objects.requireNonNull(name, "name");
-        if (bytes.length < MINIMUM_BYTES) {
-            throw new ModelFormatException(name + ": truncated: expected at least " + MINIMUM_BYTES
-                    + " bytes, found " + bytes.length);
-        }
         if (bytes.length > MAX_FILE_BYTES) {
             throw new ModelFormatException(name + ": expected a network file of at most " + MAX_FILE_BYTES
                     + " bytes, found " + bytes.length + " bytes");
         }
-        ByteBuffer in = ByteBuffer.wrap(bytes, 0, bytes.length - CHECKSUM_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        byte[] magic = new byte[8];
-        in.get(magic);
-        if (!Arrays.equals(magic, MAGIC.getBytes(StandardCharsets.US_ASCII))) {
-            throw new ModelFormatException(name + ": not a CryptoNet network file: expected magic \"" + MAGIC
-                    + "\", found " + printable(magic));
-        }
-        int version = in.getInt();
-        if (version != FORMAT_VERSION) {
-            throw new ModelFormatException(name + ": unsupported format version: expected " + FORMAT_VERSION
-                    + ", found " + Integer.toUnsignedString(version));
-        }
-        long declared = Integer.toUnsignedLong(in.getInt());
-        if (declared != bytes.length) {
-            throw new ModelFormatException(name + ": header declares " + declared + " bytes, found "
-                    + bytes.length + (bytes.length < declared ? " (truncated)" : " (trailing data)"));
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, bytes.length - CHECKSUM_BYTES);
-        long stored = Integer.toUnsignedLong(ByteBuffer.wrap(bytes, bytes.length - CHECKSUM_BYTES, CHECKSUM_BYTES)
-                .order(ByteOrder.LITTLE_ENDIAN).getInt());
-        if (crc.getValue() != stored) {
-            throw new ModelFormatException(name + ": checksum mismatch (corrupted file): expected CRC-32C "
-                    + String.format("0x%08X", stored) + ", computed " + String.format("0x%08X", crc.getValue()));
-        }
+        ByteBuffer in = ChecksummedFile.open(bytes, name, MAGIC, FORMAT_VERSION, "CryptoNet network file", MINIMUM_BYTES);
         return new Reader(in, name).model();
     }
 
@@ -378,7 +350,7 @@ public final class NetworkFile {
                 String key = text(keyLength, "metadata entry " + e + " key");
                 if (!KEY.matcher(key).matches()) {
                     throw fail("metadata entry " + e + ": expected a key of ASCII letters, digits, '_', '.' or '-',"
-                            + " found " + printable(key.getBytes(StandardCharsets.UTF_8)));
+                            + " found " + ChecksummedFile.printable(key.getBytes(StandardCharsets.UTF_8)));
                 }
                 if (previous != null && key.compareTo(previous) <= 0) {
                     throw fail("metadata entry " + e + ": expected keys in increasing order, each once, found \""
@@ -540,13 +512,5 @@ public final class NetworkFile {
 
     private static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String printable(byte[] bytes) {
-        StringBuilder text = new StringBuilder("\"");
-        for (byte b : bytes) {
-            text.append(b >= 0x20 && b < 0x7F ? String.valueOf((char) b) : String.format("\\x%02X", b & 0xFF));
-        }
-        return text.append('"').toString();
     }
 }

@@ -118,10 +118,10 @@ public final class Trainer {
      */
     static double[] initialParameters(SplittableRandom random, LabeledImages train) {
         double[] p = new double[PARAMETERS];
-        gaussian(p, CONV1_W, CONV1_MAPS * KERNEL_AREA, 1 / Math.sqrt(KERNEL_AREA), random);
-        gaussian(p, CONV2_W, CONV2_MAPS * KERNEL_AREA, 1 / Math.sqrt(KERNEL_AREA), random);
-        gaussian(p, FC1_W, HIDDEN * CONV2_OUTPUTS, 1 / Math.sqrt(CONV2_OUTPUTS), random);
-        gaussian(p, FC2_W, CLASSES * HIDDEN, 1 / Math.sqrt(HIDDEN), random);
+        ArchitectureTrainer.gaussian(p, CONV1_W, CONV1_MAPS * KERNEL_AREA, 1 / Math.sqrt(KERNEL_AREA), random);
+        ArchitectureTrainer.gaussian(p, CONV2_W, CONV2_MAPS * KERNEL_AREA, 1 / Math.sqrt(KERNEL_AREA), random);
+        ArchitectureTrainer.gaussian(p, FC1_W, HIDDEN * CONV2_OUTPUTS, 1 / Math.sqrt(CONV2_OUTPUTS), random);
+        ArchitectureTrainer.gaussian(p, FC2_W, CLASSES * HIDDEN, 1 / Math.sqrt(HIDDEN), random);
         int n = Math.min(INIT_BATCH, train.size());
         BatchEvaluator evaluator = new BatchEvaluator(n);
         double[] x = new double[n * INPUT];
@@ -196,19 +196,6 @@ public final class Trainer {
             int t = order[k];
             order[k] = order[j];
             order[j] = t;
-        }
-    }
-
-    private static void gaussian(double[] p, int offset, int length, double deviation, SplittableRandom random) {
-        for (int k = offset; k < offset + length; k += 2) {
-            // Box-Muller from nextDouble, so the stream does not depend on a JDK's nextGaussian
-            double u1 = 1 - random.nextDouble();
-            double u2 = random.nextDouble();
-            double radius = Math.sqrt(-2 * StrictMath.log(u1)) * deviation;
-            p[k] = radius * StrictMath.cos(2 * Math.PI * u2);
-            if (k + 1 < offset + length) {
-                p[k + 1] = radius * StrictMath.sin(2 * Math.PI * u2);
-            }
         }
     }
 }
