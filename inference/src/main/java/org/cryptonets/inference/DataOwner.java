@@ -54,7 +54,6 @@ public final class DataOwner implements AutoCloseable {
   }
 
   private final BfvParameters params;
-  private final Backend backend;
   private final KeyGenerator keys;
   private final SecretKey secretKey;
   private final Encryptor encryptor;
@@ -78,7 +77,6 @@ public final class DataOwner implements AutoCloseable {
 
   private DataOwner(BfvParameters params, Backend backend, KeyGenerator keys, SecretKey secretKey) {
     this.params = params;
-    this.backend = backend;
     this.keys = keys;
     this.secretKey = secretKey;
     this.encryptor = new Encryptor(params, backend, secretKey);
@@ -183,14 +181,6 @@ public final class DataOwner implements AutoCloseable {
       min = Math.min(min, v);
     }
     return min;
-  }
-
-  public CrtComposer crt() {
-    return crt;
-  }
-
-  public Backend backend() {
-    return backend;
   }
 
   @Override

@@ -8,12 +8,9 @@ import java.util.stream.IntStream;
 import org.cryptonets.app.CommandLine;
 import org.cryptonets.app.parties.EncryptedImagesFile;
 import org.cryptonets.app.parties.PartyFiles;
-import org.cryptonets.bfv.BatchEncoder;
+import org.cryptonets.inference.DataOwner;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
-import org.cryptonets.bfv.Encryptor;
-import org.cryptonets.bfv.Evaluator;
-import org.cryptonets.bfv.Plaintext;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.app.ModelOption;
 import org.cryptonets.data.LabeledImages;
@@ -92,45 +89,24 @@ public final class EncryptCommand {
    */
   public static long encrypt(OwnerKeys keys, Backend backend, int[][] images, Path file, PrintStream out) {
     BfvParameters params = keys.parameters();
-    int n = params.n();
-    if (images.length == 0 || images.length > n) {
-      throw new IllegalArgumentException(images.length + " images; one batch holds 1 to " + n);
-    }
-    int pixels = images[0].length;
-    for (int[] im : images) {
-      if (im.length != pixels) {
-        throw new IllegalArgumentException("images of " + im.length + " and " + pixels + " pixels in one batch");
-      }
+    if (images.length == 0 || images.length > params.n()) {
+      throw new IllegalArgumentException(images.length + " images; one batch holds 1 to " + params.n());
     }
     long start = System.nanoTime();
-    Encryptor encryptor = new Encryptor(params, backend, keys.secretKey());
     int level = keys.plan().inputLevel();
-    try (EncryptedImagesFile.Writer writer = new EncryptedImagesFile.Writer(file, params, images.length, pixels); Evaluator ev = new Evaluator(params, backend)) {
+    // The owner-side library API, as in the in-process demo: encode (one image per slot), encrypt
+    // with a seed, switch down to the input level chunk by chunk. Only c0 travels; the cloud
+    // regenerates c1 from the seed and switches it the same way.
+    try (EncryptedImagesFile.Writer writer = new EncryptedImagesFile.Writer(file, params, images.length, images[0].length);
+        DataOwner owner = new DataOwner(params, backend, keys.secretKey())) {
       for (int j = 0; j < params.plainModuli().size(); j++) {
-        BatchEncoder encoder = new BatchEncoder(params, j);
-        Plaintext[] pts = new Plaintext[pixels];
-        IntStream.range(0, pixels).parallel().forEach(p -> {
-          long[] slots = new long[images.length];
-          for (int s = 0; s < images.length; s++) {
-            slots[s] = images[s][p];
-          }
-          pts[p] = encoder.encode(slots);
-        });
-        try (CiphertextBatch fresh = encryptor.encrypt(List.of(pts))) {
-          byte[] seed = fresh.seed();
-          if (level < fresh.level()) {
-            // Only c0 travels; the cloud regenerates c1 from the seed and switches it the same way.
-            try (CiphertextBatch switched = ev.modSwitchTo(fresh, level)) {
-              writer.write(switched, seed);
-            }
-          } else {
-            writer.write(fresh, seed);
-          }
+        try (CiphertextBatch batch = owner.encryptImages(images, j, level)) {
+          writer.write(batch, batch.seed());
         }
       }
       long bytes = writer.commit();
       out.printf("encrypted %d images in %.1f s: %d batches of %d seeded ciphertexts at level %d%n", images.length, (System.nanoTime() - start) / 1e9,
-          params.plainModuli().size(), pixels, level);
+          params.plainModuli().size(), images[0].length, level);
       return bytes;
     }
   }
