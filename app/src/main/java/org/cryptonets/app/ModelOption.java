@@ -41,7 +41,7 @@ public final class ModelOption {
   public static final double TOLERANCE = 0.005;
   /** Calibration images from the training split used to choose widths. */
   public static final int CALIBRATION_IMAGES = 2000;
-  /** Widths the search starts from. */
+  /** Widths the search starts from (widened when they already lose more than the tolerance). */
   public static final int START_INPUT_BITS = 4;
   public static final int START_WEIGHT_BITS = 8;
 
@@ -121,10 +121,25 @@ public final class ModelOption {
     model.network().checkData(train);
     LabeledImages calibration = train.head(Math.min(CALIBRATION_IMAGES, train.size()));
     double floatAccuracy = model.network().accuracy(calibration);
-    QuantizationSpec start = QuantizationSpec.uniform(START_INPUT_BITS, START_WEIGHT_BITS, model.depth() + 1);
     progress.accept(String.format(java.util.Locale.ROOT, "choosing widths on %d calibration images (float accuracy %.2f%%, tolerance %.1f points)...",
         calibration.size(), 100 * floatAccuracy, 100 * TOLERANCE));
-    Quantizer.SearchResult r = Quantizer.findSmallest(model.network(), calibration, floatAccuracy, TOLERANCE, start, null);
+    // The search narrows from a start that must itself be within the tolerance: widen it until it
+    // is, up to 8 input bits and 16 weight bits.
+    int[][] starts = {{START_INPUT_BITS, START_WEIGHT_BITS}, {6, 10}, {8, 12}, {8, 16}};
+    Quantizer.SearchResult r = null;
+    for (int i = 0; i < starts.length && r == null; i++) {
+      QuantizationSpec start = QuantizationSpec.uniform(starts[i][0], starts[i][1], model.depth() + 1);
+      try {
+        r = Quantizer.findSmallest(model.network(), calibration, floatAccuracy, TOLERANCE, start, null);
+      } catch (IllegalArgumentException startTooNarrow) {
+        if (i == starts.length - 1) {
+          // even the widest widths lose more than the tolerance: keep them, and say so
+          IntegerNetwork widest = quantize(model, start);
+          progress.accept("widths " + start.compact() + ": the widest allowed, and still " + startTooNarrow.getMessage());
+          return widest;
+        }
+      }
+    }
     progress.accept("widths " + r.spec().compact() + " (input, then each linear layer): " + r.spec());
     return r.network();
   }

@@ -103,4 +103,30 @@ class EncryptedModelsTest {
       assertTrue(r.noiseBudgetMinBits > 0);
     }
   }
+
+  /**
+   * A three-square network whose weights are too wide for n = 8192: the planner moves to
+   * n = 16384 (14 primes, 128-bit secure, real parameters, not a toy) and the batch decrypts exactly.
+   */
+  @org.junit.jupiter.api.Test
+  void deepWideNetworkGetsTheLargerRingAndIsExact() throws Exception {
+    Path model = Path.of("..", "onnx", "src", "test", "resources", "org", "cryptonets", "onnx", "three_squares.onnx");
+    IntegerNetwork net = org.cryptonets.net.Quantizer.quantize(ModelFiles.load(model).fold(), QuantizationSpec.uniform(8, 10, 4));
+    java.util.Random random = new java.util.Random(5);
+    int count = 300;
+    byte[] pixels = new byte[count * net.inputShape().size()];
+    random.nextBytes(pixels);
+    LabeledImages images = new LabeledImages(net.inputShape(), pixels, new byte[count], net.classes());
+    int logitBits = net.measure(images).logitBits();
+    ParameterPlanner.Choice choice = ParameterPlanner.choose(net, logitBits, ParameterPlanner.plainBitsFor(logitBits));
+    assertEquals(16384, choice.plan().n(), choice.reasons().toString());
+    assertTrue(choice.reasons().stream().anyMatch(r -> r.contains("n = 8192") && r.contains("do not fit")), choice.reasons().toString());
+    try (Backend cpu = Backends.open("cpu")) {
+      EncryptedInference.Result r = EncryptedInference.run(cpu, net, choice.plan(), images, count, (s, d, t) -> { });
+      assertEquals(128, r.parameters.security().bits());
+      assertEquals(0, r.mismatches);
+      assertTrue(r.noiseBudgetBeforeCompressionBits >= choice.estimatedBudgetBits(),
+          "the estimate must be conservative: " + r.noiseBudgetBeforeCompressionBits + " < " + choice.estimatedBudgetBits());
+    }
+  }
 }
