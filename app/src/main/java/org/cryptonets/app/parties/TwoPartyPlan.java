@@ -15,10 +15,12 @@ import org.cryptonets.net.QuantizationSpec;
  * What both parties must agree on besides the BFV parameters, stored as attributes in the
  * evaluation-keys file so the cloud derives everything from the files it is given:
  * <ul>
- *   <li>the levels after each square and the output level (the {@link CryptoNetPlan} schedule);
- *   <li>the input level: the owner switches its fresh ciphertexts down one prime before sending
- *       (the c0 halves only; the cloud switches the c1 it regenerates from the seed the same way),
- *       which costs nothing in noise, since fresh noise is tiny, and saves a seventh of the upload;
+ *   <li>the planner's schedule (one {@link CryptoNetPlan}, the only plan class): the input level
+ *       the owner switches its fresh ciphertexts down to before sending (the c0 halves only; the
+ *       cloud switches the c1 it regenerates from the seed the same way), the level after each
+ *       square and the output level;
+ *   <li>the model: its file name, its SHA-256 and the quantization widths, so every party rebuilds
+ *       the same integer network and another model is refused by name;
  *   <li>the result modulus 2^b: the cloud relinearizes the results at the output level, where the
  *       key-switching noise is still small next to Q, and switches them to 2^b for the download;
  *   <li>the value range the plaintext primes were sized for, so the owner can tell decrypted
@@ -45,20 +47,15 @@ public final class TwoPartyPlan {
   static final String MODEL_SHA256 = "model.sha256";
   static final String MODEL_WIDTHS = "model.widths";
 
-  private final int[] levelsAfterSquare;
-  private final int outputLevel;
-  private final int inputLevel;
+  private final CryptoNetPlan schedule;
   private final int valueBits;
   private final int resultBits;
   private final String modelName;
   private final String modelSha256;
   private final QuantizationSpec widths;
 
-  private TwoPartyPlan(int[] levelsAfterSquare, int outputLevel, int inputLevel, int valueBits, int resultBits, String modelName, String modelSha256,
-      QuantizationSpec widths) {
-    this.levelsAfterSquare = levelsAfterSquare.clone();
-    this.outputLevel = outputLevel;
-    this.inputLevel = inputLevel;
+  private TwoPartyPlan(CryptoNetPlan schedule, int valueBits, int resultBits, String modelName, String modelSha256, QuantizationSpec widths) {
+    this.schedule = schedule;
     this.valueBits = valueBits;
     this.resultBits = resultBits;
     this.modelName = modelName;
@@ -67,9 +64,7 @@ public final class TwoPartyPlan {
   }
 
   /**
-   * The two-party plan for a single-party plan: the same squares and levels, results kept at the
-   * level of the last square (relinearizing below it would drown them in key-switching noise),
-   * inputs one prime below the top unless the first square stays at the top.
+   * What the keys record for a schedule chosen by the planner (or given by a test).
    *
    * @param valueBits bits of the largest |logit| the plaintext primes were sized for
    * @param modelName the model's file name, for messages
@@ -77,31 +72,23 @@ public final class TwoPartyPlan {
    * @param widths the quantization widths every party rebuilds the integer network with
    */
   public static TwoPartyPlan of(BfvParameters params, CryptoNetPlan plan, int valueBits, String modelName, String modelSha256, QuantizationSpec widths) {
-    List<Integer> levels = new ArrayList<>();
-    for (int i = 0; plan.levelAfterSquare(i) > 0; i++) {
-      levels.add(plan.levelAfterSquare(i));
-    }
-    int top = params.maxLevel();
-    int last = levels.isEmpty() ? top : levels.get(levels.size() - 1);
-    int input = plan.inputLevel();
     int maxT = 0;
     for (Modulus t : params.plainModuli()) {
       maxT = Math.max(maxT, t.bits());
     }
-    return new TwoPartyPlan(levels.stream().mapToInt(Integer::intValue).toArray(), plan.outputLevel(), input, valueBits, maxT + RESULT_MARGIN_BITS, modelName,
-        modelSha256, widths);
+    return new TwoPartyPlan(plan, valueBits, maxT + RESULT_MARGIN_BITS, modelName, modelSha256, widths);
   }
 
   /** The attributes that store this plan. */
   public Map<String, String> toAttributes() {
     Map<String, String> m = new LinkedHashMap<>();
     StringBuilder levels = new StringBuilder();
-    for (int l : levelsAfterSquare) {
-      levels.append(levels.length() == 0 ? "" : ",").append(l);
+    for (int i = 0; i < schedule.depth(); i++) {
+      levels.append(levels.length() == 0 ? "" : ",").append(schedule.levelAfterSquare(i));
     }
     m.put(LEVELS, levels.toString());
-    m.put(OUTPUT_LEVEL, Integer.toString(outputLevel));
-    m.put(INPUT_LEVEL, Integer.toString(inputLevel));
+    m.put(OUTPUT_LEVEL, Integer.toString(schedule.outputLevel()));
+    m.put(INPUT_LEVEL, Integer.toString(schedule.inputLevel()));
     m.put(VALUE_BITS, Integer.toString(valueBits));
     m.put(RESULT_BITS, Integer.toString(resultBits));
     m.put(MODEL_NAME, modelName);
@@ -157,7 +144,12 @@ public final class TwoPartyPlan {
       throw invalid(file, MODEL_WIDTHS + " = " + widths.compact() + " has " + widths.weightBits().size() + " layer widths; the plan has " + levels.length
           + " squares, so expected " + (levels.length + 1));
     }
-    return new TwoPartyPlan(levels, output, input, value, result, name, sha, widths);
+    List<Integer> qBits = new ArrayList<>();
+    for (Modulus q : params.coeffBasis().moduli()) {
+      qBits.add(q.bits());
+    }
+    CryptoNetPlan schedule = CryptoNetPlan.of(params.n(), qBits, params.plainModulus(0).bits(), params.plainModuli().size(), levels, output, input);
+    return new TwoPartyPlan(schedule, value, result, name, sha, widths);
   }
 
   private static String require(Map<String, String> attributes, String key, String file) {
@@ -185,23 +177,19 @@ public final class TwoPartyPlan {
     return new SerializationException(SerializationException.Code.INVALID_FIELD, file + ": " + message);
   }
 
-  /** The schedule as the evaluator takes it, for these parameters. */
+  /** The schedule as the evaluator takes it (the one plan class; these keys' parameters). */
   public CryptoNetPlan toCryptoNetPlan(BfvParameters params) {
-    List<Integer> qBits = new ArrayList<>();
-    for (Modulus q : params.coeffBasis().moduli()) {
-      qBits.add(q.bits());
-    }
-    return CryptoNetPlan.of(params.n(), qBits, params.plainModulus(0).bits(), params.plainModuli().size(), levelsAfterSquare, outputLevel, inputLevel);
+    return schedule;
   }
 
   /** Level of the ciphertexts the owner sends. */
   public int inputLevel() {
-    return inputLevel;
+    return schedule.inputLevel();
   }
 
   /** Level at which results are relinearized and compressed. */
   public int outputLevel() {
-    return outputLevel;
+    return schedule.outputLevel();
   }
 
   /** The model's file name when the keys were made. */
@@ -243,7 +231,8 @@ public final class TwoPartyPlan {
 
   @Override
   public String toString() {
-    return "TwoPartyPlan(levels after squares " + Arrays.toString(levelsAfterSquare) + ", input level " + inputLevel + ", results at level " + outputLevel
+    return "TwoPartyPlan(levels after squares " + Arrays.toString(java.util.stream.IntStream.range(0, schedule.depth()).map(schedule::levelAfterSquare).toArray())
+        + ", input level " + schedule.inputLevel() + ", results at level " + schedule.outputLevel()
         + " relinearized and switched to 2^" + resultBits + ", logits up to " + valueBits + " bits, model " + modelName + ", widths " + widths.compact() + ")";
   }
 }
