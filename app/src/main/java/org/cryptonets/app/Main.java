@@ -51,7 +51,9 @@ public final class Main {
       if (Boolean.getBoolean("cryptonets.debug")) {
         e.printStackTrace(ERR);
       }
-      code = e instanceof IllegalArgumentException || e.getClass().getSimpleName().contains("Format") ? 2 : 1;
+      // bad input (a malformed file or model, an unsupported operator) is a usage error, 2
+      code = e instanceof IllegalArgumentException || e instanceof org.cryptonets.onnx.OnnxImportException
+          || e.getClass().getSimpleName().contains("Format") ? 2 : 1;
     }
     System.exit(code);
   }

@@ -123,6 +123,11 @@ public final class ModelOption {
     double floatAccuracy = model.network().accuracy(calibration);
     progress.accept(String.format(java.util.Locale.ROOT, "choosing widths on %d calibration images (float accuracy %.2f%%, tolerance %.1f points)...",
         calibration.size(), 100 * floatAccuracy, 100 * TOLERANCE));
+    double chance = 1.0 / Math.max(2, train.classes());
+    if (floatAccuracy < 1.5 * chance) {
+      progress.accept(String.format(java.util.Locale.ROOT, "warning: the model's float accuracy on these images, %.2f%%, is near chance (%.0f%%): "
+          + "is --data the data set the model was trained on? (without --data it is MNIST)", 100 * floatAccuracy, 100 * chance));
+    }
     // The search narrows from a start that must itself be within the tolerance: widen it until it
     // is, up to 8 input bits and 16 weight bits.
     int[][] starts = {{START_INPUT_BITS, START_WEIGHT_BITS}, {6, 10}, {8, 12}, {8, 16}};
