@@ -68,12 +68,13 @@ public final class Main {
       case "demo":
         return demo(CommandLine.parse("demo", rest, demoOptions(), demoFlags()));
       case "evaluate":
-        return evaluate(CommandLine.parse("evaluate", rest, demoOptions(), flags("--plain", "only the clear-text networks", "--encrypted", "the encrypted network (default)")));
+        return evaluate(CommandLine.parse("evaluate", rest, demoOptions(), flags("--plain", "only the clear-text networks", "--encrypted", "the encrypted network (default)", "--force", "replace an existing report file")));
       case "train":
         return train(CommandLine.parse("train", rest, options("--epochs", "training epochs", "--seed", "random seed", "--data",
             "folder with the four IDX files, optionally .gz (default: MNIST)", "--output", "model file to write",
             "--arch", "cryptonet, cryptonet3, or a description like 'conv 5 5x5 s2 | square | dense 100 | square | dense'",
-            "--encrypted-images", "test images to run encrypted after training (default: one batch; 0 skips)", "--backend", "cpu or opencl"), Map.of()));
+            "--encrypted-images", "test images to run encrypted after training (default: one batch; 0 skips)", "--backend", "cpu or opencl"),
+            Map.of("--force", "replace an existing model file")));
       case "backends":
         return backends();
       case "keygen":
@@ -113,7 +114,7 @@ public final class Main {
   }
 
   private static Map<String, String> demoFlags() {
-    return Map.of();
+    return Map.of("--force", "replace an existing report file");
   }
 
   static void usage(PrintStream out) {
@@ -164,10 +165,13 @@ public final class Main {
       throw new CommandLine.UsageException("train: --arch: " + e.getMessage());
     }
     Path output = Path.of(cl.get("--output", "model.bin"));
-    Path parent = output.toAbsolutePath().getParent();
-    if (parent == null || !Files.isDirectory(parent) || Files.isDirectory(output)) {
-      throw new CommandLine.UsageException("train: --output " + output + ": expected a file name in an existing folder");
+    // checked and locked before minutes of training
+    try (OutputTarget target = OutputTarget.claim("train", "--output", output, cl.has("--force"), List.of())) {
+      return trainArchitecture(cl, architecture, output);
     }
+  }
+
+  private static int trainArchitecture(CommandLine cl, org.cryptonets.net.Architecture architecture, Path output) {
     ImageDataset data = data(cl);
     org.cryptonets.net.ArchitectureTrainer.Options o = org.cryptonets.net.ArchitectureTrainer.Options.defaults()
         .withEpochs(cl.getInt("--epochs", 5, 1, 1000))
@@ -211,6 +215,10 @@ public final class Main {
   }
 
   private static int trainCommitted(CommandLine cl) {
+    if (cl.has("--output")) {
+      // claimed before the minutes of training, and released for the trainer's own atomic write
+      OutputTarget.claim("train", "--output", Path.of(cl.get("--output", null)), cl.has("--force"), List.of()).close();
+    }
     TrainingOptions o = TrainingOptions.defaults()
         .withEpochs(cl.getInt("--epochs", TrainingOptions.DEFAULT_EPOCHS, 1, 1000))
         .withSeed(cl.getLong("--seed", TrainingOptions.DEFAULT_SEED))
@@ -249,16 +257,13 @@ public final class Main {
   private static int demo(CommandLine cl) {
     int plainBitsOption = cl.getInt("--plain-bits", 0, 18, 31);
     String report = cl.get("--report", null);
-    if (report != null) {
-      Path target = Path.of(report).toAbsolutePath();
-      Path parent = target.getParent();
-      if (parent == null || !Files.isDirectory(parent)) {
-        throw new CommandLine.UsageException(cl.command() + ": --report " + report + ": folder " + parent + " does not exist");
-      }
-      if (Files.isDirectory(target)) {
-        throw new CommandLine.UsageException(cl.command() + ": --report " + report + " is a folder; expected a file name");
-      }
+    // the report's target is checked and locked before minutes of work
+    try (OutputTarget reportTarget = report == null ? null : OutputTarget.claim(cl.command(), "--report", Path.of(report), cl.has("--force"), List.of())) {
+      return demo(cl, plainBitsOption, report);
     }
+  }
+
+  private static int demo(CommandLine cl, int plainBitsOption, String report) {
     int imagesOption = cl.getInt("--images", 8192, 1, 1 << 20);
     // The model and the backend first: a wrong name should fail before minutes of work.
     ModelOption.Model model = ModelOption.load(cl);

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.cryptonets.app.CommandLine;
 import org.cryptonets.app.ModelOption;
+import org.cryptonets.app.OutputTarget;
 import org.cryptonets.app.parties.EncryptedImagesFile;
 import org.cryptonets.app.parties.EncryptedResultsFile;
 import org.cryptonets.app.parties.EvaluationKeysFile;
@@ -55,18 +56,15 @@ public final class InferCommand {
         "--in", "encrypted images from the data owner",
         "--out", "results file to write",
         ModelOption.OPTION, ModelOption.DESCRIPTION,
-        "--backend", "cpu or opencl"), Map.of());
+        "--backend", "cpu or opencl"), Map.of("--force", "replace an existing output file"));
     Path keys = file(cl, "--keys");
     Path in = file(cl, "--in");
     if (!cl.has("--out")) {
       throw new CommandLine.UsageException("infer: --out FILE is required");
     }
     Path target = Path.of(cl.get("--out", null));
-    Path parent = target.toAbsolutePath().getParent();
-    if (parent == null || !Files.isDirectory(parent)) {
-      throw new CommandLine.UsageException("infer: --out " + target + ": folder " + parent + " does not exist");
-    }
-    try (Backend backend = Backends.open(cl.get("--backend", System.getProperty(Backends.PROPERTY, Backends.DEFAULT)))) {
+    try (OutputTarget claimed = OutputTarget.claim("infer", "--out", target, cl.has("--force"), List.of(keys, in));
+        Backend backend = Backends.open(cl.get("--backend", System.getProperty(Backends.PROPERTY, Backends.DEFAULT)))) {
       EvaluationKeysFile.Contents header = EvaluationKeysFile.read(keys, backend, false);
       IntegerNetwork network = ModelOption.forKeys(cl, header.plan(), keys.toString());
       infer(keys, in, target, network, backend, out);

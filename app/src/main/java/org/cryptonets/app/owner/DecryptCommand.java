@@ -10,14 +10,12 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.OutputTarget;
 import org.cryptonets.app.ModelOption;
 import org.cryptonets.inference.DataOwner;
 import org.cryptonets.app.parties.EncryptedResultsFile;
 import org.cryptonets.app.parties.PartyFiles;
 import org.cryptonets.bfv.BfvParameters;
-import org.cryptonets.bfv.CompressedCiphertexts;
-import org.cryptonets.bfv.CrtComposer;
-import org.cryptonets.bfv.Decryptor;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
@@ -66,15 +64,14 @@ public final class DecryptCommand {
         ModelOption.OPTION, ModelOption.DESCRIPTION,
         "--first", "index of the first test image that was encrypted (default 0)",
         "--out", "CSV file for the predictions and logits",
-        "--backend", "cpu or opencl"), Map.of("--no-labels", "skip the accuracy (no MNIST needed)"));
+        "--backend", "cpu or opencl"), Map.of("--no-labels", "skip the accuracy (no labelled data needed)", "--force", "replace an existing output file"));
     Path keysDir = OwnerData.keysFolder(cl);
     Path in = OwnerData.required(cl, "--in", "FILE");
     Path csv = cl.has("--out") ? Path.of(cl.get("--out", null)) : null;
-    if (csv != null) {
-      OwnerData.checkOutputFolder(cl, csv, "--out");
-    }
     int first = cl.getInt("--first", 0, 0, Integer.MAX_VALUE);
-    try (Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
+    try (OutputTarget target = csv == null ? null : OutputTarget.claim("decrypt", "--out", csv, cl.has("--force"),
+            List.of(in, keysDir.resolve(PartyFiles.SECRET_KEY_FILE), keysDir.resolve(PartyFiles.EVALUATION_KEYS_FILE)));
+        Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
       // the model first: results of another model's keys must not be read as this one's
       IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
       Decryption d = decrypt(keys, backend, in);
@@ -103,17 +100,18 @@ public final class DecryptCommand {
           out.println("  image " + (first + s) + ": predicted " + d.predictions[s] + (labels == null ? "" : ", label " + labels[s]));
         }
       }
+      if (!d.trustworthy()) {
+        // a failed command leaves no output: the predictions file is not written
+        System.err.println("decryption check FAILED: " + d.implausible + " of " + images + " images have logits outside +-2^" + d.valueBits
+            + " and the smallest noise budget is " + d.minNoiseBudget + " bits: these results were not computed on ciphertexts under this secret key,"
+            + " or they were damaged; the predictions are meaningless" + (csv == null ? "" : "; " + csv + " was not written"));
+        return 1;
+      }
+      out.println("decryption check passed: every noise budget is positive and every logit is within +-2^" + d.valueBits);
       if (csv != null) {
         writeCsv(csv, d, first, labels);
         out.println("predictions written to " + csv);
       }
-      if (!d.trustworthy()) {
-        out.println("decryption check FAILED: " + d.implausible + " of " + images + " images have logits outside +-2^" + d.valueBits
-            + " and the smallest noise budget is " + d.minNoiseBudget + " bits: these results were not computed on ciphertexts under this secret key,"
-            + " or they were damaged; the predictions are meaningless");
-        return 1;
-      }
-      out.println("decryption check passed: every noise budget is positive and every logit is within +-2^" + d.valueBits);
       return 0;
     }
   }

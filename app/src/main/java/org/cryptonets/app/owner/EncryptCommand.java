@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.OutputTarget;
 import org.cryptonets.app.parties.EncryptedImagesFile;
 import org.cryptonets.app.parties.PartyFiles;
 import org.cryptonets.inference.DataOwner;
@@ -40,12 +41,13 @@ public final class EncryptCommand {
         "--data", "folder with the four IDX files, optionally .gz (default: MNIST, fetched into a cache)",
         ModelOption.OPTION, ModelOption.DESCRIPTION,
         "--out", "upload file to write",
-        "--backend", "cpu or opencl"), Map.of());
+        "--backend", "cpu or opencl"), Map.of("--force", "replace an existing output file"));
     Path keysDir = OwnerData.keysFolder(cl);
     Path file = OwnerData.required(cl, "--out", "FILE");
-    OwnerData.checkOutputFolder(cl, file, "--out");
     int first = cl.getInt("--first", 0, 0, Integer.MAX_VALUE);
-    try (Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
+    try (OutputTarget target = OutputTarget.claim("encrypt", "--out", file, cl.has("--force"),
+            List.of(keysDir.resolve(PartyFiles.SECRET_KEY_FILE), keysDir.resolve(PartyFiles.EVALUATION_KEYS_FILE)));
+        Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
       int n = keys.parameters().n();
       int count = cl.getInt("--images", n, 1, n);
       IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());

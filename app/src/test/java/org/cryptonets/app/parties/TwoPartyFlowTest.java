@@ -156,10 +156,24 @@ class TwoPartyFlowTest {
       assertEquals(IMAGES, d.implausible, "a uniform 58-bit value falls inside +-2^54 with probability 1/8 per logit, so all ten almost never do");
     }
     ByteArrayOutputStream text = new ByteArrayOutputStream();
-    int code = DecryptCommand.run(List.of("--keys", intruder.toString(), "--in", results.toString()), new PrintStream(text, true, StandardCharsets.UTF_8));
+    ByteArrayOutputStream errors = new ByteArrayOutputStream();
+    Path csv = tmp.resolve("intruder-predictions.csv");
+    PrintStream standardError = System.err;
+    int code;
+    System.setErr(new PrintStream(errors, true, StandardCharsets.UTF_8));
+    try {
+      code = DecryptCommand.run(List.of("--keys", intruder.toString(), "--in", results.toString(), "--out", csv.toString()),
+          new PrintStream(text, true, StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(standardError);
+    }
     String report = text.toString(StandardCharsets.UTF_8);
+    String failure = errors.toString(StandardCharsets.UTF_8);
     assertEquals(1, code, report);
-    assertTrue(report.contains("decryption check FAILED") && report.contains("not computed on ciphertexts under this secret key"), report);
+    // the failure goes to standard error, and a failed command leaves no output
+    assertTrue(failure.contains("decryption check FAILED") && failure.contains("not computed on ciphertexts under this secret key"), failure);
+    assertFalse(report.contains("FAILED"), report);
+    assertFalse(Files.exists(csv), "no predictions file after a failed check");
     assertTrue(report.matches("(?s).*accuracy: [0-9.]+% \\(\\d+ of 40 .*logits equal to the integer network in the clear: 0 of 40.*"), report);
   }
 
