@@ -68,6 +68,8 @@ class TwoPartyCommandLineTest {
   @CsvSource(delimiter = '|', value = {
       "keygen|--out DIR is required",
       "keygen --out KEYS --plain-bits 40|outside [18, 31]",
+      "keygen --out KEYS --value-bits 10|--value-bits 10 is below the 54 bits the model's logits need",
+      "keygen --out KEYS --plain-bits 18|use --plain-bits 20",
       "keygen --out KEYS --bogus|unknown argument '--bogus'",
       "encrypt --out X|--keys DIR (the folder keygen wrote) is required",
       "encrypt --keys /nonexistent/keys --out X|is not a folder",

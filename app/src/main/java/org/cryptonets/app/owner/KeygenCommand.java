@@ -20,7 +20,6 @@ import org.cryptonets.inference.CryptoNetPlan;
 import org.cryptonets.app.ModelOption;
 import org.cryptonets.data.ImageDataset;
 import org.cryptonets.inference.ParameterPlanner;
-import org.cryptonets.net.QuantizationSpec;
 import org.cryptonets.net.IntegerNetwork;
 
 /**
@@ -53,16 +52,17 @@ public final class KeygenCommand {
     int valueBits = cl.has("--value-bits") ? cl.getInt("--value-bits", 0, 8, 2000) : -1;
     checkTarget(dir, cl.has("--force"));
     ModelOption.Model model = ModelOption.load(cl);
-    IntegerNetwork network;
-    if (model.committed() && valueBits > 0) {
-      network = ModelOption.quantize(model, QuantizationSpec.DEFAULT);
-    } else {
-      ImageDataset data = OwnerData.dataset(cl);
-      model.network().checkData(data.test());
-      network = ModelOption.chooseWidths(model, data.train(), out::println);
-      if (valueBits < 0) {
-        valueBits = network.measure(data.test()).logitBits();
-      }
+    ImageDataset data = OwnerData.dataset(cl);
+    model.network().checkData(data.test());
+    IntegerNetwork network = ModelOption.chooseWidths(model, data.train(), out::println);
+    // The range is measured on the data set's test images; a smaller one given by hand would let
+    // logits wrap around the plaintext primes and decrypt to wrong values.
+    int measured = network.measure(data.test()).logitBits();
+    if (valueBits < 0) {
+      valueBits = measured;
+    } else if (valueBits < measured) {
+      throw new CommandLine.UsageException("keygen: --value-bits " + valueBits + " is below the " + measured + " bits the model's logits need on the test images of "
+          + (cl.has("--data") ? cl.get("--data", null) : "MNIST") + "; give at least " + measured + " or leave the option out");
     }
     ParameterPlanner.Choice choice;
     try {
@@ -79,12 +79,25 @@ public final class KeygenCommand {
     try {
       params = plan.parameters();
     } catch (org.cryptonets.bfv.BfvException e) {
-      throw new CommandLine.UsageException("keygen: " + e.getMessage() + "; try another --plain-bits (from 18 to 31; larger sizes have more primes that are 1 mod 2n)");
+      throw new CommandLine.UsageException("keygen: " + e.getMessage() + "; " + suggestPlainBits(network, valueBits, plan.plainPrimeBits()));
     }
     try (Backend backend = OwnerData.backend(cl)) {
       generate(dir, params, TwoPartyPlan.of(params, plan, valueBits, model.name(), model.sha256(), network.spec()), backend, cl.has("--force"), out);
     }
     return 0;
+  }
+
+  /** What to do when no parameters exist for the prime size asked for: the next size that works. */
+  static String suggestPlainBits(IntegerNetwork network, int valueBits, int asked) {
+    for (int bits = asked + 1; bits <= 31; bits++) {
+      try {
+        ParameterPlanner.choose(network, valueBits, bits).plan().parameters();
+        return "use --plain-bits " + bits + " (the smallest size above " + asked + " with enough primes that are 1 mod 2n), or leave the option out";
+      } catch (RuntimeException tooFewOrTooNoisy) {
+        // try the next size
+      }
+    }
+    return "leave --plain-bits out to let keygen choose the size";
   }
 
   private static void checkTarget(Path dir, boolean force) {
