@@ -35,7 +35,7 @@ esac
 rc=0
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of words on purpose
 "$java" --add-modules jdk.incubator.vector ${JAVA_OPTS:--Xmx8g -XX:+UseParallelGC -Xmn512m} "${props[@]}" -cp "$jar" \
-  org.cryptonets.bench.BackendComparison --profile "$profile" "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2) || rc=$?
+  org.cryptonets.bench.BackendComparison --profile "$profile" "$@" || rc=$?
 if [ "$rc" = 0 ] && [ -n "$out" ] && [ -f "$out/comparison.md" ]; then
   cp "$out/comparison.md" "$here/results/latest-comparison-$profile.md"
   echo "copied to $here/results/latest-comparison-$profile.md"

