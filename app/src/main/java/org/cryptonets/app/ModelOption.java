@@ -27,7 +27,7 @@ import org.cryptonets.onnx.ModelFiles;
  * ({@link Quantizer#findSmallest}, within {@link #TOLERANCE} of the float accuracy), recorded in
  * the evaluation keys so every party rebuilds the same integer network.
  *
- * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for an unreadable option
+ * <p>Stateless; thread-safe. Throws {@link UsageError} for an unreadable option
  * and what {@link ModelFiles#load} throws for a bad model file.
  */
 public final class ModelOption {
@@ -35,6 +35,8 @@ public final class ModelOption {
   public static final String OPTION = "--model";
   /** What the option means, for usage lines. */
   public static final String DESCRIPTION = "model file: .onnx or one written by train (default: the committed MNIST model)";
+  /** The option's value in usage lines. */
+  public static final String LABEL = "FILE";
   /** Name under which the committed model is reported. */
   public static final String COMMITTED = "committed MNIST CryptoNet";
   /** Accuracy the width search may give up on the calibration images, as a fraction. */
@@ -55,15 +57,14 @@ public final class ModelOption {
 
   private ModelOption() {}
 
-  /** The model named by {@code --model}, or the committed one. */
-  public static Model load(CommandLine cl) {
-    String file = cl.get(OPTION, null);
+  /** The model named by {@code --model} ({@code file}, null without the option), or the committed one. */
+  public static Model load(String command, Path file) {
     if (file == null) {
       return committed();
     }
-    Path path = Path.of(file);
+    Path path = file;
     if (!Files.isRegularFile(path)) {
-      throw new CommandLine.UsageException(cl.command() + ": " + OPTION + " " + file + " is not a file (expected an .onnx file or a model file written by train)");
+      throw new UsageError(command + ": " + OPTION + " " + file + " is not a file (expected an .onnx file or a model file written by train)");
     }
     FloatNetwork network = ModelFiles.load(path);
     return new Model(path.getFileName().toString(), ModelFiles.sha256(path), network.fold(), false);
@@ -98,15 +99,15 @@ public final class ModelOption {
    * The model named by {@code --model} (or the committed one), checked against the model the
    * evaluation keys were made for, quantized with the widths the keys record.
    *
-   * @throws CommandLine.UsageException naming both models if they differ
+   * @throws UsageError naming both models if they differ
    */
-  public static IntegerNetwork forKeys(CommandLine cl, org.cryptonets.app.parties.TwoPartyPlan plan, String keysFile) {
-    Model model = load(cl);
+  public static IntegerNetwork forKeys(String command, Path file, org.cryptonets.app.parties.TwoPartyPlan plan, String keysFile) {
+    Model model = load(command, file);
     try {
       plan.checkModel(model.name(), model.sha256(), keysFile);
       return quantize(model, plan.widths());
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.UsageException(cl.command() + ": " + e.getMessage());
+      throw new UsageError(command + ": " + e.getMessage());
     }
   }
 

@@ -31,7 +31,7 @@ import org.cryptonets.bfv.io.ObjectType;
  * The file itself is still written by the caller to a temporary name and moved into place, so a
  * failed command leaves no partial output.
  *
- * <p>Not thread-safe; one per output. {@link #claim} throws {@link CommandLine.UsageException}
+ * <p>Not thread-safe; one per output. {@link #claim} throws {@link UsageError}
  * naming the option and the reason.
  */
 public final class OutputTarget implements AutoCloseable {
@@ -51,35 +51,35 @@ public final class OutputTarget implements AutoCloseable {
    * Checks and locks {@code file}, the value of {@code option}.
    *
    * @param inputs the files the command reads (none may be the output)
-   * @throws CommandLine.UsageException if the target cannot or must not be written
+   * @throws UsageError if the target cannot or must not be written
    */
   public static OutputTarget claim(String command, String option, Path file, boolean force, List<Path> inputs) {
     Path absolute = file.toAbsolutePath().normalize();
     Path folder = absolute.getParent();
     String what = command + ": " + option + " " + file;
     if (folder == null || !Files.isDirectory(folder)) {
-      throw new CommandLine.UsageException(what + ": folder " + folder + " does not exist");
+      throw new UsageError(what + ": folder " + folder + " does not exist");
     }
     if (!Files.isWritable(folder)) {
-      throw new CommandLine.UsageException(what + ": folder " + folder + " is not writable");
+      throw new UsageError(what + ": folder " + folder + " is not writable");
     }
     if (Files.isDirectory(absolute)) {
-      throw new CommandLine.UsageException(what + " is a folder; expected a file name");
+      throw new UsageError(what + " is a folder; expected a file name");
     }
     for (Path input : inputs) {
       if (input != null && sameFile(absolute, input)) {
-        throw new CommandLine.UsageException(what + " is also an input of the command (" + input + "); write the output elsewhere");
+        throw new UsageError(what + " is also an input of the command (" + input + "); write the output elsewhere");
       }
     }
     if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
       if (isSecretKey(absolute)) {
-        throw new CommandLine.UsageException(what + " is a secret key; it is never overwritten (everything encrypted under it could no longer be decrypted)");
+        throw new UsageError(what + " is a secret key; it is never overwritten (everything encrypted under it could no longer be decrypted)");
       }
       if (!Files.isRegularFile(absolute)) {
-        throw new CommandLine.UsageException(what + " exists and is not a regular file");
+        throw new UsageError(what + " exists and is not a regular file");
       }
       if (!force) {
-        throw new CommandLine.UsageException(what + " exists; pass --force to replace it");
+        throw new UsageError(what + " exists; pass --force to replace it");
       }
     }
     Path lockFile = folder.resolve("." + absolute.getFileName() + ".lock");
@@ -94,7 +94,7 @@ public final class OutputTarget implements AutoCloseable {
       }
       if (lock == null) {
         channel.close();
-        throw new CommandLine.UsageException(what + ": another process is writing it (" + lockFile + " is locked); wait for it or choose another file");
+        throw new UsageError(what + ": another process is writing it (" + lockFile + " is locked); wait for it or choose another file");
       }
       return new OutputTarget(absolute, lockFile, channel, lock);
     } catch (IOException e) {
@@ -105,7 +105,7 @@ public final class OutputTarget implements AutoCloseable {
       } catch (IOException ignored) {
         // the original failure is the one to report
       }
-      throw new CommandLine.UsageException(what + ": cannot lock it for writing: " + e.getMessage());
+      throw new UsageError(what + ": cannot lock it for writing: " + e.getMessage());
     }
   }
 

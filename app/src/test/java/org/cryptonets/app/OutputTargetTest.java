@@ -43,7 +43,7 @@ class OutputTargetTest {
   void refusedTargets(String title, String name, boolean force, String message) throws Exception {
     makeFiles();
     Path target = tmp.resolve(name);
-    CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
+    UsageError e = assertThrows(UsageError.class,
         () -> OutputTarget.claim("test", "--out", target, force, List.of(tmp.resolve("input.bin"))));
     assertTrue(e.getMessage().contains(message), e.getMessage());
     assertTrue(e.getMessage().startsWith("test: --out "), e.getMessage());
@@ -66,7 +66,7 @@ class OutputTargetTest {
   void twoRunsCannotWriteOneFile() throws Exception {
     Path target = tmp.resolve("results.bin");
     try (OutputTarget first = OutputTarget.claim("infer", "--out", target, false, List.of())) {
-      CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class, () -> OutputTarget.claim("infer", "--out", target, false, List.of()));
+      UsageError e = assertThrows(UsageError.class, () -> OutputTarget.claim("infer", "--out", target, false, List.of()));
       assertTrue(e.getMessage().contains("another process is writing it"), e.getMessage());
     }
     OutputTarget.claim("infer", "--out", target, false, List.of()).close();
@@ -85,7 +85,7 @@ class OutputTargetTest {
             tmp.resolve("input.bin").toString()),
         List.of("demo", "--report", secret.toString(), "--force"),
         List.of("train", "--arch", "cryptonet", "--output", keys.toString()))) {
-      CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class, () -> Main.run(args), args.toString());
+      UsageError e = assertThrows(UsageError.class, () -> Main.run(args), args.toString());
       assertTrue(e.getMessage().contains("secret key") || e.getMessage().contains("input") || e.getMessage().contains("folder"), e.getMessage());
     }
     assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(secret)), "the secret key is untouched");

@@ -66,22 +66,24 @@ class TwoPartyCommandLineTest {
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
-      "keygen|--out DIR is required",
+      "keygen|keygen: Missing required option: '--out=DIR'",
       "keygen --out KEYS --plain-bits 40|outside [18, 31]",
       "keygen --out KEYS --value-bits 10|--value-bits 10 is below the 54 bits the model's logits need",
       "keygen --out KEYS --plain-bits 18|use --plain-bits 20",
-      "keygen --out KEYS --bogus|unknown argument '--bogus'",
-      "encrypt --out X|--keys DIR (the folder keygen wrote) is required",
+      "keygen --out KEYS --bogus|Unknown option: '--bogus'",
+      "encrypt --out X|encrypt: Missing required option: '--keys=DIR'",
       "encrypt --keys /nonexistent/keys --out X|is not a folder",
-      "encrypt --keys TMP|--out FILE is required",
+      "encrypt --keys TMP|encrypt: Missing required option: '--out=FILE'",
       "encrypt --keys TMP --out /nonexistent/folder/x.bin|does not exist",
-      "infer --in X --out Y|--keys FILE is required",
+      "infer --in X --out Y|infer: Missing required option: '--keys=FILE'",
       "infer --keys /nonexistent/evaluation.keys --in X --out Y|is not a file",
-      "decrypt --keys TMP|--in FILE is required",
-      "decrypt --keys TMP --in X --first -1|outside [0,"})
+      "decrypt --keys TMP|decrypt: Missing required option: '--in=FILE'",
+      "decrypt --keys TMP --in X --first -1|outside [0,",
+      "decrypt --keys TMP --in X --no-labels --data TMP|--data does not apply with --no-labels",
+      "decrypt --keys TMP --in X --force|--force does not apply without --out"})
   void badArgumentsAreExplained(String args, String expected) {
     List<String> argv = List.of(args.replace("KEYS", tmp.resolve("k").toString()).replace("TMP", tmp.toString()).split(" "));
-    CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class, () -> Main.run(argv));
+    UsageError e = assertThrows(UsageError.class, () -> Main.run(argv));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
     assertFalse(Files.exists(tmp.resolve("k").resolve(PartyFiles.SECRET_KEY_FILE)), "nothing written on bad usage");
   }

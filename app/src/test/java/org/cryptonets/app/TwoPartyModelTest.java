@@ -80,7 +80,7 @@ class TwoPartyModelTest {
         List.of("encrypt", "--keys", keys.toString(), "--data", FASHION.toString(), "--images", "10", "--out", images.toString()),
         List.of("infer", "--keys", evaluationKeys, "--in", evaluationKeys, "--out", results.toString()),
         List.of("decrypt", "--keys", keys.toString(), "--in", evaluationKeys, "--no-labels"))) {
-      CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class, () -> Main.run(args), args.toString());
+      UsageError e = assertThrows(UsageError.class, () -> Main.run(args), args.toString());
       assertTrue(e.getMessage().contains("fashion-cryptonet.onnx") && e.getMessage().contains(ModelOption.COMMITTED), e.getMessage());
       assertTrue(Files.notExists(images) && Files.notExists(results), "nothing written");
     }

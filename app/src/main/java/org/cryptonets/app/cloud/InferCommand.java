@@ -5,10 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.cryptonets.app.CommandLine;
+import java.util.concurrent.Callable;
+import org.cryptonets.app.Cli;
 import org.cryptonets.app.ModelOption;
 import org.cryptonets.app.OutputTarget;
+import org.cryptonets.app.UsageError;
 import org.cryptonets.app.parties.EncryptedImagesFile;
 import org.cryptonets.app.parties.EncryptedResultsFile;
 import org.cryptonets.app.parties.EvaluationKeysFile;
@@ -23,6 +24,8 @@ import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
 import org.cryptonets.inference.EncryptedCryptoNet;
 import org.cryptonets.net.IntegerNetwork;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code infer --keys evaluation.keys --in FILE --out FILE}: the cloud's whole job. It holds the
@@ -32,12 +35,31 @@ import org.cryptonets.net.IntegerNetwork;
  * batch is evaluated, its logits relinearized at the output level and switched to the small
  * result modulus, and the results file is written only once every batch has been evaluated.
  *
- * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options and
+ * <p>One instance per run; not thread-safe. Throws {@link UsageError} for bad options and
  * {@link SerializationException} for malformed, damaged or mismatched input files (ciphertexts
  * under other parameters, a file of the wrong kind); no output file appears on any failure.
  */
-public final class InferCommand {
-  private InferCommand() {}
+@Command(name = "infer", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+    description = "Cloud: apply the network to the owner's encrypted images with the evaluation keys (no secret key).")
+public final class InferCommand implements Callable<Integer> {
+  private final PrintStream out;
+  @Option(names = "--keys", required = true, paramLabel = "FILE", description = "the evaluation.keys file from the data owner")
+  private Path keys;
+  @Option(names = "--in", required = true, paramLabel = "FILE", description = "encrypted images from the data owner")
+  private Path in;
+  @Option(names = "--out", required = true, paramLabel = "FILE", description = "results file to write")
+  private Path target;
+  @Option(names = ModelOption.OPTION, paramLabel = ModelOption.LABEL, description = ModelOption.DESCRIPTION)
+  private Path modelFile;
+  @Option(names = "--backend", paramLabel = "NAME", description = "cpu or opencl (default: -Dcryptonets.backend or cpu)")
+  private String backendName;
+  @Option(names = "--force", description = "replace an existing output file")
+  private boolean force;
+
+  /** A command that prints to {@code out}. */
+  public InferCommand(PrintStream out) {
+    this.out = out;
+  }
 
   /** Sizes and time of one run. A value holder: not thread-safe; throws nothing. */
   public static final class Result {
@@ -51,36 +73,26 @@ public final class InferCommand {
 
   /** Parses the options and runs; returns the exit code. */
   public static int run(List<String> args, PrintStream out) {
-    CommandLine cl = CommandLine.parse("infer", args, Map.of(
-        "--keys", "the evaluation.keys file from the data owner",
-        "--in", "encrypted images from the data owner",
-        "--out", "results file to write",
-        ModelOption.OPTION, ModelOption.DESCRIPTION,
-        "--backend", "cpu or opencl"), Map.of("--force", "replace an existing output file"));
-    Path keys = file(cl, "--keys");
-    Path in = file(cl, "--in");
-    if (!cl.has("--out")) {
-      throw new CommandLine.UsageException("infer: --out FILE is required");
-    }
-    Path target = Path.of(cl.get("--out", null));
-    try (OutputTarget claimed = OutputTarget.claim("infer", "--out", target, cl.has("--force"), List.of(keys, in));
-        Backend backend = Backends.open(cl.get("--backend", System.getProperty(Backends.PROPERTY, Backends.DEFAULT)))) {
+    return Cli.run(new InferCommand(out), args, out);
+  }
+
+  @Override
+  public Integer call() {
+    file("--keys", keys);
+    file("--in", in);
+    try (OutputTarget claimed = OutputTarget.claim("infer", "--out", target, force, List.of(keys, in));
+        Backend backend = Backends.open(backendName != null ? backendName : System.getProperty(Backends.PROPERTY, Backends.DEFAULT))) {
       EvaluationKeysFile.Contents header = EvaluationKeysFile.read(keys, backend, false);
-      IntegerNetwork network = ModelOption.forKeys(cl, header.plan(), keys.toString());
+      IntegerNetwork network = ModelOption.forKeys("infer", modelFile, header.plan(), keys.toString());
       infer(keys, in, target, network, backend, out);
     }
     return 0;
   }
 
-  private static Path file(CommandLine cl, String option) {
-    if (!cl.has(option)) {
-      throw new CommandLine.UsageException("infer: " + option + " FILE is required");
-    }
-    Path p = Path.of(cl.get(option, null));
+  private static void file(String option, Path p) {
     if (!Files.isRegularFile(p)) {
-      throw new CommandLine.UsageException("infer: " + option + " " + p + " is not a file");
+      throw new UsageError("infer: " + option + " " + p + " is not a file");
     }
-    return p;
   }
 
   /** Evaluates {@code network} on the images file and writes the results file. */

@@ -8,8 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Map;
-import org.cryptonets.app.CommandLine;
+import java.util.concurrent.Callable;
+import org.cryptonets.app.Cli;
+import org.cryptonets.app.UsageError;
 import org.cryptonets.app.OutputTarget;
 import org.cryptonets.app.ModelOption;
 import org.cryptonets.inference.DataOwner;
@@ -19,6 +20,10 @@ import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code decrypt --keys DIR --in FILE [--data DIR --first K] [--out FILE]}: the owner decrypts the
@@ -30,7 +35,7 @@ import org.cryptonets.net.IntegerNetwork;
  * noise budget of every ciphertext must be positive and every logit must lie in the range the
  * plaintext primes were sized for; otherwise it says the results cannot be trusted and exits 1.
  *
- * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options and
+ * <p>Stateless; thread-safe. Throws {@link UsageError} for bad options and
  * {@link org.cryptonets.bfv.io.SerializationException} for bad files; the predictions file is
  * written atomically, or not at all.
  */
@@ -57,32 +62,72 @@ public final class DecryptCommand {
 
   /** Parses the options and runs; returns 0, or 1 if the decryption check fails. */
   public static int run(List<String> args, PrintStream out) {
-    CommandLine cl = CommandLine.parse("decrypt", args, Map.of(
-        "--keys", "the folder keygen wrote",
-        "--in", "results file from the cloud",
-        "--data", "folder with the four IDX files, for labels and the clear check (default: MNIST from the cache)",
-        ModelOption.OPTION, ModelOption.DESCRIPTION,
-        "--first", "index of the first test image that was encrypted (default 0)",
-        "--out", "CSV file for the predictions and logits",
-        "--backend", "cpu or opencl"), Map.of("--no-labels", "skip the accuracy (no labelled data needed)", "--force", "replace an existing output file"));
-    Path keysDir = OwnerData.keysFolder(cl);
-    Path in = OwnerData.required(cl, "--in", "FILE");
-    Path csv = cl.has("--out") ? Path.of(cl.get("--out", null)) : null;
-    int first = cl.getInt("--first", 0, 0, Integer.MAX_VALUE);
-    try (OutputTarget target = csv == null ? null : OutputTarget.claim("decrypt", "--out", csv, cl.has("--force"),
+    return Cli.run(new Options(out), args, out);
+  }
+
+  /** The command's options; one instance per run, not thread-safe. */
+  @Command(name = "decrypt", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+      description = "Owner: decrypt the cloud's results into predictions, and with the test labels report the accuracy.")
+  public static final class Options implements Callable<Integer> {
+    private final PrintStream out;
+    @Spec
+    private CommandSpec spec;
+    @Option(names = "--keys", required = true, paramLabel = "DIR", description = "the folder keygen wrote")
+    private Path keys;
+    @Option(names = "--in", required = true, paramLabel = "FILE", description = "results file from the cloud")
+    private Path in;
+    @Option(names = "--out", paramLabel = "FILE", description = "CSV file for the predictions and logits")
+    private Path csv;
+    private int first;
+    @Option(names = "--data", paramLabel = "DIR", description = "folder with the four IDX files, for labels and the clear check (default: MNIST from the cache)")
+    private Path data;
+    @Option(names = "--no-labels", description = "skip the accuracy (no labelled data needed; --data does not apply)")
+    private boolean noLabels;
+    @Option(names = ModelOption.OPTION, paramLabel = ModelOption.LABEL, description = ModelOption.DESCRIPTION)
+    private Path modelFile;
+    @Option(names = "--backend", paramLabel = "NAME", description = OwnerData.BACKEND)
+    private String backendName;
+    @Option(names = "--force", description = "replace an existing --out file")
+    private boolean force;
+
+    /** Options of a run that prints to {@code out}. */
+    public Options(PrintStream out) {
+      this.out = out;
+    }
+
+    @Option(names = "--first", paramLabel = "K", description = "index of the first test image that was encrypted (default 0)")
+    void first(int k) {
+      first = Cli.range(spec, "--first", k, 0, Integer.MAX_VALUE);
+    }
+
+    @Override
+    public Integer call() {
+      Cli.refuse("decrypt", noLabels && data != null, "--data", "with --no-labels (the data set is read only for its labels)");
+      Cli.refuse("decrypt", force && csv == null, "--force", "without --out (nothing is written)");
+      return decrypt(this);
+    }
+  }
+
+  private static int decrypt(Options o) {
+    PrintStream out = o.out;
+    Path keysDir = OwnerData.keysFolder("decrypt", o.keys);
+    Path in = o.in;
+    Path csv = o.csv;
+    int first = o.first;
+    try (OutputTarget target = csv == null ? null : OutputTarget.claim("decrypt", "--out", csv, o.force,
             List.of(in, keysDir.resolve(PartyFiles.SECRET_KEY_FILE), keysDir.resolve(PartyFiles.EVALUATION_KEYS_FILE)));
-        Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
+        Backend backend = OwnerData.backend(o.backendName); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
       // the model first: results of another model's keys must not be read as this one's
-      IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
+      IntegerNetwork network = ModelOption.forKeys("decrypt", o.modelFile, keys.plan(), keysDir.toString());
       Decryption d = decrypt(keys, backend, in);
       int images = d.predictions.length;
       out.println("download " + in + ": " + PartyFiles.describeSize(d.downloadBytes, images, keys.parameters().n()));
       out.println("noise budget left (min): " + d.minNoiseBudget + " bits");
-      LabeledImages test = cl.has("--no-labels") ? null : OwnerData.dataset(cl).test();
+      LabeledImages test = o.noLabels ? null : OwnerData.dataset("decrypt", o.data).test();
       int[] labels = null;
       if (test != null) {
         if ((long) first + images > test.size()) {
-          throw new CommandLine.UsageException("decrypt: " + images + " results from image " + first + " do not fit the test set of " + test.size());
+          throw new UsageError("decrypt: " + images + " results from image " + first + " do not fit the test set of " + test.size());
         }
         labels = new int[images];
         int correct = 0;

@@ -3,9 +3,10 @@ package org.cryptonets.app.owner;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
-import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.Cli;
+import org.cryptonets.app.UsageError;
 import org.cryptonets.app.OutputTarget;
 import org.cryptonets.app.parties.EncryptedImagesFile;
 import org.cryptonets.app.parties.PartyFiles;
@@ -16,6 +17,10 @@ import org.cryptonets.engine.Backend;
 import org.cryptonets.app.ModelOption;
 import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code encrypt --keys DIR --images N [--data DIR] [--first K] --out FILE}: the owner encrypts
@@ -24,39 +29,69 @@ import org.cryptonets.net.IntegerNetwork;
  * one batch per plaintext prime. Ciphertexts are symmetric (secret key) so each goes as its c0 half
  * plus one seed per batch, switched down to the plan's input level first.
  *
- * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options,
+ * <p>One instance per run; not thread-safe. Throws {@link UsageError} for bad options,
  * {@link org.cryptonets.data.DatasetFormatException} for an image file that is not IDX, and
  * {@link org.cryptonets.bfv.io.SerializationException} for bad key files or a failed write; the
  * output file then does not appear.
  */
-public final class EncryptCommand {
-  private EncryptCommand() {}
+@Command(name = "encrypt", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+    description = "Owner: encrypt test images into the upload file for the cloud (one batch).")
+public final class EncryptCommand implements Callable<Integer> {
+  private final PrintStream out;
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = "--keys", required = true, paramLabel = "DIR", description = "the folder keygen wrote")
+  private Path keysOption;
+  @Option(names = "--out", required = true, paramLabel = "FILE", description = "upload file to write")
+  private Path file;
+  private Integer imagesOption;
+  private int first;
+  @Option(names = "--data", paramLabel = "DIR", description = OwnerData.DATA)
+  private Path data;
+  @Option(names = ModelOption.OPTION, paramLabel = ModelOption.LABEL, description = ModelOption.DESCRIPTION)
+  private Path modelFile;
+  @Option(names = "--backend", paramLabel = "NAME", description = OwnerData.BACKEND)
+  private String backendName;
+  @Option(names = "--force", description = "replace an existing output file")
+  private boolean force;
+
+  /** A command that prints to {@code out}. */
+  public EncryptCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  @Option(names = "--images", paramLabel = "N", description = "number of test images to encrypt, 1 to n (default: as many as one batch holds, n)")
+  void images(int n) {
+    imagesOption = Cli.range(spec, "--images", n, 1, 1 << 20);
+  }
+
+  @Option(names = "--first", paramLabel = "K", description = "index of the first test image (default 0)")
+  void first(int k) {
+    first = Cli.range(spec, "--first", k, 0, Integer.MAX_VALUE);
+  }
 
   /** Parses the options and runs; returns the exit code. */
   public static int run(List<String> args, PrintStream out) {
-    CommandLine cl = CommandLine.parse("encrypt", args, Map.of(
-        "--keys", "the folder keygen wrote",
-        "--images", "number of test images to encrypt (default: as many as one batch holds)",
-        "--first", "index of the first test image (default 0)",
-        "--data", "folder with the four IDX files, optionally .gz (default: MNIST, fetched into a cache)",
-        ModelOption.OPTION, ModelOption.DESCRIPTION,
-        "--out", "upload file to write",
-        "--backend", "cpu or opencl"), Map.of("--force", "replace an existing output file"));
-    Path keysDir = OwnerData.keysFolder(cl);
-    Path file = OwnerData.required(cl, "--out", "FILE");
-    int first = cl.getInt("--first", 0, 0, Integer.MAX_VALUE);
-    try (OutputTarget target = OutputTarget.claim("encrypt", "--out", file, cl.has("--force"),
+    return Cli.run(new EncryptCommand(out), args, out);
+  }
+
+  @Override
+  public Integer call() {
+    Path keysDir = OwnerData.keysFolder("encrypt", keysOption);
+    int first = this.first;
+    try (OutputTarget target = OutputTarget.claim("encrypt", "--out", file, force,
             List.of(keysDir.resolve(PartyFiles.SECRET_KEY_FILE), keysDir.resolve(PartyFiles.EVALUATION_KEYS_FILE)));
-        Backend backend = OwnerData.backend(cl); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
+        Backend backend = OwnerData.backend(backendName); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
       int n = keys.parameters().n();
-      int count = cl.getInt("--images", n, 1, n);
-      IntegerNetwork network = ModelOption.forKeys(cl, keys.plan(), keysDir.toString());
-      LabeledImages test = OwnerData.dataset(cl).test();
+      int count = imagesOption == null ? n : Cli.range("encrypt", "--images", imagesOption, 1, n);
+      IntegerNetwork network = ModelOption.forKeys("encrypt", modelFile, keys.plan(), keysDir.toString());
+      LabeledImages test = OwnerData.dataset("encrypt", data).test();
       if ((long) first + count > test.size()) {
-        throw new CommandLine.UsageException("encrypt: images " + first + " to " + (first + count - 1) + " requested; the test set has " + test.size());
+        throw new UsageError("encrypt: images " + first + " to " + (first + count - 1) + " requested; the test set has " + test.size());
       }
       if (test.imageSize() != network.inputShape().size()) {
-        throw new CommandLine.UsageException("encrypt: the model expects " + network.inputShape() + " images; the data set's are " + test.shape());
+        throw new UsageError("encrypt: the model expects " + network.inputShape() + " images; the data set's are " + test.shape());
       }
       int[][] images = new int[count][];
       int[] logitBits = new int[count];
@@ -73,7 +108,7 @@ public final class EncryptCommand {
         }
       }
       if (!outside.isEmpty()) {
-        throw new CommandLine.UsageException("encrypt: the logits of test image" + (outside.size() == 1 ? " " : "s ") + outside.subList(0, Math.min(20, outside.size()))
+        throw new UsageError("encrypt: the logits of test image" + (outside.size() == 1 ? " " : "s ") + outside.subList(0, Math.min(20, outside.size()))
             + (outside.size() > 20 ? " and " + (outside.size() - 20) + " more" : "") + " need more than the " + keys.plan().valueBits()
             + " bits the keys were sized for; their results could not be decrypted correctly. Run keygen with a larger --value-bits, or leave them out");
       }

@@ -5,8 +5,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import org.cryptonets.app.CommandLine;
+import java.util.concurrent.Callable;
+import org.cryptonets.app.Cli;
+import org.cryptonets.app.UsageError;
 import org.cryptonets.app.parties.EvaluationKeysFile;
 import org.cryptonets.app.parties.PartyFiles;
 import org.cryptonets.app.parties.TwoPartyPlan;
@@ -21,6 +22,10 @@ import org.cryptonets.app.ModelOption;
 import org.cryptonets.data.ImageDataset;
 import org.cryptonets.inference.ParameterPlanner;
 import org.cryptonets.net.IntegerNetwork;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code keygen --out DIR}: the data owner makes its keys. Writes {@value PartyFiles#SECRET_KEY_FILE}
@@ -28,47 +33,72 @@ import org.cryptonets.net.IntegerNetwork;
  * parameters are the 128-bit ones the single-party demo uses, with plaintext primes sized for the
  * network's value range (measured over the MNIST test set unless {@code --value-bits} says).
  *
- * <p>Stateless; thread-safe. Throws {@link CommandLine.UsageException} for bad options or an
+ * <p>One instance per run; not thread-safe. Throws {@link UsageError} for bad options or an
  * existing secret key (never overwritten without {@code --force}),
  * {@link org.cryptonets.bfv.io.SerializationException} when a file cannot be written.
  */
-public final class KeygenCommand {
-  private KeygenCommand() {}
+@Command(name = "keygen", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+    description = "Owner: make secret.key (0600, never sent) and evaluation.keys (for the cloud), with parameters sized for the model.")
+public final class KeygenCommand implements Callable<Integer> {
+  private final PrintStream out;
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for secret.key and evaluation.keys (created if missing)")
+  private Path dir;
+  private int plainBitsOption;
+  private int valueBits = -1;
+  @Option(names = "--data", paramLabel = "DIR", description = "folder with the four IDX files (default: MNIST from the cache), for the widths and the measurement")
+  private Path data;
+  @Option(names = ModelOption.OPTION, paramLabel = ModelOption.LABEL, description = ModelOption.DESCRIPTION)
+  private Path modelFile;
+  @Option(names = "--backend", paramLabel = "NAME", description = OwnerData.BACKEND)
+  private String backendName;
+  @Option(names = "--force", description = "replace an existing secret key (whatever was encrypted under it can no longer be decrypted)")
+  private boolean force;
+
+  /** A command that prints to {@code out}. */
+  public KeygenCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  @Option(names = "--plain-bits", paramLabel = "B", description = "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)")
+  void plainBits(int bits) {
+    plainBitsOption = Cli.range(spec, "--plain-bits", bits, 18, 31);
+  }
+
+  @Option(names = "--value-bits", paramLabel = "V", description = "bits of the largest |logit| to provide for, 8 to 2000 (default: measured on the data set's test images)")
+  void valueBits(int bits) {
+    valueBits = Cli.range(spec, "--value-bits", bits, 8, 2000);
+  }
 
   /** Parses the options and runs; returns the exit code. */
   public static int run(List<String> args, PrintStream out) {
-    CommandLine cl = CommandLine.parse("keygen", args, Map.of(
-        "--out", "folder for secret.key and evaluation.keys (created if missing)",
-        "--backend", "cpu or opencl",
-        "--plain-bits", "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)",
-        "--value-bits", "bits of the largest |logit| to provide for (default: measured on the data set's test images)",
-        "--data", "folder with the four IDX files (default: MNIST from the cache), for the widths and the measurement",
-        ModelOption.OPTION, ModelOption.DESCRIPTION), Map.of("--force", "replace an existing secret key"));
-    if (!cl.has("--out")) {
-      throw new CommandLine.UsageException("keygen: --out DIR is required");
-    }
-    Path dir = Path.of(cl.get("--out", null));
-    int plainBitsOption = cl.getInt("--plain-bits", 0, 18, 31);
-    int valueBits = cl.has("--value-bits") ? cl.getInt("--value-bits", 0, 8, 2000) : -1;
-    checkTarget(dir, cl.has("--force"));
-    ModelOption.Model model = ModelOption.load(cl);
-    ImageDataset data = OwnerData.dataset(cl);
-    model.network().checkData(data.test());
-    IntegerNetwork network = ModelOption.chooseWidths(model, data.train(), out::println);
+    return Cli.run(new KeygenCommand(out), args, out);
+  }
+
+  @Override
+  public Integer call() {
+    checkTarget(dir, force);
+    ModelOption.Model model = ModelOption.load("keygen", modelFile);
+    ImageDataset dataset = OwnerData.dataset("keygen", data);
+    model.network().checkData(dataset.test());
+    IntegerNetwork network = ModelOption.chooseWidths(model, dataset.train(), out::println);
     // The range is measured on the data set's test images; a smaller one given by hand would let
     // logits wrap around the plaintext primes and decrypt to wrong values.
-    int measured = network.measure(data.test()).logitBits();
+    int measured = network.measure(dataset.test()).logitBits();
+    int valueBits = this.valueBits;
     if (valueBits < 0) {
       valueBits = measured;
     } else if (valueBits < measured) {
-      throw new CommandLine.UsageException("keygen: --value-bits " + valueBits + " is below the " + measured + " bits the model's logits need on the test images of "
-          + (cl.has("--data") ? cl.get("--data", null) : "MNIST") + "; give at least " + measured + " or leave the option out");
+      throw new UsageError("keygen: --value-bits " + valueBits + " is below the " + measured + " bits the model's logits need on the test images of "
+          + (data != null ? data.toString() : "MNIST") + "; give at least " + measured + " or leave the option out");
     }
     ParameterPlanner.Choice choice;
     try {
       choice = ParameterPlanner.choose(network, valueBits, plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(valueBits));
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.UsageException("keygen: " + e.getMessage());
+      throw new UsageError("keygen: " + e.getMessage());
     }
     out.println("parameters chosen for " + model.name() + " (depth " + model.depth() + "):");
     for (String reason : choice.reasons()) {
@@ -79,10 +109,10 @@ public final class KeygenCommand {
     try {
       params = plan.parameters();
     } catch (org.cryptonets.bfv.BfvException e) {
-      throw new CommandLine.UsageException("keygen: " + e.getMessage() + "; " + suggestPlainBits(network, valueBits, plan.plainPrimeBits()));
+      throw new UsageError("keygen: " + e.getMessage() + "; " + suggestPlainBits(network, valueBits, plan.plainPrimeBits()));
     }
-    try (Backend backend = OwnerData.backend(cl)) {
-      generate(dir, params, TwoPartyPlan.of(params, plan, valueBits, model.name(), model.sha256(), network.spec()), backend, cl.has("--force"), out);
+    try (Backend backend = OwnerData.backend(backendName)) {
+      generate(dir, params, TwoPartyPlan.of(params, plan, valueBits, model.name(), model.sha256(), network.spec()), backend, force, out);
     }
     return 0;
   }
@@ -102,10 +132,10 @@ public final class KeygenCommand {
 
   private static void checkTarget(Path dir, boolean force) {
     if (Files.exists(dir) && !Files.isDirectory(dir)) {
-      throw new CommandLine.UsageException("keygen: --out " + dir + " exists and is not a folder");
+      throw new UsageError("keygen: --out " + dir + " exists and is not a folder");
     }
     if (!force && Files.exists(dir.resolve(PartyFiles.SECRET_KEY_FILE))) {
-      throw new CommandLine.UsageException("keygen: " + dir.resolve(PartyFiles.SECRET_KEY_FILE)
+      throw new UsageError("keygen: " + dir.resolve(PartyFiles.SECRET_KEY_FILE)
           + " exists; keygen never replaces a secret key unasked (whatever was encrypted under it could no longer be decrypted); pass --force to replace it");
     }
   }
@@ -120,7 +150,7 @@ public final class KeygenCommand {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new CommandLine.UsageException("keygen: cannot create " + dir + ": " + e.getMessage());
+      throw new UsageError("keygen: cannot create " + dir + ": " + e.getMessage());
     }
     long start = System.nanoTime();
     KeyGenerator keys = new KeyGenerator(params, backend);

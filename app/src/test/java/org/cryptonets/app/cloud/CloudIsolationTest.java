@@ -115,7 +115,7 @@ class CloudIsolationTest {
     assertEquals(Map.of(), found, "the cloud side must not reference the secret-key API");
     // The scan must actually have followed the references the cloud depends on.
     for (String expected : List.of("org/cryptonets/app/cloud/InferCommand", "org/cryptonets/app/parties/EvaluationKeysFile",
-        "org/cryptonets/app/parties/EncryptedImagesFile$Reader", "org/cryptonets/inference/EncryptedCryptoNet", "org/cryptonets/app/CommandLine")) {
+        "org/cryptonets/app/parties/EncryptedImagesFile$Reader", "org/cryptonets/inference/EncryptedCryptoNet", "org/cryptonets/app/Cli")) {
       assertTrue(visited.contains(expected), "not scanned: " + expected + " (scanned " + visited + ")");
     }
     assertFalse(visited.contains("org/cryptonets/app/Main"), "the dispatcher is not part of the cloud side");

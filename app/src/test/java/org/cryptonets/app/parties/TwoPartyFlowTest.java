@@ -16,7 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.cryptonets.app.CommandLine;
+import org.cryptonets.app.UsageError;
 import org.cryptonets.app.cloud.InferCommand;
 import org.cryptonets.app.owner.DecryptCommand;
 import org.cryptonets.app.owner.EncryptCommand;
@@ -193,7 +193,7 @@ class TwoPartyFlowTest {
   @Test
   void keygenNeverOverwritesASecretKeyUnasked() throws Exception {
     byte[] before = Files.readAllBytes(owner.resolve(PartyFiles.SECRET_KEY_FILE));
-    CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class, () -> KeygenCommand.generate(owner, params, plan, backend, false, quiet()));
+    UsageError e = assertThrows(UsageError.class, () -> KeygenCommand.generate(owner, params, plan, backend, false, quiet()));
     assertTrue(e.getMessage().contains("--force"), e.getMessage());
     assertArrayEquals(before, Files.readAllBytes(owner.resolve(PartyFiles.SECRET_KEY_FILE)));
   }
