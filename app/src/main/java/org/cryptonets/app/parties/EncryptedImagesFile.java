@@ -17,8 +17,10 @@ import org.cryptonets.engine.Backend;
  * with one ciphertext per pixel (slot s of ciphertext p holds pixel p of image s).
  *
  * <p>Writing goes a batch at a time through {@link Writer}, so only one batch is in memory; reading
- * likewise hands out one batch at a time through {@link Reader}. Not thread-safe; both throw
- * {@link SerializationException} for malformed, damaged, foreign or inconsistent files.
+ * likewise hands out one batch at a time through {@link Reader}, each bounded by the pixels per
+ * image and the parameters before it is read. Not thread-safe; both throw {@link
+ * SerializationException} for malformed, damaged, foreign or inconsistent files, and reading for
+ * paths that are not regular files (FIFO, device, folder) and batches beyond the memory budget.
  */
 public final class EncryptedImagesFile {
   static final String KIND = "encrypted-images";
@@ -118,12 +120,15 @@ public final class EncryptedImagesFile {
     }
 
     /**
-     * The next plaintext prime's batch, on {@code backend}; the caller closes it.
+     * The next plaintext prime's batch, on {@code backend}; the caller closes it. A record announcing
+     * another count than one ciphertext per pixel is refused before it is checksummed or allocated.
      *
-     * @throws SerializationException INVALID_FIELD if it is not that prime's batch of one ciphertext per pixel
+     * @throws SerializationException INVALID_FIELD if it is not that prime's batch of one ciphertext
+     *     per pixel, LENGTH_OUT_OF_RANGE if its header announces more than such a batch takes,
+     *     OVER_BUDGET beyond the reader's memory budget
      */
     public CiphertextBatch next(Backend backend) {
-      CiphertextBatch b = in.readCiphertexts(params, backend);
+      CiphertextBatch b = in.readCiphertexts(params, backend, pixels);
       if (b.plainIndex() != next || b.count() != pixels || b.size() != 2) {
         String found = b.toString();
         b.close();

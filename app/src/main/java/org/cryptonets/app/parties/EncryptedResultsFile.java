@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.io.BfvFileFormat;
 import org.cryptonets.bfv.io.BfvFileReader;
 import org.cryptonets.bfv.io.BfvFileWriter;
 import org.cryptonets.bfv.io.SerializationException;
@@ -16,7 +17,8 @@ import org.cryptonets.bfv.io.SerializationException;
  * order, the encrypted logits as compressed ciphertexts (one per class, switched to 2^b).
  *
  * <p>Stateless; thread-safe. Reading throws {@link SerializationException} for malformed, damaged,
- * foreign or inconsistent files; writing throws it with IO_ERROR.
+ * foreign or inconsistent files, for paths that are not regular files and for results beyond the
+ * reader's memory budget; writing throws it with IO_ERROR.
  */
 public final class EncryptedResultsFile {
   static final String KIND = "encrypted-results";
@@ -57,10 +59,14 @@ public final class EncryptedResultsFile {
   }
 
   /**
-   * Reads and validates the whole file.
+   * Reads and validates the whole file. The class count of the attributes is checked against the
+   * file's size and the reader's memory budget (for the results of every prime together) before
+   * any result is read, and each record's count against it before the record is checksummed or
+   * allocated, so no header can make the reader allocate more than the file can hold.
    *
-   * @throws SerializationException INVALID_FIELD if a prime's results are missing, out of order or
-   *     of another class count
+   * @throws SerializationException NOT_A_REGULAR_FILE for a FIFO, device or folder; INVALID_FIELD
+   *     if a prime's results are missing, out of order or of another class count; TRUNCATED if the
+   *     file is too short for the announced classes; OVER_BUDGET if they cannot fit in memory
    */
   public static Contents read(Path file, BfvParameters params) {
     String name = file.toString();
@@ -69,9 +75,24 @@ public final class EncryptedResultsFile {
       PartyFiles.expectKind(a, KIND, name);
       int images = PartyFiles.count(a, PartyFiles.IMAGES, 1, params.n(), name);
       int classes = PartyFiles.count(a, PartyFiles.CLASSES, 1, 1 << 16, name);
+      int primes = params.plainModuli().size();
+      long least = 0;
+      for (int j = 0; j < primes; j++) {
+        least += BfvFileFormat.compressedRecordBytes(params, CompressedCiphertexts.minBits(params, j), classes);
+      }
+      if (least > r.remaining()) {
+        throw new SerializationException(SerializationException.Code.TRUNCATED, name + ": attribute classes = " + classes + ": expected at least " + least
+            + " bytes of results for " + primes + " plaintext primes, found " + r.remaining() + " after the attributes: the file is truncated or the attribute is wrong");
+      }
+      long memory = (long) primes * 2 * classes * params.n() * Long.BYTES;
+      if (memory > r.memoryBudget()) {
+        throw new SerializationException(SerializationException.Code.OVER_BUDGET, name + ": attribute classes = " + classes
+            + ": expected results that load within the memory budget of " + r.memoryBudget() + " bytes, found " + classes + " classes for " + primes
+            + " plaintext primes that take " + memory + " bytes; give the JVM more memory (-Xmx) or set -D" + BfvFileReader.BUDGET_PROPERTY + "=BYTES");
+      }
       List<CompressedCiphertexts> out = new ArrayList<>();
-      for (int j = 0; j < params.plainModuli().size(); j++) {
-        CompressedCiphertexts c = r.readCompressed(params);
+      for (int j = 0; j < primes; j++) {
+        CompressedCiphertexts c = r.readCompressed(params, classes);
         if (c.plainIndex() != j || c.count() != classes) {
           throw new SerializationException(SerializationException.Code.INVALID_FIELD, name + ": expected the results of plaintext prime " + j + " for " + classes
               + " classes, found prime " + c.plainIndex() + " with " + c.count());

@@ -38,6 +38,10 @@ import org.cryptonets.bfv.BfvParameters;
  * for 31-bit primes), in the order element, polynomial, limb, coefficient; the stream is padded with
  * zero bits to a whole byte.
  *
+ * <p>Readers check every announced length and count against the parameters, the file's real size
+ * and a memory budget before the checksum pass and before allocating anything; see {@link
+ * BfvFileReader} for the budget (by default a quarter of the JVM's maximum heap per record).
+ *
  * <p>The magic number's first byte is not ASCII and it ends in CR LF, so transfers that strip the
  * eighth bit or convert line ends are caught at once. The checksum detects damage, not tampering:
  * the format has no authentication.
@@ -81,6 +85,15 @@ public final class BfvFileFormat {
   /** The 32 raw bytes of the parameters' SHA-256 fingerprint. */
   static byte[] fingerprintBytes(BfvParameters params) {
     return HexFormat.of().parseHex(params.fingerprint());
+  }
+
+  /**
+   * Bytes of a whole COMPRESSED_RESULTS record (header, descriptor, values, checksum) of {@code
+   * count} ciphertexts at 2^bits under {@code params}: what a file must hold for them, which
+   * callers compare with the file's size before reading.
+   */
+  public static long compressedRecordBytes(BfvParameters params, int bits, long count) {
+    return HEADER_BYTES + DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * count * params.n(), bits) + TRAILER_BYTES;
   }
 
   /** Bits of one coefficient over every limb of a level: the sum of bits(q_i) for i below level. */

@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -35,35 +37,54 @@ import org.cryptonets.engine.RnsBasis;
  * Reads the records of a {@link BfvFileFormat} file in order, validating everything before an
  * object is handed out:
  * <ol>
+ *   <li>that the path is a regular file, before opening it ({@link #open});
  *   <li>the magic number and the format version;
- *   <li>the payload length, against an absolute bound and against the bytes left in the file,
- *       before anything is allocated, so a corrupt length cannot cause a huge allocation;
+ *   <li>the payload length, against an absolute bound, against the bytes left in the file, against
+ *       the largest record of the expected type that the parameters (and the caller's expected
+ *       count, where it has one) allow, and against the memory budget; all before the checksum
+ *       pass, so a header announcing gigabytes is refused without reading them;
  *   <li>the CRC-32C of the whole record, in a first pass (so damage is reported as damage, not as
  *       whatever field it happened to hit);
  *   <li>the object type against what the caller asked for, and the parameter fingerprint against
  *       the parameters the caller gave;
- *   <li>every descriptor field against its domain, and the payload length against the exact length
- *       the parameters and the descriptor imply;
+ *   <li>every descriptor field against its domain, the count against the caller's expected count,
+ *       the payload length against the exact length the parameters and the descriptor imply, and
+ *       the memory the object will take against the budget, all before it is allocated;
  *   <li>every residue below its prime q_i, every secret-key code in {-1, 0, 1}, zero padding;
  *   <li>the checksum again over the bytes actually parsed (so a file changed between the passes
  *       is caught).
  * </ol>
- * Large batches are moved to the backend a chunk at a time while they are parsed; if anything
- * fails, what was allocated is released and no object is returned.
+ * Large batches are moved to the backend a chunk at a time while they are parsed (host chunks of at
+ * most 32 MB, through a 1 MB staging buffer); if anything fails, what was allocated is released
+ * and no object is returned.
+ *
+ * <p><b>Memory budget.</b> Loading one record never takes more than {@link #memoryBudget()} bytes
+ * (the object handed out, in Java or backend memory, plus the reader's transient buffers). The
+ * default, {@link #defaultMemoryBudget()}, is a quarter of the JVM's maximum heap ({@code -Xmx}),
+ * or the value in bytes of the system property {@value #BUDGET_PROPERTY} (suffixes k, m, g);
+ * {@link #withMemoryBudget} sets another per reader. Since a residue packed in a file never takes
+ * more than the 8 bytes it takes in memory, no valid record has a payload larger than its memory,
+ * so a payload beyond the budget is refused from its header alone. A record's memory is thus
+ * bounded by the budget, the parameters and the file's real size, whatever its header says.
  *
  * <p>The checksum detects damage, not tampering: a ciphertext encrypted under another secret key
  * with the same parameters passes every check here (it is well-formed), and decrypts to noise.
  *
  * <p>Not thread-safe. Every method throws {@link SerializationException} and nothing else for bad
- * input; messages name the file, the record's index, type and byte offset.
+ * input (NOT_A_REGULAR_FILE, OVER_BUDGET and the format's codes); messages name the file, the
+ * record's index, type and byte offset, what was expected and what was found.
  */
 public final class BfvFileReader implements AutoCloseable {
+  /** The system property that sets the default memory budget, in bytes (suffixes k, m, g). */
+  public static final String BUDGET_PROPERTY = "cryptonets.io.memoryBudget";
   private static final int STAGING_BYTES = 1 << 20;
   private static final long CHUNK_LONGS = 1L << 22;
+  private static final String BUDGET_HINT = "give the JVM more memory (-Xmx) or set -D" + BUDGET_PROPERTY + "=BYTES";
 
   private final ByteSource source;
   private final long size;
   private final ByteBuffer staging = ByteBuffer.allocate(STAGING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  private long budget = defaultMemoryBudget();
   private long position;
   private int index;
 
@@ -73,11 +94,15 @@ public final class BfvFileReader implements AutoCloseable {
   }
 
   /**
-   * Opens a file.
+   * Opens a file, after checking that it is a regular file (following symbolic links): a FIFO
+   * without a writer would block the open, a device never ends, a folder has no bytes. (A path
+   * swapped for a FIFO between the check and the open is not caught.)
    *
-   * @throws SerializationException IO_ERROR if it is missing or unreadable
+   * @throws SerializationException IO_ERROR if it is missing or unreadable, NOT_A_REGULAR_FILE
+   *     for a FIFO, device, socket or folder
    */
   public static BfvFileReader open(Path file) {
+    requireRegularFile(file);
     try {
       return new BfvFileReader(ByteSource.of(file));
     } catch (NoSuchFileException e) {
@@ -93,6 +118,121 @@ public final class BfvFileReader implements AutoCloseable {
       return new BfvFileReader(ByteSource.of(content, name));
     } catch (IOException e) {
       throw new IllegalStateException("an array source cannot fail", e);
+    }
+  }
+
+  /**
+   * Refuses anything but a regular file, without opening it.
+   *
+   * @throws SerializationException IO_ERROR if it is missing or its attributes unreadable,
+   *     NOT_A_REGULAR_FILE otherwise
+   */
+  static void requireRegularFile(Path file) {
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      throw new SerializationException(SerializationException.Code.IO_ERROR, file + ": no such file", e);
+    } catch (IOException e) {
+      throw new SerializationException(SerializationException.Code.IO_ERROR, file + ": cannot read: " + e, e);
+    }
+    if (attributes.isRegularFile()) {
+      return;
+    }
+    String found = attributes.isDirectory() ? "a folder" : kindOfSpecialFile(file);
+    throw new SerializationException(SerializationException.Code.NOT_A_REGULAR_FILE, file + ": expected a regular file, found " + found);
+  }
+
+  /** "a FIFO", "a character device", ... from the POSIX file mode where the platform gives it. */
+  private static String kindOfSpecialFile(Path file) {
+    try {
+      int mode = (Integer) Files.getAttribute(file, "unix:mode");
+      switch (mode & 0170000) {
+        case 0010000:
+          return "a FIFO (named pipe)";
+        case 0020000:
+          return "a character device";
+        case 0060000:
+          return "a block device";
+        case 0140000:
+          return "a socket";
+        default:
+          break;
+      }
+    } catch (IOException | RuntimeException e) {
+      // No "unix" attribute view here: the generic description below.
+    }
+    return "a FIFO, device or socket";
+  }
+
+  /**
+   * The budget a new reader starts with: the system property {@value #BUDGET_PROPERTY} (bytes, or
+   * with a suffix k, m or g) if set to a positive size, else a quarter of the JVM's maximum heap.
+   * A quarter leaves room for the caller's own data and the CPU backend's pool of recycled arrays
+   * (up to half the heap).
+   */
+  public static long defaultMemoryBudget() {
+    String v = System.getProperty(BUDGET_PROPERTY);
+    if (v != null) {
+      long parsed = parseSize(v.trim());
+      if (parsed > 0) {
+        return parsed;
+      }
+      System.getLogger(BfvFileReader.class.getName()).log(System.Logger.Level.WARNING,
+          "-D" + BUDGET_PROPERTY + "=" + v + ": expected a positive number of bytes (suffixes k, m, g); using a quarter of the maximum heap");
+    }
+    return Runtime.getRuntime().maxMemory() / 4;
+  }
+
+  /** Bytes of "123", "64k", "512m", "2g"; -1 if malformed or beyond 2^62. */
+  private static long parseSize(String v) {
+    if (v.isEmpty()) {
+      return -1;
+    }
+    int shift = switch (Character.toLowerCase(v.charAt(v.length() - 1))) {
+      case 'k' -> 10;
+      case 'm' -> 20;
+      case 'g' -> 30;
+      default -> 0;
+    };
+    String digits = shift == 0 ? v : v.substring(0, v.length() - 1);
+    try {
+      long x = Long.parseLong(digits);
+      return x < 0 || x > (1L << 62) >> shift ? -1 : x << shift;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Sets the most memory loading one record may take (see the class description).
+   *
+   * @throws IllegalArgumentException if {@code bytes} is not positive
+   */
+  public BfvFileReader withMemoryBudget(long bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("memory budget " + bytes + "; expected a positive number of bytes");
+    }
+    budget = bytes;
+    return this;
+  }
+
+  /** The most memory, in bytes, loading one record may take. */
+  public long memoryBudget() {
+    return budget;
+  }
+
+  /** Bytes after the records read so far. */
+  public long remaining() {
+    return size - position;
+  }
+
+  /** Reads from any source (tests: sources far larger than memory). */
+  static BfvFileReader of(ByteSource source) {
+    try {
+      return new BfvFileReader(source);
+    } catch (IOException e) {
+      throw new SerializationException(SerializationException.Code.IO_ERROR, source.name() + ": cannot read: " + e, e);
     }
   }
 
@@ -169,11 +309,12 @@ public final class BfvFileReader implements AutoCloseable {
   }
 
   /**
-   * Validates the header of the record at the current position and its checksum (first pass), then
-   * its type and fingerprint. {@code params} null skips the fingerprint check (parameters records
-   * check it against their own content).
+   * Validates the header of the record at the current position, its length against the file, the
+   * largest valid record ({@code maxPayload}, {@code bound} saying why) and the budget, then its
+   * checksum (first pass), then its type and fingerprint. {@code params} null skips the fingerprint
+   * check (parameters records check it against their own content).
    */
-  private Header begin(EnumSet<ObjectType> expected, BfvParameters params, ByteBuffer buffer) throws IOException {
+  private Header begin(EnumSet<ObjectType> expected, BfvParameters params, ByteBuffer buffer, long maxPayload, String bound) throws IOException {
     String where = where();
     long remaining = size - position;
     int minimum = BfvFileFormat.HEADER_BYTES + BfvFileFormat.TRAILER_BYTES;
@@ -206,6 +347,18 @@ public final class BfvFileReader implements AutoCloseable {
       throw error(SerializationException.Code.TRUNCATED, where + "the header announces a payload of " + payload + " bytes but only " + (remaining - minimum)
           + " follow it: the file is truncated or the length is corrupt");
     }
+    // Before any checksum work: a payload no valid record of the expected type can have (a record
+    // announcing another type is left to the type check, after the checksum, which tells damage
+    // from a wrong file), or one that cannot fit in memory.
+    ObjectType announced = ObjectType.ofCode(typeCode);
+    if (announced != null && expected.contains(announced) && payload > maxPayload) {
+      throw error(SerializationException.Code.LENGTH_OUT_OF_RANGE, where + "expected " + describe(expected) + " with a payload of at most " + maxPayload + " bytes ("
+          + bound + "), found a header announcing " + payload + " bytes");
+    }
+    if (payload > budget) {
+      throw error(SerializationException.Code.OVER_BUDGET, where + "expected a record that fits the memory budget of " + budget
+          + " bytes (a record takes at least its payload's size in memory), found a header announcing a payload of " + payload + " bytes; " + BUDGET_HINT);
+    }
     Header header = new Header();
     header.start = position;
     header.payload = payload;
@@ -219,7 +372,7 @@ public final class BfvFileReader implements AutoCloseable {
     if (pass.crc() != header.storedCrc) {
       throw error(SerializationException.Code.CHECKSUM_MISMATCH, where + String.format("CRC-32C is %08x but the record stores %08x: the file was damaged", pass.crc(), header.storedCrc));
     }
-    ObjectType type = ObjectType.ofCode(typeCode);
+    ObjectType type = announced;
     if (type == null) {
       throw error(SerializationException.Code.WRONG_TYPE, where + "unknown object type code " + typeCode + "; expected " + describe(expected));
     }
@@ -286,6 +439,18 @@ public final class BfvFileReader implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks, before allocating, that loading takes no more than the budget.
+   *
+   * @throws SerializationException OVER_BUDGET otherwise
+   */
+  private void requireMemory(Header h, long bytes, String what) {
+    if (bytes > budget) {
+      throw error(SerializationException.Code.OVER_BUDGET, h.context + "expected a record that loads within the memory budget of " + budget + " bytes, found "
+          + what + " that take " + bytes + " bytes; " + BUDGET_HINT);
+    }
+  }
+
   private SerializationException ioError(IOException e) {
     return new SerializationException(SerializationException.Code.IO_ERROR, source.name() + ": cannot read: " + e, e);
   }
@@ -300,7 +465,7 @@ public final class BfvFileReader implements AutoCloseable {
    */
   public BfvParameters readParameters() {
     try {
-      Header h = begin(EnumSet.of(ObjectType.PARAMETERS), null, staging);
+      Header h = begin(EnumSet.of(ObjectType.PARAMETERS), null, staging, 8 + 8 * 32, "16 ciphertext and 16 plaintext primes at most");
       RecordInput in = payload(h, staging);
       if (h.payload < 8) {
         expectLength(h, 8, "the fixed fields");
@@ -390,7 +555,8 @@ public final class BfvFileReader implements AutoCloseable {
    */
   public Map<String, String> readAttributes(BfvParameters params) {
     try {
-      Header h = begin(EnumSet.of(ObjectType.ATTRIBUTES), params, staging);
+      Header h = begin(EnumSet.of(ObjectType.ATTRIBUTES), params, staging, maxAttributesPayload(),
+          BfvFileFormat.MAX_ATTRIBUTES + " attributes of at most " + BfvFileFormat.MAX_KEY_LENGTH + " + " + BfvFileFormat.MAX_VALUE_LENGTH + " bytes");
       RecordInput in = payload(h, staging);
       if (h.payload < 4) {
         expectLength(h, 4, "the entry count");
@@ -422,6 +588,10 @@ public final class BfvFileReader implements AutoCloseable {
     } catch (IOException e) {
       throw ioError(e);
     }
+  }
+
+  private static long maxAttributesPayload() {
+    return 4 + (long) BfvFileFormat.MAX_ATTRIBUTES * (2 + BfvFileFormat.MAX_KEY_LENGTH + 2 + BfvFileFormat.MAX_VALUE_LENGTH);
   }
 
   private String text(RecordInput in, Header h, int max) throws IOException {
@@ -518,14 +688,17 @@ public final class BfvFileReader implements AutoCloseable {
   @SuppressWarnings("unchecked")
   private <T> T readKey(ObjectType type, BfvParameters params, Backend backend, int count) {
     try {
-      Header h = begin(EnumSet.of(type), params, staging);
+      long exact = keyPayload(params, count);
+      Header h = begin(EnumSet.of(type), params, staging, exact, count + " key parts under " + params);
       RecordInput in = payload(h, staging);
       Descriptor d = descriptor(in, h, params);
       expectKeyDescriptor(h, d, params, count);
       RnsBasis q = params.coeffBasis();
-      expectLength(h, BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2L * count * params.n(), BfvFileFormat.coefficientBits(params, q.size())),
-          "the descriptor and " + count + " key parts");
-      long[] host = new long[2 * count * q.size() * params.n()];
+      expectLength(h, exact, "the descriptor and " + count + " key parts");
+      long residues = 2L * count * q.size() * params.n();
+      // The host array, then the backend's copy.
+      requireMemory(h, 2 * Long.BYTES * residues, count + " key parts of " + q.size() + " limbs");
+      long[] host = new long[(int) residues];
       unpack(in, h, q, host, 2 * count, 0, "polynomial");
       end(h, in);
       try {
@@ -538,6 +711,10 @@ public final class BfvFileReader implements AutoCloseable {
     }
   }
 
+  private static long keyPayload(BfvParameters params, int count) {
+    return BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2L * count * params.n(), BfvFileFormat.coefficientBits(params, params.maxLevel()));
+  }
+
   /**
    * Reads the secret key into locked memory and onto {@code backend}. Its bytes pass only through
    * a {@link LockedBuffer}, which is wiped afterwards.
@@ -547,9 +724,11 @@ public final class BfvFileReader implements AutoCloseable {
   public SecretKey readSecretKey(BfvParameters params, Backend backend) {
     try (LockedBuffer stagingLocked = LockedBuffer.allocate(4096)) {
       ByteBuffer buffer = stagingLocked.view();
-      Header h = begin(EnumSet.of(ObjectType.SECRET_KEY), params, buffer);
       int n = params.n();
+      Header h = begin(EnumSet.of(ObjectType.SECRET_KEY), params, buffer, n / 4, "n = " + n + " coefficients at two bits");
       expectLength(h, n / 4, "n = " + n + " coefficients at two bits");
+      // The locked codes, then the residues on the host, on the backend and in NTT form.
+      requireMemory(h, n + 3L * Long.BYTES * params.maxLevel() * n, "a secret key of n = " + n);
       RecordInput in = payload(h, buffer);
       LockedBuffer coefficients = LockedBuffer.allocate(n);
       try {
@@ -582,11 +761,34 @@ public final class BfvFileReader implements AutoCloseable {
 
   /**
    * Reads a ciphertext batch onto {@code backend}: a full record, or a seeded one whose c1 halves
-   * are regenerated from the seed (and switched to the record's level and form).
+   * are regenerated from the seed (and switched to the record's level and form). Any count from 1
+   * to {@link BfvFileFormat#MAX_COUNT} is accepted within the memory budget; callers that know the
+   * count use {@link #readCiphertexts(BfvParameters, Backend, int)}.
    */
   public CiphertextBatch readCiphertexts(BfvParameters params, Backend backend) {
+    return readCiphertexts(params, backend, -1);
+  }
+
+  /**
+   * Reads a ciphertext batch of exactly {@code expectedCount} ciphertexts (one per pixel of an
+   * image, say): a header announcing more than such a batch can hold is refused before the
+   * checksum pass, a descriptor with another count before anything is allocated.
+   *
+   * @param expectedCount the count the caller needs, from 1 to {@link BfvFileFormat#MAX_COUNT}; -1
+   *     for any
+   * @throws SerializationException INVALID_FIELD for another count, LENGTH_OUT_OF_RANGE for a
+   *     payload larger than {@code expectedCount} ciphertexts can take, OVER_BUDGET
+   */
+  public CiphertextBatch readCiphertexts(BfvParameters params, Backend backend, int expectedCount) {
+    if (expectedCount != -1 && (expectedCount < 1 || expectedCount > BfvFileFormat.MAX_COUNT)) {
+      throw new IllegalArgumentException("expected count " + expectedCount + "; expected 1 to " + BfvFileFormat.MAX_COUNT + ", or -1 for any");
+    }
     try {
-      Header h = begin(EnumSet.of(ObjectType.CIPHERTEXTS, ObjectType.CIPHERTEXTS_SEEDED), params, staging);
+      long most = expectedCount == -1 ? BfvFileFormat.MAX_COUNT : expectedCount;
+      long maxPayload = BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES
+          + BfvFileWriter.streamBytes(most * 3 * params.n(), BfvFileFormat.coefficientBits(params, params.maxLevel()));
+      Header h = begin(EnumSet.of(ObjectType.CIPHERTEXTS, ObjectType.CIPHERTEXTS_SEEDED), params, staging, maxPayload,
+          (expectedCount == -1 ? "at most " : "") + most + " ciphertexts of at most 3 polynomials at level " + params.maxLevel() + " under " + params);
       boolean seeded = h.type == ObjectType.CIPHERTEXTS_SEEDED;
       RecordInput in = payload(h, staging);
       Descriptor d = descriptor(in, h, params);
@@ -597,10 +799,14 @@ public final class BfvFileReader implements AutoCloseable {
       if (seeded ? d.size != 2 : d.size < 2 || d.size > 3) {
         throw error(SerializationException.Code.INVALID_FIELD, h.context + "ciphertext size " + d.size + "; expected " + (seeded ? "2 for a seeded batch" : "2 or 3"));
       }
+      if (expectedCount != -1 && d.count != expectedCount) {
+        throw error(SerializationException.Code.INVALID_FIELD, h.context + "expected " + expectedCount + " ciphertexts, found a count of " + d.count);
+      }
       int stored = seeded ? 1 : d.size;
       long expected = BfvFileFormat.DESCRIPTOR_BYTES + (seeded ? BfvFileFormat.SEED_BYTES : 0)
           + BfvFileWriter.streamBytes((long) d.count * stored * params.n(), BfvFileFormat.coefficientBits(params, d.level));
       expectLength(h, expected, "the descriptor (" + d.count + " ciphertexts of size " + d.size + " at level " + d.level + (seeded ? ", seeded" : "") + ")");
+      requireMemory(h, batchMemory(params, d.count, d.size, d.level, seeded), d.count + " ciphertexts of size " + d.size + " at level " + d.level);
       byte[] seed = null;
       if (seeded) {
         seed = new byte[BfvFileFormat.SEED_BYTES];
@@ -624,12 +830,34 @@ public final class BfvFileReader implements AutoCloseable {
     }
   }
 
+  /** Ciphertexts per host chunk: as many as fit in {@link #CHUNK_LONGS} longs, at least one. */
+  private static int chunkCount(int count, long perCiphertext) {
+    return (int) Math.max(1, Math.min(count, CHUNK_LONGS / perCiphertext));
+  }
+
+  /**
+   * Bytes that loading a batch takes at its peak: the batch on the backend, a host chunk (and the
+   * shorter last one), and for a seeded batch the expanded c1 of a chunk with the buffers that
+   * switch it down from the top level.
+   */
+  static long batchMemory(BfvParameters params, int count, int size, int level, boolean seeded) {
+    long n = params.n();
+    long perCiphertext = (seeded ? 1 : size) * level * n;
+    long chunk = chunkCount(count, perCiphertext);
+    long bytes = Long.BYTES * ((long) count * size * level * n + 2 * chunk * perCiphertext);
+    if (seeded) {
+      long top = params.maxLevel();
+      bytes += Long.BYTES * chunk * n * (top + (top * (top + 1) - (long) level * (level + 1)) / 2);
+    }
+    return bytes;
+  }
+
   private void fillBatch(RecordInput in, Header h, BfvParameters params, Backend backend, CiphertextBatch batch, byte[] seed) throws IOException {
     RnsBasis basis = params.basisAt(batch.level());
     int n = params.n();
     int stored = seed == null ? batch.size() : 1;
     long perCiphertext = (long) stored * basis.size() * n;
-    int chunk = (int) Math.max(1, Math.min(batch.count(), CHUNK_LONGS / perCiphertext));
+    int chunk = chunkCount(batch.count(), perCiphertext);
     long[] host = new long[(int) (chunk * perCiphertext)];
     for (int first = 0; first < batch.count(); first += chunk) {
       int c = Math.min(chunk, batch.count() - first);
@@ -686,10 +914,34 @@ public final class BfvFileReader implements AutoCloseable {
     }
   }
 
-  /** Reads compressed result ciphertexts (host memory). */
+  /**
+   * Reads compressed result ciphertexts (host memory), any count from 1 to {@link
+   * BfvFileFormat#MAX_COUNT} within the memory budget; callers that know the count use {@link
+   * #readCompressed(BfvParameters, int)}.
+   */
   public CompressedCiphertexts readCompressed(BfvParameters params) {
+    return readCompressed(params, -1);
+  }
+
+  /**
+   * Reads exactly {@code expectedCount} compressed result ciphertexts (one per class, say): a header
+   * announcing more than they can take is refused before the checksum pass, a descriptor with
+   * another count before anything is allocated.
+   *
+   * @param expectedCount the count the caller needs, from 1 to {@link BfvFileFormat#MAX_COUNT}; -1
+   *     for any
+   * @throws SerializationException INVALID_FIELD for another count, LENGTH_OUT_OF_RANGE for a
+   *     payload larger than {@code expectedCount} ciphertexts can take, OVER_BUDGET
+   */
+  public CompressedCiphertexts readCompressed(BfvParameters params, int expectedCount) {
+    if (expectedCount != -1 && (expectedCount < 1 || expectedCount > BfvFileFormat.MAX_COUNT)) {
+      throw new IllegalArgumentException("expected count " + expectedCount + "; expected 1 to " + BfvFileFormat.MAX_COUNT + ", or -1 for any");
+    }
     try {
-      Header h = begin(EnumSet.of(ObjectType.COMPRESSED_RESULTS), params, staging);
+      long most = expectedCount == -1 ? BfvFileFormat.MAX_COUNT : expectedCount;
+      Header h = begin(EnumSet.of(ObjectType.COMPRESSED_RESULTS), params, staging,
+          BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * most * params.n(), CompressedCiphertexts.MAX_BITS),
+          (expectedCount == -1 ? "at most " : "") + most + " ciphertexts of n = " + params.n() + " at up to " + CompressedCiphertexts.MAX_BITS + " bits");
       RecordInput in = payload(h, staging);
       if (h.payload < BfvFileFormat.DESCRIPTOR_BYTES) {
         expectLength(h, BfvFileFormat.DESCRIPTOR_BYTES, "the descriptor fields");
@@ -708,8 +960,12 @@ public final class BfvFileReader implements AutoCloseable {
         throw error(SerializationException.Code.INVALID_FIELD, h.context + "modulus 2^" + bits + ", size " + size + ", reserved " + reserved + ", count " + count
             + "; expected 2^" + minBits + " to 2^" + CompressedCiphertexts.MAX_BITS + ", size 2, 0, and 1 to " + BfvFileFormat.MAX_COUNT);
       }
+      if (expectedCount != -1 && count != expectedCount) {
+        throw error(SerializationException.Code.INVALID_FIELD, h.context + "expected " + expectedCount + " ciphertexts, found a count of " + count);
+      }
       long values = 2 * count * params.n();
       expectLength(h, BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(values, bits), "the descriptor and " + count + " ciphertexts");
+      requireMemory(h, Long.BYTES * values, count + " compressed ciphertexts of n = " + params.n());
       long[] v = new long[(int) values];
       for (int k = 0; k < v.length; k++) {
         v[k] = in.bits(bits);
@@ -725,13 +981,28 @@ public final class BfvFileReader implements AutoCloseable {
     }
   }
 
+  /** The largest payload a record of {@code type} can have under {@code params}. */
+  private static long maxPayload(ObjectType type, BfvParameters params) {
+    long top = BfvFileFormat.coefficientBits(params, params.maxLevel());
+    long n = params.n();
+    return switch (type) {
+      case PARAMETERS -> 8 + 8 * 32;
+      case ATTRIBUTES -> maxAttributesPayload();
+      case PUBLIC_KEY -> keyPayload(params, 1);
+      case RELIN_KEYS -> keyPayload(params, params.maxLevel());
+      case SECRET_KEY -> n / 4;
+      case CIPHERTEXTS, CIPHERTEXTS_SEEDED -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES + BfvFileWriter.streamBytes(BfvFileFormat.MAX_COUNT * 3 * n, top);
+      case COMPRESSED_RESULTS -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * BfvFileFormat.MAX_COUNT * n, CompressedCiphertexts.MAX_BITS);
+    };
+  }
+
   /**
    * Checks a record's header, checksum, type and fingerprint without decoding its content, and
    * moves past it: for records the caller does not need (a public key the evaluator never uses).
    */
   public void skip(ObjectType type, BfvParameters params) {
     try {
-      Header h = begin(EnumSet.of(type), params, staging);
+      Header h = begin(EnumSet.of(type), params, staging, maxPayload(type, params), "the largest " + type.description() + " record under " + params);
       position = h.end() + BfvFileFormat.TRAILER_BYTES;
       index++;
     } catch (IOException e) {

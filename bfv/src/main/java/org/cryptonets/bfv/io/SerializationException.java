@@ -35,7 +35,17 @@ public final class SerializationException extends RuntimeException {
     /** Bytes after the last expected record. */
     TRAILING_DATA,
     /** The file could not be opened, read, written or moved into place. */
-    IO_ERROR
+    IO_ERROR,
+    /**
+     * The path names a FIFO, a device, a socket or a folder: refused before it is opened, since
+     * opening a FIFO without a writer blocks and a device never ends.
+     */
+    NOT_A_REGULAR_FILE,
+    /**
+     * Loading the record would take more memory than the reader's budget ({@link
+     * BfvFileReader#memoryBudget()}); refused before anything is allocated or checksummed.
+     */
+    OVER_BUDGET
   }
 
   private final Code code;

@@ -40,6 +40,16 @@ final class IoFixtures {
     return params(2048, List.of(2147389441L, 2147377153L, 2147352577L), List.of(1032193L, 995329L));
   }
 
+  /**
+   * n = 8192, seven 31-bit ciphertext primes, two 29-bit plaintext primes, SecurityLevel.NONE: the
+   * sizes of the application's parameters, for records announcing realistic counts.
+   */
+  static BfvParameters realistic() {
+    BfvParameterSpec s = BfvParameterSpec.of(8192, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2);
+    s.security = SecurityLevel.NONE;
+    return BfvParameters.create(s);
+  }
+
   static BfvParameters params(int n, List<Long> q, List<Long> t) {
     BfvParameterSpec s = new BfvParameterSpec();
     s.n = n;
@@ -150,5 +160,191 @@ final class IoFixtures {
   static int nextRecord(byte[] file, int start) {
     long payload = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(start + 44);
     return (int) (start + BfvFileFormat.HEADER_BYTES + payload + BfvFileFormat.TRAILER_BYTES);
+  }
+
+  // ---- records far larger than memory, without writing their bytes ----
+
+  /** The CRC-32C (Castagnoli) polynomial, reflected. */
+  private static final int CASTAGNOLI = 0x82F63B78;
+
+  /**
+   * The CRC-32C of a message followed by {@code zeros} zero bytes, from the CRC-32C of the message
+   * alone, in O(log zeros): appending a zero byte is a linear map of the CRC register, applied by
+   * repeated squaring (zlib's crc32_combine does the same).
+   */
+  static int crc32cAfterZeros(int crc, long zeros) {
+    int[] op = new int[32];
+    for (int bit = 0; bit < 32; bit++) {
+      int r = 1 << bit;
+      for (int k = 0; k < 8; k++) {
+        r = (r & 1) != 0 ? r >>> 1 ^ CASTAGNOLI : r >>> 1;
+      }
+      op[bit] = r;
+    }
+    int register = ~crc;
+    while (zeros > 0) {
+      if ((zeros & 1) != 0) {
+        register = apply(op, register);
+      }
+      int[] square = new int[32];
+      for (int bit = 0; bit < 32; bit++) {
+        square[bit] = apply(op, op[bit]);
+      }
+      op = square;
+      zeros >>>= 1;
+    }
+    return ~register;
+  }
+
+  private static int apply(int[] op, int v) {
+    int r = 0;
+    for (int bit = 0; v != 0; bit++, v >>>= 1) {
+      if ((v & 1) != 0) {
+        r ^= op[bit];
+      }
+    }
+    return r;
+  }
+
+  /**
+   * A record of {@code type} whose payload is {@code fields} followed by zero bytes up to {@code
+   * payload} bytes: its first bytes ({@link #head()}) and its checksum, valid or deliberately wrong.
+   * The zeros are never materialized: see {@link #sparseFile} and {@link SparseSource}.
+   */
+  record HugeRecord(byte[] head, long payload, int crc) {
+    /** Bytes of the whole record: header, payload, checksum. */
+    long length() {
+      return BfvFileFormat.HEADER_BYTES + payload + BfvFileFormat.TRAILER_BYTES;
+    }
+
+    byte[] trailer() {
+      return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(crc).array();
+    }
+  }
+
+  static HugeRecord hugeRecord(ObjectType type, BfvParameters params, byte[] fields, long payload, boolean validChecksum) {
+    ByteBuffer h = ByteBuffer.allocate(BfvFileFormat.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    h.put(BfvFileFormat.magic()).putShort((short) BfvFileFormat.VERSION).putShort((short) type.code()).put(BfvFileFormat.fingerprintBytes(params));
+    return hugeRecord(h.array(), fields, payload, validChecksum);
+  }
+
+  /** As above from the first 52 bytes of a header (its length field is replaced by {@code payload}). */
+  static HugeRecord hugeRecord(byte[] header, byte[] fields, long payload, boolean validChecksum) {
+    ByteBuffer h = ByteBuffer.allocate(BfvFileFormat.HEADER_BYTES + fields.length).order(ByteOrder.LITTLE_ENDIAN);
+    h.put(header, 0, BfvFileFormat.HEADER_BYTES).putLong(44, payload).position(BfvFileFormat.HEADER_BYTES);
+    h.put(fields);
+    byte[] head = h.array();
+    CRC32C crc = new CRC32C();
+    crc.update(head);
+    int value = crc32cAfterZeros((int) crc.getValue(), payload - fields.length);
+    return new HugeRecord(head, payload, validChecksum ? value : ~value);
+  }
+
+  /** The descriptor of a polynomial record: plaintext index, level, size, form, count. */
+  static byte[] descriptor(int plainIndex, int level, int size, int form, long count) {
+    return ByteBuffer.allocate(BfvFileFormat.DESCRIPTOR_BYTES).order(ByteOrder.LITTLE_ENDIAN).put((byte) plainIndex).put((byte) level).put((byte) size)
+        .put((byte) form).putInt((int) count).array();
+  }
+
+  /** The descriptor of compressed results: plaintext index, bits, size 2, reserved 0, count. */
+  static byte[] compressedDescriptor(int plainIndex, int bits, long count) {
+    return descriptor(plainIndex, bits, 2, 0, count);
+  }
+
+  /** Writes {@code prefix} then {@code record} as a sparse file: the zeros take no disk space. */
+  static void sparseFile(java.nio.file.Path file, byte[] prefix, HugeRecord record) throws java.io.IOException {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      f.setLength(0);
+      f.write(prefix);
+      f.write(record.head());
+      f.seek(prefix.length + record.length() - BfvFileFormat.TRAILER_BYTES);
+      f.write(record.trailer());
+    }
+  }
+
+  /**
+   * A source of {@code prefix}, then a huge record whose zeros are synthesized, then {@code suffix};
+   * counts the bytes it hands out, so a test can tell how far a reader went.
+   */
+  static final class SparseSource implements ByteSource {
+    private static final byte[] ZEROS = new byte[1 << 16];
+    private final byte[] prefix;
+    private final HugeRecord record;
+    private final byte[] suffix;
+    private final String name;
+    private final long readLimit;
+    long bytesRead;
+
+    /** Reading more than {@code readLimit} bytes in all fails with an IOException (a test's tripwire). */
+    SparseSource(byte[] prefix, HugeRecord record, byte[] suffix, String name, long readLimit) {
+      this.prefix = prefix;
+      this.record = record;
+      this.suffix = suffix;
+      this.name = name;
+      this.readLimit = readLimit;
+    }
+
+    SparseSource(byte[] prefix, HugeRecord record, byte[] suffix, String name) {
+      this(prefix, record, suffix, name, Long.MAX_VALUE);
+    }
+
+    @Override
+    public long size() {
+      return prefix.length + record.length() + suffix.length;
+    }
+
+    /** The byte at {@code at}. */
+    private byte at(long at) {
+      if (at < prefix.length) {
+        return prefix[(int) at];
+      }
+      long r = at - prefix.length;
+      if (r < record.head().length) {
+        return record.head()[(int) r];
+      }
+      if (r < record.length() - BfvFileFormat.TRAILER_BYTES) {
+        return 0;
+      }
+      if (r < record.length()) {
+        return record.trailer()[(int) (r - record.length() + BfvFileFormat.TRAILER_BYTES)];
+      }
+      return suffix[(int) (r - record.length())];
+    }
+
+    @Override
+    public int read(long position, ByteBuffer dst) throws java.io.IOException {
+      if (position >= size()) {
+        return -1;
+      }
+      if (bytesRead > readLimit) {
+        throw new java.io.IOException("test source: more than " + readLimit + " bytes read");
+      }
+      int n = (int) Math.min(dst.remaining(), size() - position);
+      long zerosFrom = prefix.length + (long) record.head().length;
+      long zerosTo = prefix.length + record.length() - BfvFileFormat.TRAILER_BYTES;
+      for (int k = 0; k < n; ) {
+        long p = position + k;
+        if (p >= zerosFrom && p < zerosTo) {
+          int run = (int) Math.min(n - k, zerosTo - p);
+          for (int z = 0; z < run; z += ZEROS.length) {
+            dst.put(ZEROS, 0, Math.min(ZEROS.length, run - z));
+          }
+          k += run;
+        } else {
+          dst.put(at(p));
+          k++;
+        }
+      }
+      bytesRead += n;
+      return n;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public void close() {}
   }
 }

@@ -21,24 +21,24 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
  * Without that variable it is skipped: Jazzer's regression mode would only replay an empty input,
  * yet install its agent into the JVM shared with every other test of the module and log each class
  * it hooks. The check that always runs in CI is {@link LoaderFuzzTest}, thousands of seeded random
- * mutations under the same rules.
+ * mutations under the same rules (and header-aware ones) in a 512 MB JVM.
  */
 @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
 class LoaderJazzerTest {
   @BeforeAll
   static void setUp() {
-    LoaderFuzzTest.setUp();
+    LoaderFuzz.setUp();
   }
 
   @AfterAll
   static void tearDown() {
-    LoaderFuzzTest.tearDown();
+    LoaderFuzz.tearDown();
   }
 
   @FuzzTest(maxDuration = "30s")
   void loaders(FuzzedDataProvider data) {
-    List<LoaderFuzzTest.Target> corpus = LoaderFuzzTest.corpus;
-    LoaderFuzzTest.Target target = corpus.get(data.consumeInt(0, corpus.size() - 1));
+    List<LoaderFuzz.Target> corpus = LoaderFuzz.corpus;
+    LoaderFuzz.Target target = corpus.get(data.consumeInt(0, corpus.size() - 1));
     boolean fixChecksums = data.consumeBoolean();
     byte[] b = target.content().clone();
     int edits = data.consumeInt(0, 6);
@@ -71,7 +71,7 @@ class LoaderJazzerTest {
       }
     }
     if (fixChecksums) {
-      LoaderFuzzTest.fixChecksums(b);
+      LoaderFuzz.fixChecksums(b);
     }
     try (BfvFileReader reader = BfvFileReader.of(b, target.name() + "-fuzzed")) {
       target.read().accept(reader);

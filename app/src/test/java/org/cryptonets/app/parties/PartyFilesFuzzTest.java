@@ -1,0 +1,94 @@
+package org.cryptonets.app.parties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs {@link PartyFilesFuzz}, the seeded fuzz of the application's file loaders, in a JVM of its
+ * own with a 512 MB heap (so a header that drives an allocation fails as it would in production),
+ * under a timeout. The only outcomes allowed are a load that succeeds and a {@link
+ * org.cryptonets.bfv.io.SerializationException}.
+ *
+ * <p>Runs 200 iterations, then more for {@code -Dcryptonets.fuzz.seconds} (default 5), from seed {@code
+ * -Dcryptonets.fuzz.seed} (default fixed); a failure names the seed and iteration, which {@code
+ * PartyFilesFuzz --seed S --iteration I} replays.
+ */
+class PartyFilesFuzzTest {
+  /** Module and native options of this JVM, never heap sizes or agents. */
+  static List<String> inheritedOptions() {
+    List<String> out = new ArrayList<>();
+    List<String> in = ManagementFactory.getRuntimeMXBean().getInputArguments();
+    for (int k = 0; k < in.size(); k++) {
+      String a = in.get(k);
+      if (a.startsWith("--add-modules") || a.startsWith("--enable-native-access") || a.startsWith("--add-opens") || a.startsWith("--add-exports")) {
+        out.add(a);
+        if (!a.contains("=") && k + 1 < in.size()) {
+          out.add(in.get(++k));
+        }
+      } else if (a.startsWith("-Xss") || a.startsWith("-Djava.library.path=") || a.startsWith("-Djna.")) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void everyApplicationLoaderThrowsOnlyTheDocumentedExceptionInA512MBHeap() throws IOException, InterruptedException {
+    long seed = Long.getLong("cryptonets.fuzz.seed", PartyFilesFuzz.DEFAULT_SEED);
+    double seconds = Double.parseDouble(System.getProperty("cryptonets.fuzz.seconds", "5"));
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(inheritedOptions());
+    command.add("-Xmx512m");
+    command.addAll(List.of(PartyFilesFuzz.class.getName(), "--seed", Long.toString(seed), "--seconds", Double.toString(seconds)));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    // Through the environment: a class path of many jars can exceed what a command line takes.
+    pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+    Process p = pb.start();
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
+    Thread drain = new Thread(() -> {
+      try (InputStream s = p.getInputStream()) {
+        s.transferTo(output);
+      } catch (IOException e) {
+        // The process died; what was read so far is reported.
+      }
+    }, "drain fuzz output");
+    drain.setDaemon(true);
+    drain.start();
+    long timeout = (long) seconds + 120;
+    boolean finished = p.waitFor(timeout, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    drain.join(5000);
+    String text = output.toString(StandardCharsets.UTF_8);
+    System.out.println(text.strip());
+    assertFalse(!finished, "the fuzz did not finish within " + timeout + " s:\n" + text);
+    assertEquals(0, p.exitValue(), "the fuzz failed (seed " + seed + "):\n" + text);
+    String result = text.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElseThrow(() -> new AssertionError("no RESULT line:\n" + text));
+    Map<String, Integer> tally = new HashMap<>();
+    for (String field : result.substring("RESULT ".length()).split(" ")) {
+      String[] kv = field.split("=");
+      tally.put(kv[0], Integer.parseInt(kv[1]));
+    }
+    assertTrue(tally.get("iterations") >= 100, "only " + tally.get("iterations") + " iterations ran: " + result);
+    for (String code : List.of("CHECKSUM_MISMATCH", "INVALID_FIELD", "LENGTH_OUT_OF_RANGE", "WRONG_TYPE", "TRUNCATED")) {
+      assertTrue(tally.get(code) > 0, "no mutant was refused with " + code + ": " + result);
+    }
+    assertTrue(tally.get("huge") > 0 && tally.get("accepted") > 0, result);
+  }
+}
