@@ -64,6 +64,8 @@ public final class InferCommand implements Callable<Integer> {
   /** Sizes and time of one run. A value holder: not thread-safe; throws nothing. */
   public static final class Result {
     public int images;
+    /** The images file's index of the image in slot 0, passed on in the results. */
+    public int first;
     public int slots;
     public long uploadBytes;
     public long downloadBytes;
@@ -113,6 +115,7 @@ public final class InferCommand implements Callable<Integer> {
       List<CompressedCiphertexts> results = new ArrayList<>();
       try (EncryptedImagesFile.Reader images = new EncryptedImagesFile.Reader(imagesFile, params, pixels)) {
         r.images = images.images();
+        r.first = images.first();
         r.uploadBytes = images.size();
         for (int j = 0; j < params.plainModuli().size(); j++) {
           long t0 = System.nanoTime();
@@ -130,7 +133,7 @@ public final class InferCommand implements Callable<Integer> {
         }
         images.finish();
       }
-      r.downloadBytes = EncryptedResultsFile.write(resultsFile, params, r.images, results);
+      r.downloadBytes = EncryptedResultsFile.write(resultsFile, params, r.images, r.first, results);
     }
     r.seconds = (System.nanoTime() - start) / 1e9;
     out.printf("inference on %d encrypted images took %.1f s%n", r.images, r.seconds);

@@ -53,6 +53,8 @@ public final class DecryptCommand {
     public int implausible;
     public int valueBits;
     public long downloadBytes;
+    /** Index, in the owner's data set, of the image in slot 0, as encrypt recorded it. */
+    public int first;
 
     /** True if nothing suggests a wrong key or damaged results. */
     public boolean trustworthy() {
@@ -79,6 +81,7 @@ public final class DecryptCommand {
     @Option(names = "--out", paramLabel = "FILE", description = "CSV file for the predictions and logits")
     private Path csv;
     private int first;
+    private boolean firstGiven;
     @Option(names = "--data", paramLabel = "DIR", description = "folder with the four IDX files, for labels and the clear check (default: MNIST from the cache)")
     private Path data;
     @Option(names = "--no-labels", description = "skip the accuracy (no labelled data needed; --data does not apply)")
@@ -95,9 +98,10 @@ public final class DecryptCommand {
       this.out = out;
     }
 
-    @Option(names = "--first", paramLabel = "K", description = "index of the first test image that was encrypted (default 0)")
+    @Option(names = "--first", paramLabel = "K", description = "index of the first test image that was encrypted (default: as recorded in the file by encrypt; a different value is refused)")
     void first(int k) {
       first = Cli.range(spec, "--first", k, 0, Integer.MAX_VALUE);
+      firstGiven = true;
     }
 
     @Override
@@ -113,13 +117,19 @@ public final class DecryptCommand {
     Path keysDir = OwnerData.keysFolder("decrypt", o.keys);
     Path in = o.in;
     Path csv = o.csv;
-    int first = o.first;
     try (OutputTarget target = csv == null ? null : OutputTarget.claim("decrypt", "--out", csv, o.force,
             List.of(in, keysDir.resolve(PartyFiles.SECRET_KEY_FILE), keysDir.resolve(PartyFiles.EVALUATION_KEYS_FILE)));
         Backend backend = OwnerData.backend(o.backendName); OwnerKeys keys = OwnerKeys.load(keysDir, backend, out)) {
       // the model first: results of another model's keys must not be read as this one's
       IntegerNetwork network = ModelOption.forKeys("decrypt", o.modelFile, keys.plan(), keysDir.toString());
       Decryption d = decrypt(keys, backend, in);
+      // encrypt recorded which images the slots hold; a different --first would pair results
+      // with the wrong labels and report a meaningless accuracy
+      if (o.firstGiven && o.first != d.first) {
+        throw new UsageError("decrypt: --first " + o.first + ", but " + in + " holds the results of images " + d.first + " to "
+            + (d.first + d.predictions.length - 1) + " (recorded by encrypt); leave --first out or give " + d.first);
+      }
+      int first = d.first;
       int images = d.predictions.length;
       out.println("download " + in + ": " + PartyFiles.describeSize(d.downloadBytes, images, keys.parameters().n()));
       out.println("noise budget left (min): " + d.minNoiseBudget + " bits");
@@ -166,6 +176,7 @@ public final class DecryptCommand {
     BfvParameters params = keys.parameters();
     EncryptedResultsFile.Contents contents = EncryptedResultsFile.read(file, params);
     Decryption d = new Decryption();
+    d.first = contents.first();
     d.valueBits = keys.plan().valueBits();
     try (DataOwner owner = new DataOwner(params, backend, keys.secretKey())) {
       // The primes were sized so every logit is below 2^valueBits in magnitude; under a wrong key

@@ -112,7 +112,7 @@ public final class EncryptCommand implements Callable<Integer> {
             + (outside.size() > 20 ? " and " + (outside.size() - 20) + " more" : "") + " need more than the " + keys.plan().valueBits()
             + " bits the keys were sized for; their results could not be decrypted correctly. Run keygen with a larger --value-bits, or leave them out");
       }
-      long bytes = encrypt(keys, backend, images, file, out);
+      long bytes = encrypt(keys, backend, images, first, file, out);
       out.println("upload " + file + ": " + PartyFiles.describeSize(bytes, count, n));
     }
     return 0;
@@ -125,6 +125,14 @@ public final class EncryptCommand implements Callable<Integer> {
    * @throws IllegalArgumentException for no images, more than n, or images of different lengths
    */
   public static long encrypt(OwnerKeys keys, Backend backend, int[][] images, Path file, PrintStream out) {
+    return encrypt(keys, backend, images, 0, file, out);
+  }
+
+  /**
+   * As above, recording {@code first}, the data set's index of the image in slot 0, in the file so
+   * that decrypt matches the results to the right labels.
+   */
+  public static long encrypt(OwnerKeys keys, Backend backend, int[][] images, int first, Path file, PrintStream out) {
     BfvParameters params = keys.parameters();
     if (images.length == 0 || images.length > params.n()) {
       throw new IllegalArgumentException(images.length + " images; one batch holds 1 to " + params.n());
@@ -134,7 +142,7 @@ public final class EncryptCommand implements Callable<Integer> {
     // The owner-side library API, as in the in-process demo: encode (one image per slot), encrypt
     // with a seed, switch down to the input level chunk by chunk. Only c0 travels; the cloud
     // regenerates c1 from the seed and switches it the same way.
-    try (EncryptedImagesFile.Writer writer = new EncryptedImagesFile.Writer(file, params, images.length, images[0].length);
+    try (EncryptedImagesFile.Writer writer = new EncryptedImagesFile.Writer(file, params, images.length, images[0].length, first);
         DataOwner owner = new DataOwner(params, backend, keys.secretKey())) {
       for (int j = 0; j < params.plainModuli().size(); j++) {
         try (CiphertextBatch batch = owner.encryptImages(images, j, level)) {

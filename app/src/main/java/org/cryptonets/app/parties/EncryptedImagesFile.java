@@ -37,12 +37,25 @@ public final class EncryptedImagesFile {
     private final int pixels;
     private int next;
 
+    /** As below for images numbered from 0. */
     public Writer(Path file, BfvParameters params, int images, int pixels) {
+      this(file, params, images, pixels, 0);
+    }
+
+    /**
+     * @param first index, in the owner's data set, of the image in slot 0 (recorded so results can
+     *     be matched to labels)
+     */
+    public Writer(Path file, BfvParameters params, int images, int pixels, int first) {
       this.params = params;
       this.pixels = pixels;
+      if (first < 0) {
+        throw new IllegalArgumentException("first image index " + first + " is negative");
+      }
       this.out = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC);
       try {
-        out.writeAttributes(params, Map.of(PartyFiles.KIND, KIND, PartyFiles.IMAGES, Integer.toString(images), PartyFiles.PIXELS, Integer.toString(pixels)));
+        out.writeAttributes(params, Map.of(PartyFiles.KIND, KIND, PartyFiles.IMAGES, Integer.toString(images), PartyFiles.PIXELS, Integer.toString(pixels),
+            PartyFiles.FIRST, Integer.toString(first)));
       } catch (RuntimeException e) {
         out.close();
         throw e;
@@ -87,6 +100,7 @@ public final class EncryptedImagesFile {
     private final String name;
     private final int images;
     private final int pixels;
+    private final int first;
     private int next;
 
     /**
@@ -103,6 +117,7 @@ public final class EncryptedImagesFile {
         PartyFiles.expectKind(a, KIND, name);
         this.images = PartyFiles.count(a, PartyFiles.IMAGES, 1, params.n(), name);
         this.pixels = PartyFiles.count(a, PartyFiles.PIXELS, expectedPixels, expectedPixels, name);
+        this.first = PartyFiles.count(a, PartyFiles.FIRST, 0, Integer.MAX_VALUE - params.n(), name);
       } catch (RuntimeException e) {
         in.close();
         throw e;
@@ -112,6 +127,11 @@ public final class EncryptedImagesFile {
     /** Images in the slots of each batch. */
     public int images() {
       return images;
+    }
+
+    /** Index, in the owner's data set, of the image in slot 0. */
+    public int first() {
+      return first;
     }
 
     /** The file's size in bytes. */

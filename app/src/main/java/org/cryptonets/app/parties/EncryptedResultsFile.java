@@ -26,15 +26,22 @@ public final class EncryptedResultsFile {
   /** What was read. Immutable; thread-safe; throws nothing. */
   public static final class Contents {
     private final int images;
+    private final int first;
     private final List<CompressedCiphertexts> results;
 
-    Contents(int images, List<CompressedCiphertexts> results) {
+    Contents(int images, int first, List<CompressedCiphertexts> results) {
       this.images = images;
+      this.first = first;
       this.results = Collections.unmodifiableList(results);
     }
 
     public int images() {
       return images;
+    }
+
+    /** Index, in the owner's data set, of the image whose results are in slot 0. */
+    public int first() {
+      return first;
     }
 
     /** One entry per plaintext prime, in prime order. */
@@ -45,11 +52,21 @@ public final class EncryptedResultsFile {
 
   private EncryptedResultsFile() {}
 
-  /** Writes the file atomically; returns its size in bytes. */
+  /** As below for images numbered from 0. */
   public static long write(Path file, BfvParameters params, int images, List<CompressedCiphertexts> results) {
+    return write(file, params, images, 0, results);
+  }
+
+  /**
+   * Writes the file atomically; returns its size in bytes.
+   *
+   * @param first the images file's index of the image in slot 0, passed on to the owner
+   */
+  public static long write(Path file, BfvParameters params, int images, int first, List<CompressedCiphertexts> results) {
     int classes = results.get(0).count();
     try (BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC)) {
-      w.writeAttributes(params, Map.of(PartyFiles.KIND, KIND, PartyFiles.IMAGES, Integer.toString(images), PartyFiles.CLASSES, Integer.toString(classes)));
+      w.writeAttributes(params, Map.of(PartyFiles.KIND, KIND, PartyFiles.IMAGES, Integer.toString(images), PartyFiles.CLASSES, Integer.toString(classes),
+          PartyFiles.FIRST, Integer.toString(first)));
       for (CompressedCiphertexts c : results) {
         w.writeCompressed(c);
       }
@@ -75,6 +92,7 @@ public final class EncryptedResultsFile {
       PartyFiles.expectKind(a, KIND, name);
       int images = PartyFiles.count(a, PartyFiles.IMAGES, 1, params.n(), name);
       int classes = PartyFiles.count(a, PartyFiles.CLASSES, 1, 1 << 16, name);
+      int first = PartyFiles.count(a, PartyFiles.FIRST, 0, Integer.MAX_VALUE - params.n(), name);
       int primes = params.plainModuli().size();
       long least = 0;
       for (int j = 0; j < primes; j++) {
@@ -100,7 +118,7 @@ public final class EncryptedResultsFile {
         out.add(c);
       }
       r.finish();
-      return new Contents(images, out);
+      return new Contents(images, first, out);
     }
   }
 }

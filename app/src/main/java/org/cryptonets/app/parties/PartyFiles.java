@@ -21,6 +21,8 @@ public final class PartyFiles {
   static final String IMAGES = "images";
   static final String PIXELS = "pixels";
   static final String CLASSES = "classes";
+  /** Index, in the owner's data set, of the image in slot 0: decrypt matches results to labels by it. */
+  static final String FIRST = "first-image";
 
   private PartyFiles() {}
 

@@ -140,7 +140,8 @@ class BoundedLoadingTest {
   /** A results file: attributes for {@code classes}, then compressed results of {@code count} ciphertexts at 2^40. */
   static Path results(String name, int classes, long count, boolean validChecksum) throws IOException {
     Path file = tmp.resolve(name);
-    byte[] a = attributes(Map.of(PartyFiles.KIND, EncryptedResultsFile.KIND, PartyFiles.IMAGES, "8192", PartyFiles.CLASSES, Integer.toString(classes)));
+    byte[] a = attributes(Map.of(PartyFiles.KIND, EncryptedResultsFile.KIND, PartyFiles.IMAGES, "8192", PartyFiles.CLASSES, Integer.toString(classes),
+        PartyFiles.FIRST, "0"));
     craft(file, a, ObjectType.COMPRESSED_RESULTS, descriptor(0, 40, 2, 0, count), 8 + packed(2 * count * params.n(), 40), validChecksum);
     return file;
   }
@@ -173,7 +174,7 @@ class BoundedLoadingTest {
   @Test
   void anUploadAnnouncing8192CiphertextsPerBatchIsRefusedWithoutAllocating() throws IOException {
     Path file = tmp.resolve("images-8192.bin");
-    byte[] a = attributes(Map.of(PartyFiles.KIND, EncryptedImagesFile.KIND, PartyFiles.IMAGES, "8192", PartyFiles.PIXELS, "784"));
+    byte[] a = attributes(Map.of(PartyFiles.KIND, EncryptedImagesFile.KIND, PartyFiles.IMAGES, "8192", PartyFiles.PIXELS, "784", PartyFiles.FIRST, "0"));
     byte[] fields = ByteBuffer.allocate(8 + 32).put(descriptor(0, 6, 2, 0, 8192)).array();
     long size = craft(file, a, ObjectType.CIPHERTEXTS_SEEDED, fields, 8 + 32 + packed(8192L * 6 * params.n(), 31), true);
     assertTrue(size > 1_500_000_000L, "a 1.56 GB file: " + size);

@@ -178,6 +178,14 @@ class TwoPartyFlowTest {
   }
 
   @Test
+  void decryptRefusesAFirstImageOtherThanTheRecordedOne() {
+    UsageError e = assertThrows(UsageError.class, () -> DecryptCommand.run(List.of("--keys", owner.toString(), "--in", results.toString(), "--first", "5"),
+        quiet()));
+    assertTrue(e.getMessage().contains("--first 5, but") && e.getMessage().contains("holds the results of images 0 to " + (IMAGES - 1)), e.getMessage());
+    assertEquals(0, EncryptedResultsFile.read(results, params).first());
+  }
+
+  @Test
   void theRightKeyPassesTheCommandLineCheck() {
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     Path csv = tmp.resolve("predictions.csv");
