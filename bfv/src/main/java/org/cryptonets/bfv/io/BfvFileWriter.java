@@ -78,6 +78,24 @@ public final class BfvFileWriter implements AutoCloseable {
    * @throws SerializationException IO_ERROR if the temporary file cannot be created (missing
    *     folder, no permission)
    */
+  /**
+   * Temporary files not yet committed or closed: a shutdown hook deletes them, so a run stopped by
+   * SIGTERM or Ctrl-C leaves no half-written file behind (SIGKILL cannot be caught).
+   */
+  private static final Set<Path> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (Path p : PENDING) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+          // best effort while the JVM goes down
+        }
+      }
+    }, "cryptonets-temp-cleanup"));
+  }
+
   public static BfvFileWriter create(Path target, Access access) {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = null;
@@ -101,10 +119,12 @@ public final class BfvFileWriter implements AutoCloseable {
           }
         }
       }
+      PENDING.add(temp);
       FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
       return new BfvFileWriter(target, temp, ch, null);
     } catch (IOException | UnsupportedOperationException e) {
       if (temp != null) {
+        PENDING.remove(temp);
         try {
           Files.deleteIfExists(temp);
         } catch (IOException ignored) {
@@ -423,6 +443,7 @@ public final class BfvFileWriter implements AutoCloseable {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
       }
+      PENDING.remove(temp);
     } catch (IOException e) {
       deleteTemp();
       throw new SerializationException(SerializationException.Code.IO_ERROR, "cannot move the finished file to " + target + ": " + e, e);
@@ -434,6 +455,7 @@ public final class BfvFileWriter implements AutoCloseable {
       channel.close();
       if (temp != null) {
         Files.deleteIfExists(temp);
+        PENDING.remove(temp);
       }
     } catch (IOException ignored) {
       // Best effort: a leftover hidden temporary file is harmless and named after the target.
