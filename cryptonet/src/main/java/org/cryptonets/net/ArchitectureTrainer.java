@@ -515,7 +515,8 @@ public final class ArchitectureTrainer {
         }
     }
 
-    private static void shuffle(int[] order, SplittableRandom random) {
+    /** Fisher-Yates with the trainer's seeded stream (also used by {@link Trainer}). */
+    static void shuffle(int[] order, SplittableRandom random) {
         for (int k = order.length - 1; k > 0; k--) {
             int j = random.nextInt(k + 1);
             int t = order[k];

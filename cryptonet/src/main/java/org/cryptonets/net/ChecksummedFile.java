@@ -1,8 +1,12 @@
 package org.cryptonets.net;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
@@ -21,6 +25,33 @@ final class ChecksummedFile {
     static final int CHECKSUM_BYTES = 4;
 
     private ChecksummedFile() {
+    }
+
+    /**
+     * The bytes of a model file, refused before reading if it is not a regular file (a FIFO would
+     * block, a device never end) or larger than {@code maxBytes}.
+     *
+     * @param what what the file should be, for messages (e.g. "network file")
+     * @throws ModelFormatException naming the file and what was found
+     */
+    static byte[] readFile(Path file, String what, long maxBytes) {
+        try {
+            if (Files.isDirectory(file)) {
+                throw new ModelFormatException(file + ": expected a " + what + ", found a folder");
+            }
+            if (Files.exists(file) && !Files.isRegularFile(file)) {
+                throw new ModelFormatException(file + ": expected a " + what + ", found a FIFO, device or other special file");
+            }
+            long size = Files.size(file);
+            if (size > maxBytes) {
+                throw new ModelFormatException(file + ": expected a " + what + " of at most " + maxBytes + " bytes, found " + size + " bytes");
+            }
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ModelFormatException(file + ": expected a " + what + ", found no such file", e);
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read: " + e, e);
+        }
     }
 
     /**

@@ -121,15 +121,7 @@ public final class CryptoNetModel {
      * @throws ModelFormatException if the file is missing, unreadable or invalid
      */
     public static CryptoNetModel load(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": expected a CryptoNet model file, found no such file", e);
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e, e);
-        }
-        return read(bytes, file.toString());
+        return read(ChecksummedFile.readFile(file, "CryptoNet model file", NetworkFile.MAX_FILE_BYTES), file.toString());
     }
 
     /**

@@ -261,23 +261,7 @@ public final class NetworkFile {
      */
     public static Model load(Path file) {
         Objects.requireNonNull(file, "file");
-        byte[] bytes;
-        try {
-            if (Files.isDirectory(file)) {
-                throw new ModelFormatException(file + ": expected a network file, found a folder");
-            }
-            long size = Files.size(file);
-            if (size > MAX_FILE_BYTES) {
-                throw new ModelFormatException(file + ": expected a network file of at most " + MAX_FILE_BYTES
-                        + " bytes, found " + size + " bytes");
-            }
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": expected a network file, found no such file", e);
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e, e);
-        }
-        return read(bytes, file.toString());
+        return read(ChecksummedFile.readFile(file, "network file", MAX_FILE_BYTES), file.toString());
     }
 
     /**

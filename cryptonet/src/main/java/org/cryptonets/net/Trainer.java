@@ -70,7 +70,7 @@ public final class Trainer {
         long step = 0;
         double loss = Double.NaN;
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-            shuffle(order, random);
+            ArchitectureTrainer.shuffle(order, random);
             double epochLoss = 0;
             for (int s = 0; s < stepsPerEpoch; s++) {
                 for (int b = 0; b < batchSize; b++) {
@@ -187,15 +187,6 @@ public final class Trainer {
                 }
                 x[offset + r * SIDE + c] = value;
             }
-        }
-    }
-
-    private static void shuffle(int[] order, SplittableRandom random) {
-        for (int k = order.length - 1; k > 0; k--) {
-            int j = random.nextInt(k + 1);
-            int t = order[k];
-            order[k] = order[j];
-            order[j] = t;
         }
     }
 }
