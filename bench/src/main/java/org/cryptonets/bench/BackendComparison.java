@@ -2,6 +2,7 @@ package org.cryptonets.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -31,6 +32,12 @@ import org.cryptonets.inference.CryptoNetPlan;
 import org.cryptonets.inference.EncryptedInference;
 import org.cryptonets.data.ImageDataset;
 import org.cryptonets.net.IntegerNetwork;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The backend comparison runner: the same encrypted MNIST CryptoNet batch on every chosen backend
@@ -53,8 +60,10 @@ import org.cryptonets.net.IntegerNetwork;
  *       backend on 2 cores (PoCL included): a smoke test, never a measurement to publish.
  * </ul>
  *
- * <p>Exit codes of {@link #main}: 0 when every backend decrypted exactly the clear integer logits, 1
- * when one did not or a run failed, 2 for bad usage.
+ * <p>The options are parsed with picocli; {@code --help} prints the generated usage. Exit codes of
+ * {@link #main}: 0 when every backend decrypted exactly the clear integer logits (or for
+ * {@code --help}), 1 when one did not or a run failed, 2 for bad usage (unknown options, bad
+ * values), reported as one {@code error: ...} line on standard error.
  *
  * <p>{@link #run} is stateless, but each call opens the backends it compares and keeps every core
  * busy: concurrent calls are safe only in that they slow each other. It throws
@@ -116,113 +125,195 @@ public final class BackendComparison {
   private BackendComparison() {}
 
   public static void main(String[] args) {
-    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
-      usage(System.out);
-      System.exit(0);
-    }
-    int code;
+    System.exit(execute(Arrays.asList(args), System.out, System.err));
+  }
+
+  /**
+   * Parses {@code args}, runs the comparison and maps the outcome to the exit code of
+   * {@link #main}: 0 (also for {@code --help}, which prints the usage to {@code out}), 1 when a
+   * backend was wrong or a run failed (the error and its stack trace go to {@code err}), 2 for bad
+   * usage (one {@code error: ...} line on {@code err}, no stack trace).
+   */
+  static int execute(List<String> args, PrintStream out, PrintStream err) {
+    Options options = new Options();
+    CommandLine cl = commandLine(options, out, err);
     try {
-      Outcome o = run(Arrays.asList(args), System.out, System.err);
-      code = o.allCorrect() ? 0 : 1;
-    } catch (UsageException e) {
-      System.err.println("error: " + e.getMessage());
-      usage(System.err);
-      code = 2;
+      if (CommandLine.printHelpIfRequested(cl.parseArgs(args.toArray(String[]::new)))) {
+        return 0;
+      }
+      return options.run(out, err).allCorrect() ? 0 : 1;
+    } catch (ParameterException e) {
+      err.println("error: " + e.getMessage() + " (--help lists the options)");
+      return 2;
     } catch (RuntimeException e) {
-      System.err.println("error: " + e);
-      e.printStackTrace(System.err);
-      code = 1;
-    }
-    System.exit(code);
-  }
-
-  /** Bad options; the message says which and why. */
-  static final class UsageException extends IllegalArgumentException {
-    private static final long serialVersionUID = 1L;
-
-    UsageException(String message) {
-      super(message);
+      err.println("error: " + e);
+      e.printStackTrace(err);
+      return 1;
     }
   }
 
+  /** Prints the generated usage, as {@code --help} does. */
   static void usage(PrintStream out) {
-    out.println("usage: BackendComparison [--profile quick|full] [--backends cpu,opencl] [--data DIR] [--out DIR] [--images N]");
-    out.println("  --profile   quick (default): INSECURE toy n = " + QUICK_N + ", one toy batch; full: n = 8192, 128-bit, " + FULL_IMAGES + " images");
-    out.println("  --backends  comma-separated backend names (default: every available one)");
-    out.println("  --data      folder with the four MNIST IDX files (default: the project's cache, fetched if missing)");
-    out.println("  --out       report folder, must not exist or be empty (default: bench/results/comparison-PROFILE-STAMP)");
-    out.println("  --images    test images to run (default: one full batch)");
+    commandLine(new Options(), out, System.err).usage(out);
+  }
+
+  private static CommandLine commandLine(Options options, PrintStream out, PrintStream err) {
+    CommandLine cl = new CommandLine(options);
+    cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cl.setUsageHelpAutoWidth(true);
+    return cl;
   }
 
   /**
    * Runs the comparison and writes the report; {@code out} receives the Markdown report,
    * {@code log} the progress.
+   *
+   * @throws IllegalArgumentException for bad options (also {@code --help}: nothing to run) or an
+   *     unknown backend
    */
   public static Outcome run(List<String> args, PrintStream out, PrintStream log) {
-    Map<String, String> opts = parse(args);
-    if (opts.containsKey("--help")) {
-      throw new UsageException("--help: nothing to run");
+    Options options = new Options();
+    CommandLine cl = commandLine(options, out, log);
+    try {
+      if (cl.parseArgs(args.toArray(String[]::new)).isUsageHelpRequested()) {
+        throw new IllegalArgumentException("--help: nothing to run");
+      }
+      return options.run(out, log);
+    } catch (ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
-    String profile = opts.getOrDefault("--profile", "quick");
-    if (!profile.equals("quick") && !profile.equals("full")) {
-      throw new UsageException("--profile " + profile + ": expected quick or full");
-    }
-    boolean quick = profile.equals("quick");
-    Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    Path folder = Path.of(opts.getOrDefault("--out", "bench/results/comparison-" + profile + "-" + STAMP.format(started))).toAbsolutePath();
-    checkOutputFolder(folder);
-    Path dataDir = null;
-    if (opts.containsKey("--data")) {
-      dataDir = Path.of(opts.get("--data"));
-      if (!Files.isDirectory(dataDir)) {
-        throw new UsageException("--data " + dataDir + " is not a folder (expected one holding the four MNIST IDX files)");
+  }
+
+  /** The options, parsed by picocli; bad values are {@link ParameterException}s. Not thread-safe. */
+  @Command(name = "BackendComparison", sortOptions = false, usageHelpAutoWidth = true,
+      description = {"The same encrypted MNIST CryptoNet batch on every chosen backend: per-layer and per-stage seconds, throughput, speedup over cpu "
+          + "and host-device transfer times. Writes " + JSON_FILE + ", " + MARKDOWN_FILE + " and " + CHART_FILE + " into the --out folder and prints the Markdown."},
+      footer = {"", "Exit codes: 0 every backend decrypted exactly the clear integer logits, 1 one did not or a run failed, 2 bad usage."})
+  static final class Options {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--profile", order = 1, paramLabel = "quick|full",
+        description = "quick (default): INSECURE toy n = " + QUICK_N + ", one toy batch; full: n = 8192, 128-bit, " + FULL_IMAGES + " images")
+    String profile = "quick";
+    @Option(names = "--backends", order = 2, paramLabel = "NAMES", description = "comma-separated backend names, e.g. cpu,opencl (default: every available one)")
+    String backends;
+    @Option(names = "--data", order = 3, paramLabel = "DIR", description = "folder with the four MNIST IDX files (default: the project's cache, fetched if missing)")
+    Path data;
+    @Option(names = "--out", order = 4, paramLabel = "DIR", description = "report folder, must not exist or be empty (default: bench/results/comparison-PROFILE-STAMP)")
+    Path out;
+    @Option(names = "--images", order = 5, paramLabel = "N", description = "test images to run, 1 to the size of the test set (default: one full batch)")
+    Integer images;
+    @Option(names = {"-h", "--help"}, order = 6, usageHelp = true, description = "print this help and exit")
+    boolean help;
+
+    /**
+     * Checks the values that need no data: after parsing, so that {@code --help} anywhere on the
+     * line prints the usage whatever else is there. @throws ParameterException for a bad value
+     */
+    private void validate() {
+      if (!profile.equals("quick") && !profile.equals("full")) {
+        throw usage("--profile " + profile + ": expected quick or full");
+      }
+      if (data != null && !Files.isDirectory(data)) {
+        throw usage("--data " + data + " is not a folder (expected one holding the four MNIST IDX files)");
+      }
+      if (images != null && images < 1) {
+        throw usage("--images " + images + ": expected at least 1");
       }
     }
-    Map<String, String> skipped = new LinkedHashMap<>();
-    List<String> backends = chooseBackends(opts.get("--backends"), skipped);
-    // Charts are drawn off screen; without this a machine with no display may fail in AWT.
-    if (System.getProperty("java.awt.headless") == null) {
-      System.setProperty("java.awt.headless", "true");
+
+    private ParameterException usage(String message) {
+      return new ParameterException(spec.commandLine(), message);
     }
 
-    ImageDataset data = ImageDataset.obtain(dataDir);
-    IntegerNetwork net = IntegerNetwork.loadDefault();
-    // As the app's demo: the plaintext range is sized by the logits over the whole test set, and
-    // the parameters are the planner's choice for the network.
-    int logitBits = net.measure(data.test()).logitBits();
-    CryptoNetPlan full = org.cryptonets.inference.ParameterPlanner.choose(net, logitBits, PLAIN_PRIME_BITS).plan();
-    CryptoNetPlan plan;
-    BfvParameters params;
-    String securityNote;
-    if (quick) {
-      plan = toyPlan(full, QUICK_N);
-      params = plan.parameters(SecurityLevel.NONE);
-      securityNote = "n = " + QUICK_N + " with the production prime chain (" + params.coeffBasis().productBits() + "-bit q), SecurityLevel.NONE";
-    } else {
-      plan = full;
-      params = plan.parameters();
-      securityNote = "128-bit security (HomomorphicEncryption.org bound for n = " + params.n() + ")";
+    /** Runs the comparison with the parsed options. @throws ParameterException for bad options */
+    Outcome run(PrintStream out, PrintStream log) {
+      validate();
+      boolean quick = profile.equals("quick");
+      Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      Path folder = (this.out != null ? this.out : Path.of("bench/results/comparison-" + profile + "-" + STAMP.format(started))).toAbsolutePath();
+      checkOutputFolder(folder);
+      Map<String, String> skipped = new LinkedHashMap<>();
+      List<String> chosen;
+      try {
+        chosen = chooseBackends(backends, skipped);
+      } catch (IllegalArgumentException e) {
+        throw usage(e.getMessage());
+      }
+      return compare(quick, started, folder, chosen, skipped, out, log);
     }
-    int defaultImages = quick ? params.n() : FULL_IMAGES;
-    int images = opts.containsKey("--images") ? parseInt("--images", opts.get("--images"), 1, data.test().size())
-        : Math.min(defaultImages, data.test().size());
 
-    Comparison c = new Comparison(profile, quick, securityNote, started.toString(), machine(), System.getProperty("java.vm.vendor") + " "
-        + System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("cryptonets.threads", "default (all cores)"), params, plan,
-        images);
-    c.skipped.putAll(skipped);
-    log.println("comparing " + String.join(", ", backends) + " on " + images + " images, " + profile + " profile: " + params);
-    if (quick) {
-      log.println("WARNING: INSECURE toy parameters (" + securityNote + "): a smoke test, not a measurement");
+    /** The report folder must be new or empty: a run never mixes its files with another's. */
+    private void checkOutputFolder(Path folder) {
+      if (Files.exists(folder)) {
+        if (!Files.isDirectory(folder)) {
+          throw usage("--out " + folder + " is a file");
+        }
+        try (Stream<Path> s = Files.list(folder)) {
+          if (s.findAny().isPresent()) {
+            throw usage("--out " + folder + " is not empty");
+          }
+        } catch (IOException e) {
+          throw new IllegalStateException("cannot read " + folder + ": " + e.getMessage(), e);
+        }
+      }
     }
-    for (String name : backends) {
-      c.runs.add(runOne(name, net, plan, params, data, images, log));
+
+    private Outcome compare(boolean quick, Instant started, Path folder, List<String> backends, Map<String, String> skipped, PrintStream out,
+        PrintStream log) {
+      // Charts are drawn off screen; without this a machine with no display may fail in AWT.
+      if (System.getProperty("java.awt.headless") == null) {
+        System.setProperty("java.awt.headless", "true");
+      }
+
+      ImageDataset data = ImageDataset.obtain(this.data);
+      IntegerNetwork net = IntegerNetwork.loadDefault();
+      // As the app's demo: the plaintext range is sized by the logits over the whole test set, and
+      // the parameters are the planner's choice for the network.
+      int logitBits = net.measure(data.test()).logitBits();
+      CryptoNetPlan full = org.cryptonets.inference.ParameterPlanner.choose(net, logitBits, PLAIN_PRIME_BITS).plan();
+      CryptoNetPlan plan;
+      BfvParameters params;
+      String securityNote;
+      if (quick) {
+        plan = toyPlan(full, QUICK_N);
+        params = plan.parameters(SecurityLevel.NONE);
+        securityNote = "n = " + QUICK_N + " with the production prime chain (" + params.coeffBasis().productBits() + "-bit q), SecurityLevel.NONE";
+      } else {
+        plan = full;
+        params = plan.parameters();
+        securityNote = "128-bit security (HomomorphicEncryption.org bound for n = " + params.n() + ")";
+      }
+      int defaultImages = quick ? params.n() : FULL_IMAGES;
+      int images;
+      if (this.images != null) {
+        if (this.images > data.test().size()) {
+          throw usage("--images " + this.images + ": expected 1 to " + data.test().size());
+        }
+        images = this.images;
+      } else {
+        images = Math.min(defaultImages, data.test().size());
+      }
+
+      Comparison c = new Comparison(profile, quick, securityNote, started.toString(), machine(), System.getProperty("java.vm.vendor") + " "
+          + System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("cryptonets.threads", "default (all cores)"), params, plan,
+          images);
+      c.skipped.putAll(skipped);
+      log.println("comparing " + String.join(", ", backends) + " on " + images + " images, " + profile + " profile: " + params);
+      if (quick) {
+        log.println("WARNING: INSECURE toy parameters (" + securityNote + "): a smoke test, not a measurement");
+      }
+      for (String name : backends) {
+        c.runs.add(runOne(name, net, plan, params, data, images, log));
+      }
+      writeReport(c, folder);
+      out.print(ComparisonReport.markdown(c));
+      out.println();
+      out.println("report: " + folder.resolve(MARKDOWN_FILE) + " (also " + JSON_FILE + ", " + CHART_FILE + ")");
+      return new Outcome(folder, c);
     }
-    writeReport(c, folder);
-    out.print(ComparisonReport.markdown(c));
-    out.println();
-    out.println("report: " + folder.resolve(MARKDOWN_FILE) + " (also " + JSON_FILE + ", " + CHART_FILE + ")");
-    return new Outcome(folder, c);
   }
 
   private static Comparison.Run runOne(String name, IntegerNetwork net, CryptoNetPlan plan, BfvParameters params, ImageDataset data, int images,
@@ -315,7 +406,7 @@ public final class BackendComparison {
         }
         BackendProvider p = providers.stream().filter(x -> x.name().equals(n)).findFirst().orElse(null);
         if (p == null) {
-          throw new UsageException("--backends: unknown backend '" + n + "'; on the class path: "
+          throw new IllegalArgumentException("--backends: unknown backend '" + n + "'; on the class path: "
               + String.join(", ", providers.stream().map(BackendProvider::name).toArray(String[]::new)));
         }
         String why = p.unavailableReason();
@@ -325,72 +416,12 @@ public final class BackendComparison {
         chosen.add(n);
       }
       if (chosen.isEmpty()) {
-        throw new UsageException("--backends names no backend");
+        throw new IllegalArgumentException("--backends names no backend");
       }
     }
     // The baseline first, so the tables read from it.
     chosen.sort(Comparator.comparing(n -> !n.equals(Comparison.BASELINE)));
     return chosen;
-  }
-
-  static Map<String, String> parse(List<String> args) {
-    List<String> known = List.of("--profile", "--backends", "--data", "--out", "--images");
-    Map<String, String> opts = new LinkedHashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String a = args.get(i);
-      if (a.equals("--help") || a.equals("-h")) {
-        opts.put("--help", "");
-        continue;
-      }
-      String key = a;
-      String value = null;
-      int eq = a.indexOf('=');
-      if (a.startsWith("--") && eq > 0) {
-        key = a.substring(0, eq);
-        value = a.substring(eq + 1);
-      }
-      if (!known.contains(key)) {
-        throw new UsageException("unknown option '" + a + "'");
-      }
-      if (value == null) {
-        if (i + 1 >= args.size()) {
-          throw new UsageException(key + " needs a value");
-        }
-        value = args.get(++i);
-      }
-      if (opts.put(key, value) != null) {
-        throw new UsageException(key + " given twice");
-      }
-    }
-    return opts;
-  }
-
-  private static int parseInt(String option, String text, int min, int max) {
-    try {
-      int v = Integer.parseInt(text.trim());
-      if (v < min || v > max) {
-        throw new UsageException(option + " " + v + ": expected " + min + " to " + max);
-      }
-      return v;
-    } catch (NumberFormatException e) {
-      throw new UsageException(option + " '" + text + "' is not a number");
-    }
-  }
-
-  /** The report folder must be new or empty: a run never mixes its files with another's. */
-  private static void checkOutputFolder(Path folder) {
-    if (Files.exists(folder)) {
-      if (!Files.isDirectory(folder)) {
-        throw new UsageException("--out " + folder + " is a file");
-      }
-      try (Stream<Path> s = Files.list(folder)) {
-        if (s.findAny().isPresent()) {
-          throw new UsageException("--out " + folder + " is not empty");
-        }
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot read " + folder + ": " + e.getMessage(), e);
-      }
-    }
   }
 
   /** Writes the three files into a temporary sibling folder, then moves it into place. */

@@ -120,6 +120,10 @@ class BackendComparisonSmokeTest {
     assertThrows(IllegalArgumentException.class, () -> BackendComparison.run(List.of("--backends", "abacus"), sink, sink));
     assertThrows(IllegalArgumentException.class, () -> BackendComparison.run(List.of("--frobnicate"), sink, sink));
     assertThrows(IllegalArgumentException.class, () -> BackendComparison.run(List.of("--images"), sink, sink));
+    assertThrows(IllegalArgumentException.class, () -> BackendComparison.run(List.of("--images", "ten"), sink, sink));
+    assertThrows(IllegalArgumentException.class, () -> BackendComparison.run(List.of("--images", "0"), sink, sink));
+    assertThrows(IllegalArgumentException.class, () -> BackendComparison.run(List.of("--profile", "quick", "--profile", "full"), sink, sink));
+    assertThrows(IllegalArgumentException.class, () -> BackendComparison.run(List.of("--data", tmp.resolve("missing").toString()), sink, sink));
     Files.writeString(tmp.resolve("keep.txt"), "not a report");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> BackendComparison.run(List.of("--backends", "cpu", "--out", tmp.toString()), sink, sink));
