@@ -533,8 +533,11 @@ public final class Main {
     return m;
   }
 
-  /** Writes the report atomically: a temporary file moved into place. */
-  private static void writeReport(Map<String, Object> fields, Path file) {
+  /**
+   * Writes the report atomically: a temporary file moved into place; if the move fails the
+   * temporary file is removed (package-private for that test).
+   */
+  static void writeReport(Map<String, Object> fields, Path file) {
     Path tmp = null;
     try {
       tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".report", ".tmp");
