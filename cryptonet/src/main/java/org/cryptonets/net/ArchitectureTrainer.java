@@ -1110,18 +1110,20 @@ public final class ArchitectureTrainer {
 
         @Override
         long unfoldedWeights() {
-            return (long) out.channels() * validTaps(out.height(), in.height(), kernelH)
-                    * validTaps(out.width(), in.width(), kernelW);
+            return (long) out.channels() * validTaps(out.height(), in.height(), kernelH, stride, padding)
+                    * validTaps(out.width(), in.width(), kernelW, stride, padding);
         }
 
-        private long validTaps(int outSide, int inSide, int kernel) {
-            long taps = 0;
-            for (int o = 0; o < outSide; o++) {
-                int start = o * stride - padding;
-                taps += Math.max(0, Math.min(inSide, start + kernel) - Math.max(0, start));
-            }
-            return taps;
+    }
+
+    /** Input positions a window of {@code kernel} sees along one side, summed over the outputs (padding excluded). */
+    static long validTaps(int outSide, int inSide, int kernel, int stride, int padding) {
+        long taps = 0;
+        for (int o = 0; o < outSide; o++) {
+            int start = o * stride - padding;
+            taps += Math.max(0, Math.min(inSide, start + kernel) - Math.max(0, start));
         }
+        return taps;
     }
 
     /**
@@ -1329,18 +1331,10 @@ public final class ArchitectureTrainer {
 
         @Override
         long unfoldedWeights() {
-            return (long) outChannels * in.channels() * validTaps(out.height(), in.height(), kernelH)
-                    * validTaps(out.width(), in.width(), kernelW);
+            return (long) outChannels * in.channels() * validTaps(out.height(), in.height(), kernelH, stride, padding)
+                    * validTaps(out.width(), in.width(), kernelW, stride, padding);
         }
 
-        private long validTaps(int outSide, int inSide, int kernel) {
-            long count = 0;
-            for (int o = 0; o < outSide; o++) {
-                int start = o * stride - padding;
-                count += Math.max(0, Math.min(inSide, start + kernel) - Math.max(0, start));
-            }
-            return count;
-        }
     }
 
     /**

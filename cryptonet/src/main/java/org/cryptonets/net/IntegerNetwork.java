@@ -640,6 +640,7 @@ public final class IntegerNetwork {
         private final long[] weights;
         private final BigInteger[] bias;
         private final long[] smallBias; // bias as long, or null if some bias needs more than 62 bits
+        private final java.util.concurrent.ConcurrentHashMap<Long, long[]> biasModulo = new java.util.concurrent.ConcurrentHashMap<>();
 
         SparseRows(Linear linear) {
             outputs = linear.outputs();
@@ -704,11 +705,19 @@ public final class IntegerNetwork {
 
         /** Inputs in [0, m) with m below 2^31; weights below 2^16 in magnitude. */
         long[] applyModulo(long[] in, long m) {
-            BigInteger modulus = BigInteger.valueOf(m);
+            // the biases reduced once per modulus, not once per image (they are BigIntegers)
+            long[] reducedBias = biasModulo.computeIfAbsent(m, key -> {
+                BigInteger modulus = BigInteger.valueOf(key);
+                long[] r = new long[outputs];
+                for (int o = 0; o < outputs; o++) {
+                    r[o] = bias[o].mod(modulus).longValue();
+                }
+                return r;
+            });
             long[] out = new long[outputs];
             for (int o = 0; o < outputs; o++) {
                 // each term is below 2^47 in magnitude: reduce every 2^15 terms to stay below 2^62
-                long sum = bias[o].mod(modulus).longValue();
+                long sum = reducedBias[o];
                 int since = 0;
                 for (int n = rowStart[o]; n < rowStart[o + 1]; n++) {
                     sum += weights[n] * in[columns[n]];
