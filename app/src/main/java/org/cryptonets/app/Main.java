@@ -1,5 +1,6 @@
 package org.cryptonets.app;
 
+import org.cryptonets.inference.LoadedModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -287,8 +288,8 @@ public final class Main {
     } catch (IOException e) {
       throw new IllegalStateException("train: cannot write " + output + ": " + e.getMessage(), e);
     }
-    ModelOption.Model model = new ModelOption.Model(output.getFileName().toString(), "", r.network().fold(), false);
-    IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
+    LoadedModel model = new LoadedModel(output.getFileName().toString(), "", r.network().fold(), false);
+    IntegerNetwork net = model.chooseWidths(data.train(), OUT::println);
     IntegerNetwork.Measurement m = net.measure(data.test());
     OUT.printf("trained in %.1f s; written to %s%n", r.seconds(), output);
     EncryptedInference.Result er = null;
@@ -347,10 +348,10 @@ public final class Main {
     Cli.refuse("evaluate", opts.plainBits != 0, "--plain-bits", why);
     Cli.refuse("evaluate", opts.force, "--force", why);
     ImageDataset data = data("evaluate", opts.data);
-    ModelOption.Model model = ModelOption.load("evaluate", opts.model);
+    LoadedModel model = ModelOption.load("evaluate", opts.model);
     model.network().checkData(data.test());
     int images = opts.images == null ? data.test().size() : Cli.range("evaluate", "--images", opts.images, 1, data.test().size());
-    IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
+    IntegerNetwork net = model.chooseWidths(data.train(), OUT::println);
     IntegerNetwork.Measurement m = net.measure(data.test().head(images));
     OUT.println("model: " + model.name() + " (SHA-256 " + model.sha256() + "), depth " + model.depth());
     OUT.printf("float network accuracy:   %.2f%% on %d test images%n", 100 * model.network().accuracy(data.test().head(images)), images);
@@ -375,12 +376,12 @@ public final class Main {
     int imagesOption = opts.images != null ? opts.images : 8192;
     int plainBitsOption = opts.plainBits;
     // The model and the backend first: a wrong name should fail before minutes of work.
-    ModelOption.Model model = ModelOption.load(command, opts.model);
+    LoadedModel model = ModelOption.load(command, opts.model);
     try (Backend backend = openBackend(opts.backend)) {
       ImageDataset data = data(command, opts.data);
       model.network().checkData(data.test());
       int images = Math.min(imagesOption, data.test().size());
-      IntegerNetwork net = ModelOption.chooseWidths(model, data.train(), OUT::println);
+      IntegerNetwork net = model.chooseWidths(data.train(), OUT::println);
       EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption);
       ParameterPlanner.Choice choice = run.choice();
       CryptoNetPlan plan = choice.plan();
@@ -422,7 +423,7 @@ public final class Main {
    * The one encrypted path of the command line (demo, evaluate --encrypted, train): parameters
    * chosen for the network, then the library's end-to-end run with progress bars.
    */
-  private static EncryptedRun runEncrypted(Backend backend, ModelOption.Model model, IntegerNetwork net, ImageDataset data, int images,
+  private static EncryptedRun runEncrypted(Backend backend, LoadedModel model, IntegerNetwork net, ImageDataset data, int images,
       int plainBitsOption) {
     // The plaintext range is sized by the network over real data (all test images), not by
     // worst-case bounds, which would need far more primes (paper section 4.3). Only the logits

@@ -1,34 +1,18 @@
 package org.cryptonets.app;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.function.Consumer;
-import org.cryptonets.data.LabeledImages;
-import org.cryptonets.net.CryptoNetModel;
-import org.cryptonets.net.FloatNetwork;
+import org.cryptonets.inference.LoadedModel;
+import org.cryptonets.inference.parties.TwoPartyPlan;
 import org.cryptonets.net.IntegerNetwork;
-import org.cryptonets.net.QuantizationSpec;
-import org.cryptonets.net.Quantizer;
-import org.cryptonets.onnx.ModelFiles;
 
 /**
  * The {@code --model FILE} option every command that applies a network shares: an ONNX file or a
- * model file written by {@code train}, or, without the option, the committed MNIST model. The
- * model is identified by the SHA-256 of its file, which the evaluation keys record, so the cloud
- * cannot apply another model than the one the owner's parameters were sized for.
+ * model file written by {@code train}, or, without the option, the committed MNIST model. Loading,
+ * identification by SHA-256 and quantization are the library's ({@link LoadedModel}); this class
+ * turns its refusals into usage errors that name the command and the option.
  *
- * <p>Quantization: the committed model uses its published widths ({@link QuantizationSpec#DEFAULT});
- * any other model gets widths searched on calibration images from the training split
- * ({@link Quantizer#findSmallest}, within {@link #TOLERANCE} of the float accuracy), recorded in
- * the evaluation keys so every party rebuilds the same integer network.
- *
- * <p>Stateless; thread-safe. Throws {@link UsageError} for an unreadable option
- * and what {@link ModelFiles#load} throws for a bad model file.
+ * <p>Stateless; thread-safe. Throws {@link UsageError} for an unreadable option or a model that is
+ * not the one the keys were made for, and what {@code ModelFiles.load} throws for a bad model file.
  */
 public final class ModelOption {
   /** The option's name. */
@@ -38,61 +22,22 @@ public final class ModelOption {
   /** The option's value in usage lines. */
   public static final String LABEL = "FILE";
   /** Name under which the committed model is reported. */
-  public static final String COMMITTED = "committed MNIST CryptoNet";
-  /** Accuracy the width search may give up on the calibration images, as a fraction. */
-  public static final double TOLERANCE = 0.005;
-  /** Calibration images from the training split used to choose widths. */
-  public static final int CALIBRATION_IMAGES = 2000;
-  /** Widths the search starts from (widened when they already lose more than the tolerance). */
-  public static final int START_INPUT_BITS = 4;
-  public static final int START_WEIGHT_BITS = 8;
-
-  /** A loaded model: its name, file hash and folded float network. Immutable. */
-  public record Model(String name, String sha256, FloatNetwork network, boolean committed) {
-    /** Number of squares. */
-    public int depth() {
-      return network.depth();
-    }
-  }
+  public static final String COMMITTED = LoadedModel.COMMITTED;
 
   private ModelOption() {}
 
   /** The model named by {@code --model} ({@code file}, null without the option), or the committed one. */
-  public static Model load(String command, Path file) {
-    if (file == null) {
-      return committed();
+  public static LoadedModel load(String command, Path file) {
+    try {
+      return LoadedModel.load(file);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(command + ": " + OPTION + " " + e.getMessage());
     }
-    Path path = file;
-    if (!Files.isRegularFile(path)) {
-      throw new UsageError(command + ": " + OPTION + " " + file + " is not a file (expected an .onnx file or a model file written by train)");
-    }
-    FloatNetwork network = ModelFiles.load(path);
-    return new Model(path.getFileName().toString(), ModelFiles.sha256(path), network.fold(), false);
   }
 
   /** The committed MNIST model. */
-  public static Model committed() {
-    try (InputStream in = CryptoNetModel.class.getResourceAsStream(CryptoNetModel.DEFAULT_RESOURCE)) {
-      if (in == null) {
-        throw new IllegalStateException("the committed model " + CryptoNetModel.DEFAULT_RESOURCE + " is missing from the class path");
-      }
-      byte[] bytes = in.readAllBytes();
-      String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-      return new Model(COMMITTED, sha, CryptoNetModel.read(bytes, CryptoNetModel.DEFAULT_RESOURCE).fold().toFloatNetwork(), true);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read the committed model: " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-    }
-  }
-
-  /**
-   * The integer network for known widths (read back from evaluation keys).
-   *
-   * @throws IllegalArgumentException if the widths do not fit the model's layers
-   */
-  public static IntegerNetwork quantize(Model model, QuantizationSpec spec) {
-    return Quantizer.quantize(model.network(), spec);
+  public static LoadedModel committed() {
+    return LoadedModel.committedModel();
   }
 
   /**
@@ -101,52 +46,13 @@ public final class ModelOption {
    *
    * @throws UsageError naming both models if they differ
    */
-  public static IntegerNetwork forKeys(String command, Path file, org.cryptonets.app.parties.TwoPartyPlan plan, String keysFile) {
-    Model model = load(command, file);
+  public static IntegerNetwork forKeys(String command, Path file, TwoPartyPlan plan, String keysFile) {
+    LoadedModel model = load(command, file);
     try {
       plan.checkModel(model.name(), model.sha256(), keysFile);
-      return quantize(model, plan.widths());
+      return model.quantize(plan.widths());
     } catch (IllegalArgumentException e) {
       throw new UsageError(command + ": " + e.getMessage());
     }
-  }
-
-  /**
-   * Chooses widths: the published ones for the committed model, a search on calibration images
-   * otherwise. Progress lines go to {@code progress}.
-   */
-  public static IntegerNetwork chooseWidths(Model model, LabeledImages train, Consumer<String> progress) {
-    if (model.committed()) {
-      return quantize(model, QuantizationSpec.DEFAULT);
-    }
-    model.network().checkData(train);
-    LabeledImages calibration = train.head(Math.min(CALIBRATION_IMAGES, train.size()));
-    double floatAccuracy = model.network().accuracy(calibration);
-    progress.accept(String.format(java.util.Locale.ROOT, "choosing widths on %d calibration images (float accuracy %.2f%%, tolerance %.1f points)...",
-        calibration.size(), 100 * floatAccuracy, 100 * TOLERANCE));
-    double chance = 1.0 / Math.max(2, train.classes());
-    if (floatAccuracy < 1.5 * chance) {
-      progress.accept(String.format(java.util.Locale.ROOT, "warning: the model's float accuracy on these images, %.2f%%, is near chance (%.0f%%): "
-          + "is --data the data set the model was trained on? (without --data it is MNIST)", 100 * floatAccuracy, 100 * chance));
-    }
-    // The search narrows from a start that must itself be within the tolerance: widen it until it
-    // is, up to 8 input bits and 16 weight bits.
-    int[][] starts = {{START_INPUT_BITS, START_WEIGHT_BITS}, {6, 10}, {8, 12}, {8, 16}};
-    Quantizer.SearchResult r = null;
-    for (int i = 0; i < starts.length && r == null; i++) {
-      QuantizationSpec start = QuantizationSpec.uniform(starts[i][0], starts[i][1], model.depth() + 1);
-      try {
-        r = Quantizer.findSmallest(model.network(), calibration, floatAccuracy, TOLERANCE, start, null);
-      } catch (IllegalArgumentException startTooNarrow) {
-        if (i == starts.length - 1) {
-          // even the widest widths lose more than the tolerance: keep them, and say so
-          IntegerNetwork widest = quantize(model, start);
-          progress.accept("widths " + start.compact() + ": the widest allowed, and still " + startTooNarrow.getMessage());
-          return widest;
-        }
-      }
-    }
-    progress.accept("widths " + r.spec().compact() + " (input, then each linear layer): " + r.spec());
-    return r.network();
   }
 }

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
-import org.cryptonets.app.parties.PartyFiles;
+import org.cryptonets.inference.parties.PartyFiles;
 import org.cryptonets.bfv.io.BfvFileFormat;
 import org.cryptonets.bfv.io.ObjectType;
 

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.cryptonets.app.owner.DecryptCommand;
 import org.cryptonets.app.owner.OwnerKeys;
-import org.cryptonets.app.parties.PartyFiles;
+import org.cryptonets.inference.parties.PartyFiles;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
 import org.cryptonets.data.ImageDataset;

@@ -1,5 +1,6 @@
 package org.cryptonets.app.owner;
 
+import org.cryptonets.inference.LoadedModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -8,9 +9,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.cryptonets.app.Cli;
 import org.cryptonets.app.UsageError;
-import org.cryptonets.app.parties.EvaluationKeysFile;
-import org.cryptonets.app.parties.PartyFiles;
-import org.cryptonets.app.parties.TwoPartyPlan;
+import org.cryptonets.inference.parties.EvaluationKeysFile;
+import org.cryptonets.inference.parties.PartyFiles;
+import org.cryptonets.inference.parties.TwoPartyPlan;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.KeyGenerator;
 import org.cryptonets.bfv.PublicKey;
@@ -80,10 +81,10 @@ public final class KeygenCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     checkTarget(dir, force);
-    ModelOption.Model model = ModelOption.load("keygen", modelFile);
+    LoadedModel model = ModelOption.load("keygen", modelFile);
     ImageDataset dataset = OwnerData.dataset("keygen", data);
     model.network().checkData(dataset.test());
-    IntegerNetwork network = ModelOption.chooseWidths(model, dataset.train(), out::println);
+    IntegerNetwork network = model.chooseWidths(dataset.train(), out::println);
     // The range is measured on the data set's test images; a smaller one given by hand would let
     // logits wrap around the plaintext primes and decrypt to wrong values.
     int measured = network.measure(dataset.test()).logitBits();

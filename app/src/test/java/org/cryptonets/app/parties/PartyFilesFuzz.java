@@ -1,5 +1,6 @@
 package org.cryptonets.app.parties;
 
+import org.cryptonets.inference.parties.*;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -273,7 +274,7 @@ final class PartyFilesFuzz {
     le(head).putLong(44, payload);
     CRC32C crc = new CRC32C();
     crc.update(head);
-    int value = BoundedLoadingTest.crc32cAfterZeros((int) crc.getValue(), payload - 40);
+    int value = org.cryptonets.bfv.io.IoFixtures.crc32cAfterZeros((int) crc.getValue(), payload - 40);
     return new Mutant(Arrays.copyOf(b, at), head, payload, fix ? value : ~value, Arrays.copyOfRange(b, end, b.length), how + " (sparse)");
   }
 

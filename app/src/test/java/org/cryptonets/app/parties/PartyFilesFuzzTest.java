@@ -1,5 +1,6 @@
 package org.cryptonets.app.parties;
 
+import org.cryptonets.inference.parties.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package org.cryptonets.app.parties;
 
+import org.cryptonets.inference.parties.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -65,7 +66,7 @@ class TwoPartyFlowTest {
   Path intruder;
   Path upload;
   Path results;
-  InferCommand.Result inference;
+  org.cryptonets.inference.parties.CloudInference.Result inference;
 
   static BfvParameters toyParameters(int n) {
     BfvParameterSpec s = BfvParameterSpec.of(n, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2);
@@ -128,11 +129,11 @@ class TwoPartyFlowTest {
     // Upload: per prime, 784 c0 halves at level 6 (6 x 31 bits per coefficient) and a seed.
     long c0 = (784L * n * 6 * 31 + 7) / 8;
     assertEquals(2 * (52 + 8 + 32 + c0 + 4), Files.size(upload) - attributesRecord(upload));
-    assertEquals(Files.size(upload), inference.uploadBytes);
+    assertEquals(Files.size(upload), inference.uploadBytes());
     // Download: per prime, 10 ciphertexts of 2 polynomials at 40 bits per coefficient.
     long values = (10L * 2 * n * 40 + 7) / 8;
     assertEquals(2 * (52 + 8 + values + 4), Files.size(results) - attributesRecord(results));
-    assertTrue(inference.downloadBytes * 1.0 / n <= 250, "download per image " + inference.downloadBytes * 1.0 / n);
+    assertTrue(inference.downloadBytes() * 1.0 / n <= 250, "download per image " + inference.downloadBytes() * 1.0 / n);
     if (Files.getFileStore(owner).supportsFileAttributeView("posix")) {
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(owner.resolve(PartyFiles.SECRET_KEY_FILE))));
       assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(owner.resolve(PartyFiles.EVALUATION_KEYS_FILE))));

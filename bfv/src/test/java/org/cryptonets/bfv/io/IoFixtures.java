@@ -27,7 +27,7 @@ import org.cryptonets.engine.RnsBasis;
  * for speed; the format does not depend on the sizes. Primes are listed explicitly so a change of
  * the prime search cannot change the fixtures.
  */
-final class IoFixtures {
+public final class IoFixtures {
   private IoFixtures() {}
 
   /** n = 1024, Q = 3 x 31 bits, t = two 20-bit primes, SecurityLevel.NONE (a toy). */
@@ -172,7 +172,7 @@ final class IoFixtures {
    * alone, in O(log zeros): appending a zero byte is a linear map of the CRC register, applied by
    * repeated squaring (zlib's crc32_combine does the same).
    */
-  static int crc32cAfterZeros(int crc, long zeros) {
+  public static int crc32cAfterZeros(int crc, long zeros) {
     int[] op = new int[32];
     for (int bit = 0; bit < 32; bit++) {
       int r = 1 << bit;

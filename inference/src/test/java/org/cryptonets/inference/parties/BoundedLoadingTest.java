@@ -1,4 +1,4 @@
-package org.cryptonets.app.parties;
+package org.cryptonets.inference.parties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -72,40 +72,6 @@ class BoundedLoadingTest {
     return w.toByteArray();
   }
 
-  /** The CRC-32C of a message followed by {@code zeros} zero bytes, from the CRC-32C of the message (see bfv's IoFixtures). */
-  static int crc32cAfterZeros(int crc, long zeros) {
-    int[] op = new int[32];
-    for (int bit = 0; bit < 32; bit++) {
-      int r = 1 << bit;
-      for (int k = 0; k < 8; k++) {
-        r = (r & 1) != 0 ? r >>> 1 ^ 0x82F63B78 : r >>> 1;
-      }
-      op[bit] = r;
-    }
-    int register = ~crc;
-    for (; zeros > 0; zeros >>>= 1) {
-      if ((zeros & 1) != 0) {
-        register = apply(op, register);
-      }
-      int[] square = new int[32];
-      for (int bit = 0; bit < 32; bit++) {
-        square[bit] = apply(op, op[bit]);
-      }
-      op = square;
-    }
-    return ~register;
-  }
-
-  private static int apply(int[] op, int v) {
-    int r = 0;
-    for (int bit = 0; v != 0; bit++, v >>>= 1) {
-      if ((v & 1) != 0) {
-        r ^= op[bit];
-      }
-    }
-    return r;
-  }
-
   /**
    * Writes {@code prefix}, then a record of {@code type} whose payload is {@code fields} and zeros up
    * to {@code payload} bytes, then its checksum (valid or not). Returns the file's size.
@@ -116,7 +82,7 @@ class BoundedLoadingTest {
         .putLong(payload).put(fields);
     CRC32C crc = new CRC32C();
     crc.update(h.array());
-    int value = crc32cAfterZeros((int) crc.getValue(), payload - fields.length);
+    int value = org.cryptonets.bfv.io.IoFixtures.crc32cAfterZeros((int) crc.getValue(), payload - fields.length);
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       f.setLength(0);
       f.write(prefix);

@@ -1,4 +1,4 @@
-package org.cryptonets.app.parties;
+package org.cryptonets.inference.parties;
 
 import java.util.Map;
 import org.cryptonets.bfv.io.SerializationException;
