@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.cryptonets.bfv.BfvParameters;
@@ -150,6 +151,14 @@ public final class Main {
     @Option(names = "--plain-bits", paramLabel = "B", description = "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)")
     void plainBits(int bits) {
       plainBits = Cli.range(spec, "--plain-bits", bits, 18, 31);
+    }
+
+    int repeat = 1;
+
+    @Option(names = "--repeat", paramLabel = "K", description = "run encryption, the network and decryption K times on the same batches, 1 to 100; "
+        + "times are the minimum, with the median beside it (default 1)")
+    void repeat(int k) {
+      repeat = Cli.range(spec, "--repeat", k, 1, 100);
     }
   }
 
@@ -296,7 +305,7 @@ public final class Main {
     if (encrypted != 0) {
       try (Backend backend = openBackend(t.backend)) {
         int batch = encrypted > 0 ? encrypted : Math.min(data.test().size(), 8192);
-        er = runEncrypted(backend, model, net, data, batch, 0).result();
+        er = runEncrypted(backend, model, net, data, batch, 0, 1).result();
       }
     }
     OUT.println();
@@ -347,6 +356,7 @@ public final class Main {
     Cli.refuse("evaluate", opts.report != null, "--report", why);
     Cli.refuse("evaluate", opts.plainBits != 0, "--plain-bits", why);
     Cli.refuse("evaluate", opts.force, "--force", why);
+    Cli.refuse("evaluate", opts.repeat != 1, "--repeat", why);
     ImageDataset data = data("evaluate", opts.data);
     LoadedModel model = ModelOption.load("evaluate", opts.model);
     model.network().checkData(data.test());
@@ -382,7 +392,7 @@ public final class Main {
       model.network().checkData(data.test());
       int images = Math.min(imagesOption, data.test().size());
       IntegerNetwork net = model.chooseWidths(data.train(), OUT::println);
-      EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption);
+      EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption, opts.repeat);
       ParameterPlanner.Choice choice = run.choice();
       CryptoNetPlan plan = choice.plan();
       int plainBits = plan.plainPrimeBits();
@@ -424,7 +434,7 @@ public final class Main {
    * chosen for the network, then the library's end-to-end run with progress bars.
    */
   private static EncryptedRun runEncrypted(Backend backend, LoadedModel model, IntegerNetwork net, ImageDataset data, int images,
-      int plainBitsOption) {
+      int plainBitsOption, int repeats) {
     // The plaintext range is sized by the network over real data (all test images), not by
     // worst-case bounds, which would need far more primes (paper section 4.3). Only the logits
     // must fit: squares and affine maps are ring operations, so intermediate values may wrap.
@@ -447,7 +457,8 @@ public final class Main {
     }
     BfvParameters p = plan.parameters();
     OUT.println("parameters: " + p);
-    EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, data.test(), images, new EncryptedInference.Progress() {
+    EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, plan.parameters(), data.test(), images, repeats,
+        new EncryptedInference.Progress() {
       private final ProgressBar bars = ProgressBar.onStandardError(ERR);
 
       @Override
@@ -461,26 +472,30 @@ public final class Main {
   private static void printTables(EncryptedInference.Result r) {
     int k = r.parameters.plainModuli().size();
     OUT.println();
-    OUT.println("Table 1: time per layer (all " + k + " plaintext primes, " + r.batches + " batch(es))");
+    boolean repeated = r.repeats > 1;
+    OUT.println("Table 1: time per layer (all " + k + " plaintext primes, " + r.batches + " batch(es)"
+        + (repeated ? "; minimum and median of " + r.repeats + " runs on the same encrypted batch" : "") + ")");
     int width = Math.max(20, r.stepSeconds.keySet().stream().mapToInt(String::length).max().orElse(0));
-    OUT.printf("  %-" + width + "s  seconds   share%n", "layer");
+    OUT.printf("  %-" + width + "s  seconds   share%s%n", "layer", repeated ? "    median" : "");
     double total = r.networkSeconds;
     double steps = 0;
     for (Map.Entry<String, Double> e : r.stepSeconds.entrySet()) {
-      OUT.printf("  %-" + width + "s %8.2f   %5.1f%%%n", e.getKey(), e.getValue(), 100 * e.getValue() / total);
+      OUT.printf("  %-" + width + "s %8.2f   %5.1f%%%s%n", e.getKey(), e.getValue(), 100 * e.getValue() / total,
+          repeated ? String.format(Locale.ROOT, "  %8.2f", r.stepMedianSeconds.get(e.getKey())) : "");
       steps += e.getValue();
     }
     // the rows are timed step by step; what is left of the wall time is the work between steps
     // (regenerating c1 from the seeds, allocating and releasing batches)
     OUT.printf("  %-" + width + "s %8.2f   %5.1f%%%n", "between steps", total - steps, 100 * (total - steps) / total);
-    OUT.printf("  %-" + width + "s %8.2f%n", "total (wall)", total);
+    OUT.printf("  %-" + width + "s %8.2f%s%n", "total (wall)", total,
+        repeated ? String.format(Locale.ROOT, "           %8.2f", r.stageMedianSeconds.get("network")) : "");
     OUT.println();
-    OUT.println("Table 2: latency and throughput per stage");
+    OUT.println("Table 2: latency and throughput per stage" + (repeated ? " (minimum; median in brackets)" : ""));
     double perHour = r.images / (r.encodeEncryptSeconds + r.networkSeconds + r.decryptSeconds) * 3600;
     OUT.printf("  key generation          %8.2f s%n", r.keygenSeconds);
-    OUT.printf("  encode + encrypt        %8.2f s%n", r.encodeEncryptSeconds);
-    OUT.printf("  network                 %8.2f s   (%.1f images/s, network only)%n", r.networkSeconds, r.images / r.networkSeconds);
-    OUT.printf("  decrypt + decode        %8.2f s%n", r.decryptSeconds);
+    OUT.printf("  encode + encrypt        %8.2f s%s%n", r.encodeEncryptSeconds, median(r, "encode_encrypt"));
+    OUT.printf("  network                 %8.2f s%s   (%.1f images/s, network only)%n", r.networkSeconds, median(r, "network"), r.images / r.networkSeconds);
+    OUT.printf("  decrypt + decode        %8.3f s%s%n", r.decryptSeconds, median(r, "decrypt_decode"));
     OUT.printf("  throughput              %8.0f predictions per hour, encrypt + network + decrypt (paper: 51,739 on 4 cores)%n", perHour);
     OUT.println();
     OUT.println("Table 3: message sizes");
@@ -492,6 +507,10 @@ public final class Main {
         100 * r.accuracyEncrypted(), r.mismatches, r.images);
     OUT.printf("largest |logit|: %d bits; plaintext range %d bits; noise budget left (min): %d bits%n", r.logitBits,
         r.parameters.plainProduct().bitLength(), r.noiseBudgetMinBits);
+  }
+
+  private static String median(EncryptedInference.Result r, String stage) {
+    return r.repeats > 1 ? String.format(Locale.ROOT, " (%.3f s)", r.stageMedianSeconds.get(stage)) : "";
   }
 
   static Map<String, Object> reportMap(EncryptedInference.Result r) {
@@ -516,11 +535,18 @@ public final class Main {
     s.put("network", r.networkSeconds);
     s.put("decrypt_decode", r.decryptSeconds);
     m.put("seconds", s);
+    m.put("repeats", r.repeats);
+    Map<String, Object> medians = new LinkedHashMap<>();
+    medians.put("encode_encrypt", r.stageMedianSeconds.get("encode_encrypt"));
+    medians.put("network", r.stageMedianSeconds.get("network"));
+    medians.put("decrypt_decode", r.stageMedianSeconds.get("decrypt_decode"));
+    m.put("seconds_median", medians);
     List<Object> layers = new ArrayList<>();
     for (Map.Entry<String, Double> e : r.stepSeconds.entrySet()) {
       Map<String, Object> l = new LinkedHashMap<>();
       l.put("name", e.getKey());
       l.put("seconds", e.getValue());
+      l.put("seconds_median", r.stepMedianSeconds.get(e.getKey()));
       layers.add(l);
     }
     m.put("layers", layers);

@@ -65,6 +65,12 @@ public final class EncryptedInference {
     public int logitBits;
     /** {@code logits[image][class]} as decrypted. */
     public BigInteger[][] logits;
+    /** How many times each stage ran on the same batches; the seconds fields keep the minimum. */
+    public int repeats = 1;
+    /** Median over the repeats of encode + encrypt, network and decrypt + decode, by {@link #STAGES} name. */
+    public final Map<String, Double> stageMedianSeconds = new LinkedHashMap<>();
+    /** Median over the repeats of each network step, same keys as {@link #stepSeconds}. */
+    public final Map<String, Double> stepMedianSeconds = new LinkedHashMap<>();
 
     public double accuracyPlain() {
       return images == 0 ? 0 : (double) correctPlain / images;
@@ -74,6 +80,9 @@ public final class EncryptedInference {
       return images == 0 ? 0 : (double) correctEncrypted / images;
     }
   }
+
+  /** Names of the owner's and the cloud's stages in {@link Result#stageMedianSeconds}. */
+  public static final List<String> STAGES = List.of("encode_encrypt", "network", "decrypt_decode");
 
   /** The cloud's last step: relinearize the results and switch them to 2^bits for sending. */
   public static final String RESULT_STEP = EncryptedCryptoNet.RESULT_STEP;
@@ -101,6 +110,22 @@ public final class EncryptedInference {
    */
   public static Result run(
       Backend backend, IntegerNetwork network, CryptoNetPlan plan, BfvParameters params, LabeledImages split, int images, Progress progress) {
+    return run(backend, network, plan, params, split, images, 1, progress);
+  }
+
+  /**
+   * As above, each stage run {@code repeats} times on the same batches: every encryption, every
+   * network evaluation (on the same encrypted batch) and every decryption is repeated, the result
+   * of the last one is kept and checked, and each stage's and step's seconds are the minimum over
+   * the repeats, with the median beside it (one noisy run on a VM decides nothing).
+   *
+   * @throws IllegalArgumentException if the images do not fit the network, or a count is out of range
+   */
+  public static Result run(Backend backend, IntegerNetwork network, CryptoNetPlan plan, BfvParameters params, LabeledImages split, int images,
+      int repeats, Progress progress) {
+    if (repeats < 1) {
+      throw new IllegalArgumentException(repeats + " repeats; at least 1");
+    }
     if (images < 1 || images > split.size()) {
       throw new IllegalArgumentException(images + " images requested; the data set has " + split.size());
     }
@@ -145,10 +170,15 @@ public final class EncryptedInference {
     r.relinKeyBytes = relinKeys.serializedBytes();
     Evaluator cloudSide = new Evaluator(params, backend);
     EncryptedCryptoNet net = new EncryptedCryptoNet(params, cloudSide, relinKeys, network, plan);
-    for (String s : net.stepNames()) {
-      r.stepSeconds.put(s, 0.0);
-    }
     r.logits = new BigInteger[images][];
+    r.repeats = repeats;
+    double[] encryptRuns = new double[repeats];
+    double[] networkRuns = new double[repeats];
+    double[] decryptRuns = new double[repeats];
+    Map<String, double[]> stepRuns = new LinkedHashMap<>();
+    for (String s : net.stepNames()) {
+      stepRuns.put(s, new double[repeats]);
+    }
     int batches = (images + n - 1) / n;
     r.batches = batches;
     int resultBits = CryptoNetPlan.resultBits(maxPlainBits(params));
@@ -164,33 +194,47 @@ public final class EncryptedInference {
         int steps = net.stepNames().size();
         final int batchNumber = b + 1;
         for (int j = 0; j < k; j++) {
-          progress.stage("encode + encrypt", b * k + j, batches * k);
-          long e0 = System.nanoTime();
-          // What the owner sends: the c0 halves switched down to the plan's input level, plus the
-          // seed from which the cloud regenerates (and switches) the c1 halves.
-          CiphertextBatch input = owner.encryptImages(batchImages, j, plan.inputLevel());
-          backend.synchronize();
-          r.encodeEncryptSeconds += (System.nanoTime() - e0) / 1e9;
-          progress.stage("encode + encrypt", b * k + j + 1, batches * k);
+          CiphertextBatch input = null;
+          for (int rep = 0; rep < repeats; rep++) {
+            progress.stage("encode + encrypt", (b * k + j) * repeats + rep, batches * k * repeats);
+            if (input != null) {
+              input.close();
+            }
+            long e0 = System.nanoTime();
+            // What the owner sends: the c0 halves switched down to the plan's input level, plus the
+            // seed from which the cloud regenerates (and switches) the c1 halves.
+            input = owner.encryptImages(batchImages, j, plan.inputLevel());
+            backend.synchronize();
+            encryptRuns[rep] += (System.nanoTime() - e0) / 1e9;
+          }
+          progress.stage("encode + encrypt", (b * k + j + 1) * repeats, batches * k * repeats);
           r.uploadBytes += (seededBits(params, input) + 7) / 8;
           final int jj = j;
-          int[] done = {0};
-          long n0 = System.nanoTime();
-          outputs.add(net.evaluateForReturn(input, (name, plainIndex, seconds) -> {
-            r.stepSeconds.merge(name, seconds, Double::sum);
-            done[0]++;
-            progress.stage("network, batch " + batchNumber + "/" + batches, jj * steps + done[0], k * steps);
-          }, resultBits, b > 0 ? null : relinearized -> r.noiseBudgetBeforeCompressionBits = Math.min(r.noiseBudgetBeforeCompressionBits,
-              owner.minNoiseBudget(relinearized))));
-          r.networkSeconds += (System.nanoTime() - n0) / 1e9;
+          CompressedCiphertexts output = null;
+          for (int rep = 0; rep < repeats; rep++) {
+            final int run = rep;
+            int[] done = {0};
+            long n0 = System.nanoTime();
+            output = net.evaluateForReturn(input, (name, plainIndex, seconds) -> {
+              stepRuns.get(name)[run] += seconds;
+              done[0]++;
+              progress.stage("network, batch " + batchNumber + "/" + batches, (jj * repeats + run) * steps + done[0], k * steps * repeats);
+            }, resultBits, b > 0 || rep > 0 ? null : relinearized -> r.noiseBudgetBeforeCompressionBits = Math.min(r.noiseBudgetBeforeCompressionBits,
+                owner.minNoiseBudget(relinearized)));
+            networkRuns[rep] += (System.nanoTime() - n0) / 1e9;
+          }
+          outputs.add(output);
           input.close();
         }
         for (CompressedCiphertexts out : outputs) {
           r.downloadBytes += ((long) out.count() * 2 * n * out.bits() + 7) / 8;
         }
-        long d0 = System.nanoTime();
-        DataOwner.Decryption d = owner.decrypt(outputs, count, capacity - 1);
-        r.decryptSeconds += (System.nanoTime() - d0) / 1e9;
+        DataOwner.Decryption d = null;
+        for (int rep = 0; rep < repeats; rep++) {
+          long d0 = System.nanoTime();
+          d = owner.decrypt(outputs, count, capacity - 1);
+          decryptRuns[rep] += (System.nanoTime() - d0) / 1e9;
+        }
         r.noiseBudgetMinBits = Math.min(r.noiseBudgetMinBits, d.minNoiseBudget());
         for (int s = 0; s < count; s++) {
           int i = first + s;
@@ -211,7 +255,29 @@ public final class EncryptedInference {
         progress.stage("decrypt + decode", b + 1, batches);
       }
     }
+    r.encodeEncryptSeconds = min(encryptRuns);
+    r.networkSeconds = min(networkRuns);
+    r.decryptSeconds = min(decryptRuns);
+    r.stageMedianSeconds.put(STAGES.get(0), median(encryptRuns));
+    r.stageMedianSeconds.put(STAGES.get(1), median(networkRuns));
+    r.stageMedianSeconds.put(STAGES.get(2), median(decryptRuns));
+    for (Map.Entry<String, double[]> e : stepRuns.entrySet()) {
+      r.stepSeconds.put(e.getKey(), min(e.getValue()));
+      r.stepMedianSeconds.put(e.getKey(), median(e.getValue()));
+    }
     return r;
+  }
+
+  static double min(double[] v) {
+    return Arrays.stream(v).min().orElseThrow();
+  }
+
+  /** The median (the mean of the two middle values for an even count). */
+  static double median(double[] v) {
+    double[] sorted = v.clone();
+    Arrays.sort(sorted);
+    int m = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
   }
 
   static int maxPlainBits(BfvParameters params) {
