@@ -47,11 +47,14 @@ public final class CompressedCiphertexts {
   /**
    * Switches a size-2 batch (either form, any level) to 2^bits. The batch is not modified.
    *
-   * @throws BfvException INVALID_CIPHERTEXT unless the batch has size 2 (relinearize first),
+   * @throws BfvException PARAMETER_MISMATCH for a BGV batch, INVALID_CIPHERTEXT unless the batch has size 2 (relinearize first),
    *     INVALID_ARGUMENT if bits is outside [bits(t) + 1, 62]
    */
   public static CompressedCiphertexts compress(CiphertextBatch batch, int bits) {
     BfvParameters params = batch.parameters();
+    if (batch.scheme() != Scheme.BFV) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "a " + batch.scheme() + " batch cannot be compressed as BFV; use BgvEvaluator.compressForReturn");
+    }
     if (batch.size() != 2) {
       throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "only size-2 ciphertexts can be compressed; relinearize first (size " + batch.size() + ")");
     }

@@ -55,6 +55,10 @@ public final class Decryptor {
     if (!batch.parameters().equals(params)) {
       throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "ciphertext made under other parameters");
     }
+    if (batch.scheme() != Scheme.BFV) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, batch + " is a " + batch.scheme() + " ciphertext; decrypt it with the "
+          + batch.scheme() + " decryptor");
+    }
     if (batch.size() < 2 || batch.size() > 3) {
       throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "ciphertext size " + batch.size() + "; expected 2 or 3");
     }
@@ -203,17 +207,41 @@ public final class Decryptor {
     return x;
   }
 
+  /**
+   * Slot values and noise budgets of compressed results, from one computation of the phase.
+   *
+   * @param slots {@code slots[k][slot]} in [0, t)
+   * @param budgets the invariant noise budget of each ciphertext, in bits (see
+   *     {@link #invariantNoiseBudget(CompressedCiphertexts)})
+   */
+  public record Decrypted(long[][] slots, int[] budgets) {}
+
   /** The slot values of every compressed ciphertext, in [0, t): {@code result[k][slot]}. */
   public long[][] decryptSlots(CompressedCiphertexts c) {
+    return decryptWithBudget(c).slots();
+  }
+
+  /**
+   * Decrypts and decodes compressed results and measures their noise budget, sharing the phase
+   * c0 + c1 s (computed once, with NTTs on the backend) between the two; the slots are decoded by
+   * the backend's NTT modulo t (one call for the whole batch) rather than one host transform per
+   * ciphertext.
+   *
+   * @throws BfvException PARAMETER_MISMATCH for results made under other parameters
+   */
+  public Decrypted decryptWithBudget(CompressedCiphertexts c) {
     long[][] x = phase(c);
     int bits = c.bits();
     long t = params.plainModulus(c.plainIndex()).value();
     long half = 1L << (bits - 1);
-    BatchEncoder encoder = new BatchEncoder(params, c.plainIndex());
-    long[][] out = new long[x.length][];
-    for (int k = 0; k < x.length; k++) {
+    int n = params.n();
+    int count = x.length;
+    int[] budget = budgets(x, bits, t);
+    long[] host = new long[count * n];
+    for (int k = 0; k < count; k++) {
       long[] m = x[k];
-      for (int j = 0; j < m.length; j++) {
+      int off = k * n;
+      for (int j = 0; j < n; j++) {
         // round(t x / 2^bits) with the 128-bit product t x (t < 2^31, x < 2^62, so it is below 2^93).
         long lo = t * m[j];
         long hi = Math.multiplyHigh(t, m[j]);
@@ -222,11 +250,20 @@ public final class Decryptor {
           hi++;
         }
         long q = (hi << (64 - bits)) | (sum >>> bits);
-        m[j] = q == t ? 0 : q;
+        host[off + j] = q == t ? 0 : q;
       }
-      out[k] = encoder.decode(new Plaintext(params, c.plainIndex(), m));
     }
-    return out;
+    RnsBasis plainBasis = params.context(c.plainIndex(), 1).plainBasis;
+    try (PolyBuffer m = backend.allocate(plainBasis, count)) {
+      backend.upload(host, m.all());
+      backend.forwardNtt(m.all());
+      backend.download(m.all(), host);
+    }
+    long[][] out = new long[count][];
+    for (int k = 0; k < count; k++) {
+      out[k] = java.util.Arrays.copyOfRange(host, k * n, (k + 1) * n);
+    }
+    return new Decrypted(out, budget);
   }
 
   /**
@@ -236,9 +273,10 @@ public final class Decryptor {
    * coefficient decrypts correctly.
    */
   public int[] invariantNoiseBudget(CompressedCiphertexts c) {
-    long[][] x = phase(c);
-    int bits = c.bits();
-    long t = params.plainModulus(c.plainIndex()).value();
+    return budgets(phase(c), c.bits(), params.plainModulus(c.plainIndex()).value());
+  }
+
+  private static int[] budgets(long[][] x, int bits, long t) {
     long mask = (1L << bits) - 1;
     long half = 1L << (bits - 1);
     int[] budget = new int[x.length];

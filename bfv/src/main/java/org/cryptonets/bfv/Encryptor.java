@@ -9,7 +9,7 @@ import org.cryptonets.engine.PolyRange;
 import org.cryptonets.engine.RnsBasis;
 
 /**
- * Encrypts batches of plaintexts at the top level, in NTT form. With a public key: (pk0 u + e0 +
+ * Encrypts batches of plaintexts at any level (the top level by default), in NTT form. With a public key: (pk0 u + e0 +
  * Delta m, pk1 u + e1) for ternary u. With the secret key (symmetric): (-(a s) + e + Delta m, a) where
  * every a is expanded from one 32-byte seed and the ciphertext index, so the batch can be sent as its
  * c0 halves plus the seed ({@link CiphertextBatch#seed()}), halving the upload. Delta m is round(Q m /
@@ -25,6 +25,7 @@ public final class Encryptor {
   private final PublicKey publicKey;
   private final SecretKey secretKey;
   private final SecureRandom random;
+  private final java.util.Map<Integer, PolyBuffer> keysAtLevel = new java.util.HashMap<>();
 
   public Encryptor(BfvParameters params, Backend backend, PublicKey publicKey) {
     this(params, backend, publicKey, null, new SecureRandom());
@@ -60,14 +61,19 @@ public final class Encryptor {
   }
 
   /**
-   * Encrypts at the top level and switches each chunk straight down to {@code level} (coefficient
-   * form), as a sender does to shrink what it sends; the full-level batch is never held. The seed of
-   * a symmetric batch still regenerates its c1 halves (then switched the same way).
+   * Encrypts plaintexts of one plaintext prime as one batch directly at {@code level}, in NTT
+   * form: the ciphertext modulus is Q_level from the start (Delta = round(Q_level / t)), so nothing
+   * is switched down and no inverse transform runs; the noise is that of a fresh encryption,
+   * smaller than what a switch from the top level leaves. A symmetric batch's c1 halves are the
+   * seed's expansion over the level's primes ({@link CiphertextBatch#seedLevel()} is the level),
+   * so a sender sends the c0 halves and the seed. With a public key, the key's residues on the
+   * level's primes are a public key for Q_level.
    *
-   * @throws BfvException INVALID_ARGUMENT for a level outside [1, top]
+   * @throws BfvException INVALID_ARGUMENT for a level outside [1, top] or nothing to encrypt,
+   *     PARAMETER_MISMATCH for plaintexts of different plaintext primes
    */
-  public CiphertextBatch encrypt(List<Plaintext> plaintexts, int targetLevel) {
-    params.checkLevel(targetLevel);
+  public CiphertextBatch encrypt(List<Plaintext> plaintexts, int level) {
+    params.checkLevel(level);
     if (plaintexts.isEmpty()) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "nothing to encrypt");
     }
@@ -78,9 +84,8 @@ public final class Encryptor {
       }
     }
     int count = plaintexts.size();
-    int level = params.maxLevel();
     BfvParameters.PlainContext ctx = params.context(plainIndex, level);
-    RnsBasis q = params.coeffBasis();
+    RnsBasis q = params.basisAt(level);
     int n = params.n();
     int l = q.size();
     byte[] noiseSeed = new byte[SeedExpander.SEED_BYTES];
@@ -90,15 +95,9 @@ public final class Encryptor {
       uniformSeed = new byte[SeedExpander.SEED_BYTES];
       random.nextBytes(uniformSeed);
     }
-    boolean lower = targetLevel < level;
-    CiphertextBatch out = CiphertextBatch.allocate(backend, params, plainIndex, targetLevel, 2, count, !lower);
+    CiphertextBatch out = CiphertextBatch.allocate(backend, params, plainIndex, level, 2, count, true);
     // Host work and uploads go in chunks so host memory stays small next to the batch itself.
     int chunk = Math.max(1, Math.min(count, ENCRYPT_CHUNK));
-    PolyBuffer work = lower ? backend.allocate(q, 2 * chunk) : null;
-    PolyBuffer[] steps = new PolyBuffer[lower ? level - targetLevel - 1 : 0];
-    for (int s = 0; s < steps.length; s++) {
-      steps[s] = backend.allocate(params.basisAt(level - 1 - s), 2 * chunk);
-    }
     long[] c0 = new long[chunk * l * n];
     long[] c1 = new long[chunk * l * n];
     long[] u = publicKey != null ? new long[chunk * l * n] : null;
@@ -107,6 +106,7 @@ public final class Encryptor {
     for (int i = 0; i < l; i++) {
       reduced[i] = q.modulus(i).value();
     }
+    PolyBuffer key = keyAt(level);
     try (PolyBuffer tmp = backend.allocate(q, chunk); PolyBuffer ub = u == null ? null : backend.allocate(q, chunk)) {
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
@@ -151,48 +151,60 @@ public final class Encryptor {
           noise.wipe();
         });
         int len = c * l * n;
-        PolyRange c0r = lower ? work.range(0, c, 2) : out.component(0).sub(first, c);
-        PolyRange c1r = lower ? work.range(1, c, 2) : out.component(1).sub(first, c);
+        PolyRange c0r = out.component(0).sub(first, c);
+        PolyRange c1r = out.component(1).sub(first, c);
         backend.upload(len == c0.length ? c0 : java.util.Arrays.copyOf(c0, len), c0r);
         backend.forwardNtt(c0r);
         backend.upload(len == c1.length ? c1 : java.util.Arrays.copyOf(c1, len), c1r);
         PolyRange tr = tmp.range(0, c);
         if (secretKey != null) {
-          backend.multiplyBroadcast(c1r, secretKey.powers().range(0, 1), tr);
+          backend.multiplyBroadcast(c1r, key.range(0, 1), tr);
           backend.subtract(c0r, tr, c0r);
         } else {
           backend.forwardNtt(c1r);
           PolyRange ur = ub.range(0, c);
           backend.upload(len == u.length ? u : java.util.Arrays.copyOf(u, len), ur);
           backend.forwardNtt(ur);
-          backend.multiplyBroadcast(ur, publicKey.buffer().range(0, 1), tr);
+          backend.multiplyBroadcast(ur, key.range(0, 1), tr);
           backend.add(c0r, tr, c0r);
-          backend.multiplyBroadcast(ur, publicKey.buffer().range(1, 1), tr);
+          backend.multiplyBroadcast(ur, key.range(1, 1), tr);
           backend.add(c1r, tr, c1r);
         }
-        if (lower) {
-          PolyRange from = work.range(0, 2 * c);
-          backend.inverseNtt(from);
-          for (int s = 0; s <= steps.length; s++) {
-            PolyRange to = s < steps.length ? steps[s].range(0, 2 * c) : out.ciphertexts(first, c);
-            backend.dropLastModulus(from, to);
-            from = to;
-          }
-        }
-      }
-    } finally {
-      if (work != null) {
-        work.close();
-      }
-      for (PolyBuffer b : steps) {
-        b.close();
       }
     }
     java.util.Arrays.fill(c0, 0);
     if (secretKey != null) {
-      out.setSeed(uniformSeed);
+      out.setSeed(uniformSeed, level);
     }
     return out;
+  }
+
+  /**
+   * The key on the primes of {@code level}: s (and s^2) for symmetric encryption, (pk0, pk1) with a
+   * public key; the key's own buffer at the top level, otherwise a copy of its first residues,
+   * made once per level and kept (host copies are wiped).
+   */
+  private PolyBuffer keyAt(int level) {
+    PolyBuffer full = secretKey != null ? secretKey.powers() : publicKey.buffer();
+    if (level == params.maxLevel()) {
+      return full;
+    }
+    return keysAtLevel.computeIfAbsent(level, lv -> {
+      int n = params.n();
+      int top = params.maxLevel();
+      int polys = full.polys();
+      long[] host = new long[polys * top * n];
+      backend.download(full.all(), host);
+      long[] cut = new long[polys * lv * n];
+      for (int p = 0; p < polys; p++) {
+        System.arraycopy(host, p * top * n, cut, p * lv * n, lv * n);
+      }
+      java.util.Arrays.fill(host, 0);
+      PolyBuffer b = backend.allocate(params.basisAt(lv), polys);
+      backend.upload(cut, b.all());
+      java.util.Arrays.fill(cut, 0);
+      return b;
+    });
   }
 
   /**
@@ -203,6 +215,24 @@ public final class Encryptor {
     long q = (long) (x * inverseT);
     long rest = x - q * t;
     return q + (rest >= t ? 1 : 0) - (rest < 0 ? 1 : 0);
+  }
+
+  /**
+   * Regenerates the c1 halves of ciphertexts [first, first + count) of a batch encrypted directly
+   * at {@code level} (NTT form over the level's primes: the first residues of the top-level
+   * expansion, since the stream fills one prime after another).
+   *
+   * @throws BfvException INVALID_ARGUMENT if {@code c1} does not hold exactly {@code count}
+   *     polynomials over the level's primes, {@code first} is negative or the level is out of range
+   */
+  public static void expandSeed(BfvParameters params, byte[] seed, int level, int first, long[] c1, int count) {
+    params.checkLevel(level);
+    RnsBasis q = params.basisAt(level);
+    int len = q.size() * params.n();
+    if (c1.length != (long) count * len || first < 0) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "c1 array of " + c1.length + " for " + count + " ciphertexts from " + first);
+    }
+    IntStream.range(0, count).parallel().forEach(k -> new SeedExpander(seed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, first + k).uniform(q, c1, k * len));
   }
 
   /** Regenerates the c1 halves of a seeded batch from its seed: what the receiving side runs. */

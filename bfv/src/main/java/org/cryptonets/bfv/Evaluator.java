@@ -18,9 +18,9 @@ import org.cryptonets.engine.RnsBasis;
  * <p>Operations return new batches (the caller closes them) unless named "InPlace". Batches may be
  * converted between NTT and coefficient form in place as operations need. Thread-safe for calls on
  * different batches. Throws {@link BfvException} PARAMETER_MISMATCH for batches of different
- * parameters, plaintext primes, levels or counts, and INVALID_CIPHERTEXT for wrong sizes.
+ * parameters, plaintext primes, levels or counts (and for BGV batches), and INVALID_CIPHERTEXT for wrong sizes.
  */
-public final class Evaluator implements AutoCloseable {
+public final class Evaluator implements HomomorphicEvaluator {
   /** Ciphertexts per multiplication chunk: bounds the Q u P scratch memory. */
   private static final int MULTIPLY_CHUNK = Integer.getInteger("cryptonets.multiplyChunk", 64);
 
@@ -76,11 +76,26 @@ public final class Evaluator implements AutoCloseable {
     backend.copy(src.buffer().all(), dst.ciphertexts(dstFirst, src.count()));
   }
 
+  @Override
   public Backend backend() {
     return backend;
   }
 
+  /** {@link Scheme#BFV}. */
+  @Override
+  public Scheme scheme() {
+    return Scheme.BFV;
+  }
+
+  @Override
+  public BfvParameters parameters() {
+    return params;
+  }
+
   private void check(CiphertextBatch a) {
+    if (a.scheme() != Scheme.BFV) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "the BFV evaluator was given a " + a.scheme() + " ciphertext: " + a);
+    }
     if (!a.parameters().equals(params)) {
       throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "ciphertext made under other parameters");
     }
@@ -399,6 +414,26 @@ public final class Evaluator implements AutoCloseable {
       backend.add(a.component(1), switched.range(1, count, 2), out.component(1));
     }
     return out;
+  }
+
+  /**
+   * {@link #relinearize(CiphertextBatch, RelinKeys)} for keys held by their interface.
+   *
+   * @throws BfvException PARAMETER_MISMATCH for keys of another scheme
+   */
+  @Override
+  public CiphertextBatch relinearize(CiphertextBatch a, RelinearizationKeys keys) {
+    if (!(keys instanceof RelinKeys)) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "the BFV evaluator was given " + keys.scheme() + " relinearization keys");
+    }
+    return relinearize(a, (RelinKeys) keys);
+  }
+
+  /** {@link CompressedCiphertexts#compress} with result factor 1. */
+  @Override
+  public CompressedResults compressForReturn(CiphertextBatch a, int bits) {
+    check(a);
+    return CompressedResults.of(Scheme.BFV, CompressedCiphertexts.compress(a, bits), 1);
   }
 
   /** Drops the last prime of the batch's level, scaling by 1/q_last with rounding (coefficient form). */

@@ -43,4 +43,26 @@ final class KeyResidues {
     buffer.backend().download(buffer.all(), host);
     return host;
   }
+
+  /**
+   * A new buffer over the first {@code level} primes holding the first {@code level} limbs of each
+   * polynomial of {@code src} (over the full Q): key material restricted to a lower level. The
+   * host copies are wiped, since the source may be the secret key.
+   */
+  static PolyBuffer prefix(BfvParameters params, Backend backend, org.cryptonets.engine.PolyRange src, int level) {
+    RnsBasis full = params.coeffBasis();
+    int n = params.n();
+    int polys = src.count();
+    long[] host = new long[polys * full.size() * n];
+    backend.download(src, host);
+    long[] cut = new long[polys * level * n];
+    for (int p = 0; p < polys; p++) {
+      System.arraycopy(host, p * full.size() * n, cut, p * level * n, level * n);
+    }
+    java.util.Arrays.fill(host, 0);
+    PolyBuffer b = backend.allocate(params.basisAt(level), polys);
+    backend.upload(cut, b.all());
+    java.util.Arrays.fill(cut, 0);
+    return b;
+  }
 }

@@ -10,7 +10,7 @@ import org.cryptonets.engine.PolyBuffer;
  *
  * <p>Immutable after creation; thread-safe for concurrent use.
  */
-public final class RelinKeys implements AutoCloseable {
+public final class RelinKeys implements RelinearizationKeys {
   private final BfvParameters params;
   private final PolyBuffer buffer;
 
@@ -19,6 +19,13 @@ public final class RelinKeys implements AutoCloseable {
     this.buffer = buffer;
   }
 
+  /** {@link Scheme#BFV}. */
+  @Override
+  public Scheme scheme() {
+    return Scheme.BFV;
+  }
+
+  @Override
   public BfvParameters parameters() {
     return params;
   }

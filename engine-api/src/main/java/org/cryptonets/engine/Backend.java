@@ -128,6 +128,31 @@ public interface Backend extends AutoCloseable {
   void dropLastModulus(PolyRange in, PolyRange out);
 
   /**
+   * BGV modulus switching in NTT form (see {@link PlainPreservingSwitch}): {@code in} over
+   * {@code s.from()} in NTT form, {@code out} over {@code s.to()} in NTT form, out = (in - delta) /
+   * q_last with delta = in mod q_last and delta = 0 mod t, so the value mod t is kept up to the
+   * factor q_last^-1. The default is a host round trip through the scalar reference, a few
+   * polynomials at a time; backends may run it natively.
+   */
+  default void dropLastModulusNtt(PlainPreservingSwitch s, PolyRange in, PolyRange out) {
+    in.require(s.from(), in.count(), "modulus switching input");
+    out.require(s.to(), in.count(), "modulus switching output");
+    int chunk = 16;
+    int inLength = s.from().size() * s.from().n();
+    int outLength = s.to().size() * s.to().n();
+    for (int first = 0; first < in.count(); first += chunk) {
+      int c = Math.min(chunk, in.count() - first);
+      long[] host = new long[c * inLength];
+      long[] result = new long[c * outLength];
+      download(in.sub(first, c), host);
+      for (int p = 0; p < c; p++) {
+        s.apply(host, p * inLength, result, p * outLength);
+      }
+      upload(result, out.sub(first, c));
+    }
+  }
+
+  /**
    * The key-switching inner product with RNS digits. {@code digits} holds polynomials d in coefficient
    * form over a basis Q' that is a prefix of the key basis; {@code key} holds, for each prime j of the
    * key basis, two polynomials (b_j, a_j) in NTT form. For each d, {@code out} receives the pair

@@ -9,6 +9,7 @@ import org.cryptonets.engine.BaseConverter;
 import org.cryptonets.engine.EngineException;
 import org.cryptonets.engine.IntMatrix;
 import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.PlainPreservingSwitch;
 import org.cryptonets.engine.PolyBuffer;
 import org.cryptonets.engine.PolyRange;
 import org.cryptonets.engine.RnsBasis;
@@ -128,6 +129,7 @@ public final class CpuBackend implements Backend {
       }
       upload(host, in.all());
       BaseConverter pToQ = new BaseConverter(p, q);
+      PlainPreservingSwitch bgvSwitch = new PlainPreservingSwitch(q, 65537);
       for (int it = 0; it < 400; it++) {
         multiplyAccumulate(denseW, in.all(), 3, out.all());
         multiplyAccumulate(sparseW, in.all(), 3, out.all());
@@ -137,6 +139,7 @@ public final class CpuBackend implements Backend {
         scaleAndRound(scaler, prod.all(), scaled.all());
         convertBase(pToQ, scaled.all(), back.all());
         dropLastModulus(back.all(), dropped.all());
+        dropLastModulusNtt(bgvSwitch, back.range(0, 4), dropped.range(0, 4));
         keySwitch(in.range(0, 4), in.range(0, 2 * q.size()), switched.all());
         add(in.range(0, 4), in.range(4, 4), out.range(0, 4));
         multiply(in.range(0, 4), in.range(4, 4), out.range(0, 4));
@@ -681,6 +684,35 @@ public final class CpuBackend implements Backend {
       }
       kernels.multiplyConstant(tmp, 0, from.lastInverse()[i], from.lastInverseShoup()[i], dst, i * n, n, q);
     });
+  }
+
+  @Override
+  public void dropLastModulusNtt(PlainPreservingSwitch s, PolyRange in, PolyRange out) {
+    expect(in, s.from(), in.count(), "modulus switching input");
+    expect(out, s.to(), in.count(), "modulus switching output");
+    CpuPolyBuffer x = own(in), z = own(out);
+    // One task per polynomial: its last limb goes back to coefficient form once and its small
+    // correction is transformed into every remaining prime.
+    parallel(in.count(), p -> switchPreserving(s, x.poly(in.index(p)), z.poly(out.index(p))));
+  }
+
+  private void switchPreserving(PlainPreservingSwitch s, long[] src, long[] dst) {
+    RnsBasis from = s.from();
+    int l = from.size();
+    int n = from.n();
+    long[] r = ThreadScratch.get(0, n);
+    long[] tmp = ThreadScratch.get(1, n);
+    System.arraycopy(src, (l - 1) * n, r, 0, n);
+    kernels.inverseNtt(r, 0, from.ntt(l - 1));
+    s.correction(r, 0);
+    for (int i = 0; i < l - 1; i++) {
+      long q = from.modulus(i).value();
+      kernels.reduceSigned(r, 0, tmp, 0, n, q);
+      kernels.forwardNtt(tmp, 0, from.ntt(i));
+      kernels.multiplyConstant(src, i * n, s.lastInverse(i), s.lastInverseShoup(i), dst, i * n, n, q);
+      kernels.multiplyConstant(tmp, 0, s.tOverLast(i), s.tOverLastShoup(i), tmp, 0, n, q);
+      kernels.subtract(dst, i * n, tmp, 0, dst, i * n, n, q);
+    }
   }
 
   @Override

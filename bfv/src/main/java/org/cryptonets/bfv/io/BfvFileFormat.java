@@ -29,7 +29,9 @@ import org.cryptonets.bfv.BfvParameters;
  *       elements), then the residues. CIPHERTEXTS_SEEDED: the same descriptor and the 32-byte seed,
  *       then only the c0 residues; c1 of ciphertext k is {@code Encryptor.expandSeed} of the seed
  *       for index k at the top level in NTT form, switched down to the record's level (coefficient
- *       form) and put into the record's form.
+ *       form) and put into the record's form. CIPHERTEXTS_SEEDED_AT_LEVEL: the same layout; c1 of
+ *       ciphertext k is {@code Encryptor.expandSeed} of the seed for index k over the record
+ *       level's primes (NTT form, no switch), put into the record's form.
  *   <li>SECRET_KEY: n two-bit codes (0: 0, 1: +1, 2: -1), four to a byte, lowest bits first.
  *   <li>COMPRESSED_RESULTS: u8 plaintext index, u8 bits b, u8 size (2), u8 0, u32 count, then
  *       2 n count values of b bits.

@@ -787,9 +787,10 @@ public final class BfvFileReader implements AutoCloseable {
       long most = expectedCount == -1 ? BfvFileFormat.MAX_COUNT : expectedCount;
       long maxPayload = BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES
           + BfvFileWriter.streamBytes(most * 3 * params.n(), BfvFileFormat.coefficientBits(params, params.maxLevel()));
-      Header h = begin(EnumSet.of(ObjectType.CIPHERTEXTS, ObjectType.CIPHERTEXTS_SEEDED), params, staging, maxPayload,
+      Header h = begin(EnumSet.of(ObjectType.CIPHERTEXTS, ObjectType.CIPHERTEXTS_SEEDED, ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL), params, staging, maxPayload,
           (expectedCount == -1 ? "at most " : "") + most + " ciphertexts of at most 3 polynomials at level " + params.maxLevel() + " under " + params);
-      boolean seeded = h.type == ObjectType.CIPHERTEXTS_SEEDED;
+      boolean seeded = h.type == ObjectType.CIPHERTEXTS_SEEDED || h.type == ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL;
+      boolean seededAtLevel = h.type == ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL;
       RecordInput in = payload(h, staging);
       Descriptor d = descriptor(in, h, params);
       if (d.plainIndex >= params.plainModuli().size()) {
@@ -818,7 +819,7 @@ public final class BfvFileReader implements AutoCloseable {
         batch = allocator.allocate(d.plainIndex, d.level, d.size, d.count, ntt);
       }
       try {
-        fillBatch(in, h, params, backend, batch, seed);
+        fillBatch(in, h, params, backend, batch, seed, seededAtLevel);
         end(h, in);
         return batch;
       } catch (RuntimeException | IOException e) {
@@ -852,7 +853,8 @@ public final class BfvFileReader implements AutoCloseable {
     return bytes;
   }
 
-  private void fillBatch(RecordInput in, Header h, BfvParameters params, Backend backend, CiphertextBatch batch, byte[] seed) throws IOException {
+  private void fillBatch(RecordInput in, Header h, BfvParameters params, Backend backend, CiphertextBatch batch, byte[] seed, boolean seededAtLevel)
+      throws IOException {
     RnsBasis basis = params.basisAt(batch.level());
     int n = params.n();
     int stored = seed == null ? batch.size() : 1;
@@ -867,8 +869,26 @@ public final class BfvFileReader implements AutoCloseable {
         backend.upload(part, batch.ciphertexts(first, c));
       } else {
         backend.upload(part, batch.component(0).sub(first, c));
-        expandC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
+        if (seededAtLevel) {
+          expandC1AtLevel(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
+        } else {
+          expandC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
+        }
       }
+    }
+  }
+
+  /**
+   * c1 of ciphertexts [first, first + count) of a batch encrypted directly at {@code level}: the
+   * seed's expansion over that level's primes, in NTT form, put in the wanted form.
+   */
+  private static void expandC1AtLevel(BfvParameters params, Backend backend, byte[] seed, int first, PolyRange dst, int level, boolean ntt) {
+    int count = dst.count();
+    long[] c1 = new long[count * level * params.n()];
+    Encryptor.expandSeed(params, seed, level, first, c1, count);
+    backend.upload(c1, dst);
+    if (!ntt) {
+      backend.inverseNtt(dst);
     }
   }
 
@@ -991,7 +1011,7 @@ public final class BfvFileReader implements AutoCloseable {
       case PUBLIC_KEY -> keyPayload(params, 1);
       case RELIN_KEYS -> keyPayload(params, params.maxLevel());
       case SECRET_KEY -> n / 4;
-      case CIPHERTEXTS, CIPHERTEXTS_SEEDED -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES + BfvFileWriter.streamBytes(BfvFileFormat.MAX_COUNT * 3 * n, top);
+      case CIPHERTEXTS, CIPHERTEXTS_SEEDED, CIPHERTEXTS_SEEDED_AT_LEVEL -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES + BfvFileWriter.streamBytes(BfvFileFormat.MAX_COUNT * 3 * n, top);
       case COMPRESSED_RESULTS -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * BfvFileFormat.MAX_COUNT * n, CompressedCiphertexts.MAX_BITS);
     };
   }

@@ -354,7 +354,8 @@ public final class BfvFileWriter implements AutoCloseable {
     if (seed == null) {
       throw new SerializationException(SerializationException.Code.INVALID_FIELD, batch + " has no seed: only symmetric encryptions can be written seeded");
     }
-    return writeSeededCiphertexts(batch, seed);
+    boolean atLevel = batch.seedLevel() == batch.level() && batch.level() < batch.parameters().maxLevel();
+    return writeSeeded(batch, seed, atLevel ? ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL : ObjectType.CIPHERTEXTS_SEEDED);
   }
 
   /**
@@ -366,6 +367,21 @@ public final class BfvFileWriter implements AutoCloseable {
    * @throws SerializationException INVALID_FIELD unless the batch has size 2 and the seed 32 bytes
    */
   public BfvFileWriter writeSeededCiphertexts(CiphertextBatch batch, byte[] seed) {
+    return writeSeeded(batch, seed, ObjectType.CIPHERTEXTS_SEEDED);
+  }
+
+  /**
+   * Writes a batch encrypted directly at its level by {@code Encryptor.encrypt(plaintexts, level)}
+   * with this seed: c1 is the seed's expansion over the level's primes (NTT form), so the reader
+   * regenerates it without any switch. Only c0 is written.
+   *
+   * @throws SerializationException INVALID_FIELD unless the batch has size 2 and the seed 32 bytes
+   */
+  public BfvFileWriter writeSeededAtLevelCiphertexts(CiphertextBatch batch, byte[] seed) {
+    return writeSeeded(batch, seed, ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL);
+  }
+
+  private BfvFileWriter writeSeeded(CiphertextBatch batch, byte[] seed, ObjectType type) {
     if (batch.size() != 2 || seed == null || seed.length != BfvFileFormat.SEED_BYTES) {
       throw new SerializationException(SerializationException.Code.INVALID_FIELD, "a seeded batch needs size-2 ciphertexts and a 32-byte seed; got " + batch);
     }
@@ -373,7 +389,7 @@ public final class BfvFileWriter implements AutoCloseable {
     long payload = BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES
         + streamBytes((long) batch.count() * params.n(), BfvFileFormat.coefficientBits(params, batch.level()));
     try {
-      RecordOutput out = begin(ObjectType.CIPHERTEXTS_SEEDED, params, payload, staging);
+      RecordOutput out = begin(type, params, payload, staging);
       descriptor(out, batch.plainIndex(), batch.level(), 2, batch.isNttForm() ? BfvFileFormat.FORM_NTT : BfvFileFormat.FORM_COEFFICIENT, batch.count());
       out.bytes(seed);
       writeBatchPolys(out, batch, true);

@@ -22,7 +22,12 @@ public enum ObjectType {
   /** A symmetric ciphertext batch as its c0 halves and the 32-byte seed its c1 halves expand from. */
   CIPHERTEXTS_SEEDED(7, "seeded ciphertext batch"),
   /** Encrypted results switched to a power-of-two modulus for the trip back. */
-  COMPRESSED_RESULTS(8, "compressed result ciphertexts");
+  COMPRESSED_RESULTS(8, "compressed result ciphertexts"),
+  /**
+   * A symmetric ciphertext batch encrypted directly at its own level: c0 halves and the seed whose
+   * expansion over that level's primes is c1 in NTT form (no switch from the top level).
+   */
+  CIPHERTEXTS_SEEDED_AT_LEVEL(9, "seeded ciphertext batch encrypted at its level");
 
   private final int code;
   private final String description;

@@ -259,6 +259,7 @@ final class LoaderFuzz {
         }
         return BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(count * size * n, BfvFileFormat.coefficientBits(params, second));
       case CIPHERTEXTS_SEEDED:
+      case CIPHERTEXTS_SEEDED_AT_LEVEL:
         if (second < 1 || second > params.maxLevel()) {
           return -1;
         }

@@ -160,7 +160,7 @@ class RoundTripTest {
 
   /** What the owner may do to a fresh symmetric encryption before sending it seeded. */
   enum SeededVariant {
-    FRESH, TO_COEFFICIENTS, SWITCHED_DOWN, SWITCHED_DOWN_TO_NTT
+    FRESH, TO_COEFFICIENTS, SWITCHED_DOWN, SWITCHED_DOWN_TO_NTT, ENCRYPTED_AT_LEVEL, ENCRYPTED_AT_LEVEL_TO_COEFFICIENTS
   }
 
   @ParameterizedTest
@@ -168,7 +168,9 @@ class RoundTripTest {
   void seededBatchesRebuildTheExactCiphertexts(SeededVariant variant) {
     KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(9));
     List<Plaintext> pts = plaintexts(params, 1, 70, 10);
-    try (Evaluator ev = new Evaluator(params, backend); CiphertextBatch fresh = new Encryptor(params, backend, kg.secretKey()).encrypt(pts)) {
+    boolean atLevel = variant == SeededVariant.ENCRYPTED_AT_LEVEL || variant == SeededVariant.ENCRYPTED_AT_LEVEL_TO_COEFFICIENTS;
+    Encryptor encryptor = new Encryptor(params, backend, kg.secretKey());
+    try (Evaluator ev = new Evaluator(params, backend); CiphertextBatch fresh = atLevel ? encryptor.encrypt(pts, 2) : encryptor.encrypt(pts)) {
       byte[] seed = fresh.seed();
       CiphertextBatch sent = fresh;
       switch (variant) {
@@ -182,11 +184,20 @@ class RoundTripTest {
           sent = ev.modSwitchTo(fresh, 2);
           ev.toNtt(sent);
           break;
+        case ENCRYPTED_AT_LEVEL_TO_COEFFICIENTS:
+          ev.toCoefficients(fresh);
+          break;
         default:
           break;
       }
       BfvFileWriter w = BfvFileWriter.inMemory();
-      w.writeSeededCiphertexts(sent, seed);
+      if (atLevel) {
+        assertEquals(2, fresh.level());
+        assertEquals(2, fresh.seedLevel());
+        w.writeSeededCiphertexts(sent);
+      } else {
+        w.writeSeededCiphertexts(sent, seed);
+      }
       long c0Bytes = (70L * params.n() * 31 * sent.level() + 7) / 8;
       assertEquals(BfvFileFormat.HEADER_BYTES + 8 + 32 + c0Bytes + 4, w.toByteArray().length, "c0 only, plus the seed");
       try (BfvFileReader r = BfvFileReader.of(w.toByteArray(), "memory"); CiphertextBatch back = r.readCiphertexts(params, backend)) {
@@ -195,6 +206,11 @@ class RoundTripTest {
         assertArrayEquals(download(sent), download(back), "c1 regenerated from the seed must be the encryptor's, bit for bit");
         Decryptor dec = new Decryptor(params, backend, kg.secretKey());
         assertArrayEquals(dec.decryptSlots(sent), dec.decryptSlots(back));
+        BatchEncoder enc = new BatchEncoder(params, 1);
+        long[][] slots = dec.decryptSlots(back);
+        for (int k = 0; k < pts.size(); k++) {
+          assertArrayEquals(enc.decode(pts.get(k)), slots[k], "ciphertext " + k);
+        }
       }
       if (sent != fresh) {
         sent.close();
@@ -243,6 +259,9 @@ class RoundTripTest {
       }
       int budget = dec.invariantNoiseBudget(back)[0];
       assertTrue(budget > 0 && budget < bits, "noise budget " + budget + " of " + bits + " bits");
+      Decryptor.Decrypted both = dec.decryptWithBudget(back);
+      assertArrayEquals(got, both.slots()[0]);
+      assertEquals(budget, both.budgets()[0]);
     }
     kg.secretKey().close();
   }

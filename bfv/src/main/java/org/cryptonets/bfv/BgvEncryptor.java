@@ -1,0 +1,202 @@
+package org.cryptonets.bfv;
+
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.PolyBuffer;
+import org.cryptonets.engine.PolyRange;
+import org.cryptonets.engine.RnsBasis;
+
+/**
+ * BGV encryption straight into NTT form at any level, the plaintext m (as {@link BatchEncoder}
+ * makes it, lifted to centred integers) in the low bits and the noise scaled by t:
+ *
+ * <ul>
+ *   <li>symmetric, with the secret key: c1 = a uniform, drawn directly as NTT-form residues from a
+ *       32-byte seed and the ciphertext index (so it costs no transform and the batch can be sent as
+ *       its c0 halves plus the seed, {@link CiphertextBatch#seed()}); c0 = -(a s) + NTT(t e + m);
+ *   <li>with the public key ({@link BgvPublicKey}, (pk0, pk1) for the batch's plaintext prime):
+ *       (pk0 u + t e0 + m, pk1 u + t e1) for ternary u.
+ * </ul>
+ *
+ * The secret, noise and uniform samplers are those of BFV ({@link SeedExpander}, centred binomial
+ * with eta = 21, ternary), seeded from {@link SecureRandom}; BGV uses its own stream domains. Fresh
+ * batches have correction factor 1.
+ *
+ * <p>Not thread-safe (one instance per thread); the host-side sampling of one call runs in parallel.
+ * Throws {@link BfvException} PARAMETER_MISMATCH for keys of other parameters or plaintexts of
+ * different primes in one batch, INVALID_ARGUMENT for an empty list or a level outside [1, top].
+ */
+public final class BgvEncryptor implements AutoCloseable {
+  private static final int ENCRYPT_CHUNK = 64;
+
+  private final BfvParameters params;
+  private final Backend backend;
+  private final BgvPublicKey publicKey;
+  private final SecretKey secretKey;
+  private final SecureRandom random;
+  /** Key material restricted to lower levels: s (symmetric) or every (pk0, pk1) pair. */
+  private final ConcurrentHashMap<Integer, PolyBuffer> keyAtLevel = new ConcurrentHashMap<>();
+
+  public BgvEncryptor(BfvParameters params, Backend backend, BgvPublicKey publicKey) {
+    this(params, backend, publicKey, null, new SecureRandom());
+  }
+
+  public BgvEncryptor(BfvParameters params, Backend backend, SecretKey secretKey) {
+    this(params, backend, null, secretKey, new SecureRandom());
+  }
+
+  BgvEncryptor(BfvParameters params, Backend backend, BgvPublicKey publicKey, SecretKey secretKey, SecureRandom random) {
+    if (publicKey != null && !publicKey.parameters().equals(params) || secretKey != null && !secretKey.parameters().equals(params)) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "key made under other parameters");
+    }
+    this.params = params;
+    this.backend = backend;
+    this.publicKey = publicKey;
+    this.secretKey = secretKey;
+    this.random = random;
+  }
+
+  /** True if this encryptor uses the secret key and produces seeded ciphertexts. */
+  public boolean isSymmetric() {
+    return secretKey != null;
+  }
+
+  /** Encrypts plaintexts of one plaintext prime at the top level. */
+  public CiphertextBatch encrypt(List<Plaintext> plaintexts) {
+    return encrypt(plaintexts, params.maxLevel());
+  }
+
+  /** The key polynomials at {@code level}: s, or (pk0, pk1) of every plaintext prime. */
+  private PolyBuffer keyAt(int level) {
+    PolyBuffer full = secretKey != null ? secretKey.powers() : publicKey.buffer();
+    int polys = secretKey != null ? 1 : full.polys();
+    if (level == params.maxLevel()) {
+      return full;
+    }
+    return keyAtLevel.computeIfAbsent(level, l -> KeyResidues.prefix(params, backend, full.range(0, polys), l));
+  }
+
+  /** Encrypts plaintexts of one plaintext prime directly at {@code level}, in NTT form. */
+  public CiphertextBatch encrypt(List<Plaintext> plaintexts, int level) {
+    params.checkLevel(level);
+    if (plaintexts.isEmpty()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "nothing to encrypt");
+    }
+    int plainIndex = plaintexts.get(0).plainIndex();
+    for (Plaintext p : plaintexts) {
+      if (p.plainIndex() != plainIndex) {
+        throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "plaintexts of plaintext primes " + plainIndex + " and " + p.plainIndex() + " in one batch");
+      }
+    }
+    int count = plaintexts.size();
+    RnsBasis q = params.basisAt(level);
+    int n = params.n();
+    int l = q.size();
+    long t = params.plainModulus(plainIndex).value();
+    byte[] noiseSeed = new byte[SeedExpander.SEED_BYTES];
+    random.nextBytes(noiseSeed);
+    byte[] uniformSeed = null;
+    if (secretKey != null) {
+      uniformSeed = new byte[SeedExpander.SEED_BYTES];
+      random.nextBytes(uniformSeed);
+    }
+    PolyBuffer key = keyAt(level);
+    CiphertextBatch out = CiphertextBatch.allocateBgv(backend, params, plainIndex, level, 2, count, 1);
+    int chunk = Math.max(1, Math.min(count, ENCRYPT_CHUNK));
+    long[] c0 = new long[chunk * l * n];
+    long[] c1 = new long[chunk * l * n];
+    long[] u = publicKey != null ? new long[chunk * l * n] : null;
+    byte[] uSeed = uniformSeed;
+    try (PolyBuffer tmp = backend.allocate(q, chunk); PolyBuffer ub = u == null ? null : backend.allocate(q, chunk)) {
+      for (int first = 0; first < count; first += chunk) {
+        int c = Math.min(chunk, count - first);
+        int base = first;
+        IntStream.range(0, c).parallel().forEach(kk -> {
+          int k = base + kk;
+          SeedExpander noise = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_BGV_ENCRYPT_NOISE, k);
+          int[] e = new int[n];
+          noise.centeredBinomial(e);
+          long[] m = plaintexts.get(k).coefficientsUnsafe();
+          int off = kk * l * n;
+          for (int i = 0; i < l; i++) {
+            long qi = q.modulus(i).value();
+            for (int j = 0; j < n; j++) {
+              // m + t e with m centred: |m + t e| < t (eta + 1) < 2^37.
+              long v = (m[j] > t >>> 1 ? m[j] - t : m[j]) + t * e[j];
+              c0[off + i * n + j] = Math.floorMod(v, qi);
+            }
+          }
+          if (uSeed != null) {
+            new SeedExpander(uSeed, KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, k).uniform(q, c1, off);
+          } else {
+            noise.centeredBinomial(e);
+            KeyGenerator.scaledToResidues(e, t, q, c1, off);
+            noise.ternary(e);
+            KeyGenerator.smallToResidues(e, q, u, off);
+          }
+          java.util.Arrays.fill(e, 0);
+          noise.wipe();
+        });
+        int len = c * l * n;
+        PolyRange c0r = out.component(0).sub(first, c);
+        PolyRange c1r = out.component(1).sub(first, c);
+        backend.upload(len == c0.length ? c0 : java.util.Arrays.copyOf(c0, len), c0r);
+        backend.forwardNtt(c0r);
+        backend.upload(len == c1.length ? c1 : java.util.Arrays.copyOf(c1, len), c1r);
+        PolyRange tr = tmp.range(0, c);
+        if (secretKey != null) {
+          // c1 is already uniform in NTT form: no transform.
+          backend.multiplyBroadcast(c1r, key.range(0, 1), tr);
+          backend.subtract(c0r, tr, c0r);
+        } else {
+          backend.forwardNtt(c1r);
+          PolyRange ur = ub.range(0, c);
+          backend.upload(len == u.length ? u : java.util.Arrays.copyOf(u, len), ur);
+          backend.forwardNtt(ur);
+          backend.multiplyBroadcast(ur, key.range(2 * plainIndex, 1), tr);
+          backend.add(c0r, tr, c0r);
+          backend.multiplyBroadcast(ur, key.range(2 * plainIndex + 1, 1), tr);
+          backend.add(c1r, tr, c1r);
+        }
+      }
+    }
+    java.util.Arrays.fill(c0, 0);
+    if (u != null) {
+      java.util.Arrays.fill(u, 0);
+    }
+    if (secretKey != null) {
+      out.setSeed(uniformSeed);
+    }
+    return out;
+  }
+
+  /**
+   * Regenerates the c1 halves of ciphertexts [first, first + count) of a seeded BGV batch at
+   * {@code level} (NTT form, over the level's primes): what the receiving side runs.
+   *
+   * @throws BfvException INVALID_ARGUMENT if {@code c1} does not hold exactly {@code count}
+   *     polynomials of the level, {@code first} is negative or the level is outside [1, top]
+   */
+  public static void expandSeed(BfvParameters params, byte[] seed, int level, int first, long[] c1, int count) {
+    params.checkLevel(level);
+    RnsBasis q = params.basisAt(level);
+    int len = q.size() * params.n();
+    if (c1.length != (long) count * len || first < 0) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "c1 array of " + c1.length + " for " + count + " ciphertexts from " + first + " at level " + level);
+    }
+    IntStream.range(0, count).parallel().forEach(k -> new SeedExpander(seed, KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, first + k).uniform(q, c1, k * len));
+  }
+
+  /** Releases the key copies made for lower levels (device memory on a GPU); overwritten first. */
+  @Override
+  public void close() {
+    for (PolyBuffer b : keyAtLevel.values()) {
+      backend.upload(new long[(int) b.all().hostLength()], b.all());
+      b.close();
+    }
+    keyAtLevel.clear();
+  }
+}

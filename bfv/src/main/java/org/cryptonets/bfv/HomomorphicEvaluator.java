@@ -1,0 +1,72 @@
+package org.cryptonets.bfv;
+
+import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.IntMatrix;
+
+/**
+ * The operations a CryptoNet evaluation needs, for either scheme: {@link Evaluator} (BFV, HPS
+ * multiplication, results in coefficient form) and {@link BgvEvaluator} (BGV, everything in NTT
+ * form). One evaluation code path runs on both; it sees only batches, plain weights, biases, the
+ * relinearization keys and levels, never a secret key.
+ *
+ * <p>Contract shared by both implementations: operations return new batches (the caller closes
+ * them) unless named "Into" or "InPlace"; every batch must be of the evaluator's {@link #scheme()}
+ * and parameters and live on its backend, else {@link BfvException} PARAMETER_MISMATCH; sizes
+ * that the operation cannot take give INVALID_CIPHERTEXT; shapes that do not fit give
+ * INVALID_ARGUMENT. Implementations are thread-safe for calls on different batches.
+ */
+public interface HomomorphicEvaluator extends AutoCloseable {
+  /** The scheme of the batches this evaluator takes and makes. */
+  Scheme scheme();
+
+  BfvParameters parameters();
+
+  Backend backend();
+
+  /**
+   * An uninitialised batch to fill with {@link #copyInto}, {@link #multiplyAccumulateInto} or
+   * {@link #squareInto}. {@code nttForm} is the form it starts in where the scheme has a choice
+   * (BFV); BGV batches are always in NTT form and ignore it.
+   */
+  CiphertextBatch allocate(int plainIndex, int level, int size, int count, boolean nttForm);
+
+  /** Copies every ciphertext of {@code src} into {@code dst} starting at ciphertext {@code dstFirst}. */
+  void copyInto(CiphertextBatch src, CiphertextBatch dst, int dstFirst);
+
+  /** The plain-weight linear layer: output ciphertext r = sum_k w[r][k] input ciphertext k (any size). */
+  CiphertextBatch multiplyAccumulate(IntMatrix w, CiphertextBatch in);
+
+  /** The linear layer written into an existing batch of w.rows() ciphertexts of in's size and level. */
+  void multiplyAccumulateInto(IntMatrix w, CiphertextBatch in, CiphertextBatch out);
+
+  /** Adds {@code constants[k]} (signed, taken mod t) to every slot of ciphertext k: a layer's bias. */
+  void addPlainConstantsInPlace(CiphertextBatch a, long[] constants);
+
+  /** a^2 of size-2 ciphertexts: size 3 at a's level. */
+  CiphertextBatch square(CiphertextBatch a);
+
+  /** a^2 switched down to {@code level} (at most a's). */
+  CiphertextBatch square(CiphertextBatch a, int level);
+
+  /**
+   * Squares {@code a} into ciphertexts [outFirst, outFirst + a.count()) of {@code out} (size 3, as
+   * {@link #allocate} made it), switched to out's level (at most a's).
+   */
+  void squareInto(CiphertextBatch a, CiphertextBatch out, int outFirst);
+
+  /** Size 3 to size 2 with the scheme's relinearization keys. */
+  CiphertextBatch relinearize(CiphertextBatch a, RelinearizationKeys keys);
+
+  /** Switches down to {@code level}; a copy if a is already there. */
+  CiphertextBatch modSwitchTo(CiphertextBatch a, int level);
+
+  /**
+   * Size-2 results switched to the power-of-two modulus 2^bits for the trip back, with the factor
+   * the owner applies to the decrypted slots (see {@link CompressedResults}). a is not modified.
+   */
+  CompressedResults compressForReturn(CiphertextBatch a, int bits);
+
+  /** Releases cached scratch buffers. */
+  @Override
+  void close();
+}
