@@ -148,8 +148,9 @@ public final class DataOwner implements AutoCloseable {
       if (outputs.get(j).count() != classes) {
         throw new IllegalArgumentException("result batch " + j + " holds " + outputs.get(j).count() + " ciphertexts, batch 0 holds " + classes);
       }
-      slots[j] = decryptor.decryptSlots(outputs.get(j));
-      for (int b : decryptor.invariantNoiseBudget(outputs.get(j))) {
+      Decryptor.Decrypted d = decryptor.decryptWithBudget(outputs.get(j));
+      slots[j] = d.slots();
+      for (int b : d.budgets()) {
         minBudget = Math.min(minBudget, b);
       }
     }

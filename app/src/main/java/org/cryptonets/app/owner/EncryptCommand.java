@@ -146,7 +146,7 @@ public final class EncryptCommand implements Callable<Integer> {
         DataOwner owner = new DataOwner(params, backend, keys.secretKey())) {
       for (int j = 0; j < params.plainModuli().size(); j++) {
         try (CiphertextBatch batch = owner.encryptImages(images, j, level)) {
-          writer.write(batch, batch.seed());
+          writer.write(batch);
         }
       }
       long bytes = writer.commit();

@@ -242,7 +242,7 @@ final class PartyFilesFuzz {
     return switch (type) {
       case COMPRESSED_RESULTS -> second > 62 ? -1 : 8 + (2 * count * n * second + 7) / 8;
       case CIPHERTEXTS, PUBLIC_KEY, RELIN_KEYS -> second < 1 || second > 3 ? -1 : 8 + (count * size * n * 31 * second + 7) / 8;
-      case CIPHERTEXTS_SEEDED -> second < 1 || second > 3 ? -1 : 8 + 32 + (count * n * 31 * second + 7) / 8;
+      case CIPHERTEXTS_SEEDED, CIPHERTEXTS_SEEDED_AT_LEVEL -> second < 1 || second > 3 ? -1 : 8 + 32 + (count * n * 31 * second + 7) / 8;
       default -> -1;
     };
   }

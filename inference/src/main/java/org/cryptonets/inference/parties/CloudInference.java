@@ -69,9 +69,10 @@ public final class CloudInference {
               throw new SerializationException(SerializationException.Code.INVALID_FIELD, imagesFile + ": ciphertexts at level " + input.level()
                   + "; the plan in " + keysFile + " expects level " + plan.inputLevel());
             }
-            // The inputs stay in coefficient form, as the owner's modulus switch left them: the
-            // first layer's outputs then go into the squares' base extension without inverse NTTs.
-            // Results leave relinearized (size 2) and switched to the small modulus 2^b.
+            // The inputs arrive in NTT form, encrypted directly at the input level: the first layer
+            // runs in NTT form and its outputs enter the squares' base extension, which keeps the
+            // NTT form of the limbs it copies. Results leave relinearized (size 2) and switched to
+            // the small modulus 2^b.
             results.add(net.evaluateForReturn(input, (name, index, seconds) -> { }, plan.resultBits()));
           }
           progress.accept(String.format(Locale.ROOT, "plaintext prime %d of %d: network evaluated in %.1f s", j + 1, params.plainModuli().size(),

@@ -8,6 +8,7 @@ import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.io.BfvFileReader;
 import org.cryptonets.bfv.io.BfvFileWriter;
+import org.cryptonets.bfv.io.ObjectType;
 import org.cryptonets.bfv.io.SerializationException;
 import org.cryptonets.engine.Backend;
 
@@ -63,7 +64,25 @@ public final class EncryptedImagesFile {
     }
 
     /**
-     * Appends the batch of the next plaintext prime as c0 halves and its encryption seed.
+     * Appends the batch of the next plaintext prime, a fresh symmetric encryption, as its c0 halves
+     * and its encryption seed (the record says whether the seed expands at the top level or, for a
+     * batch encrypted directly at its level, over that level's primes).
+     *
+     * @throws IllegalArgumentException if it is not the next prime's batch of {@code pixels}
+     *     ciphertexts, or has no seed
+     */
+    public void write(CiphertextBatch batch) {
+      if (batch.plainIndex() != next || batch.count() != pixels || batch.seed() == null) {
+        throw new IllegalArgumentException("expected the seeded batch of plaintext prime " + next + " with " + pixels + " ciphertexts, got " + batch);
+      }
+      out.writeSeededCiphertexts(batch);
+      next++;
+    }
+
+    /**
+     * Appends the batch of the next plaintext prime as its c0 halves and {@code seed}, recorded as
+     * a batch encrypted directly at its level (c1 is the seed's expansion over the level's primes);
+     * for batches whose c1 the caller made from the seed that way.
      *
      * @throws IllegalArgumentException if it is not the next prime's batch of {@code pixels} ciphertexts
      */
@@ -71,7 +90,7 @@ public final class EncryptedImagesFile {
       if (batch.plainIndex() != next || batch.count() != pixels) {
         throw new IllegalArgumentException("expected the batch of plaintext prime " + next + " with " + pixels + " ciphertexts, got " + batch);
       }
-      out.writeSeededCiphertexts(batch, seed);
+      out.writeSeededAtLevelCiphertexts(batch, seed);
       next++;
     }
 
@@ -157,6 +176,33 @@ public final class EncryptedImagesFile {
       }
       next++;
       return b;
+    }
+
+    /**
+     * Checks the next plaintext prime's record without loading its ciphertexts: the header, the type
+     * (a seeded batch of either kind the writer makes), the parameter fingerprint, the length bounds and the CRC-32C, streamed from
+     * the file in chunks. For a service that validates an upload before it queues the job; the
+     * count, level and prime inside the record are checked when the job reads it with {@link #next}.
+     *
+     * @throws SerializationException as the record fails a check (TRUNCATED, CHECKSUM_MISMATCH,
+     *     WRONG_TYPE, PARAMETER_MISMATCH, LENGTH_OUT_OF_RANGE)
+     */
+    public void skipNext() {
+      SerializationException wrongType = null;
+      // the kinds of record the writer makes (a position is only advanced past a record that passed)
+      for (ObjectType type : List.of(ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL, ObjectType.CIPHERTEXTS_SEEDED)) {
+        try {
+          in.skip(type, params);
+          next++;
+          return;
+        } catch (SerializationException e) {
+          if (e.code() != SerializationException.Code.WRONG_TYPE) {
+            throw e;
+          }
+          wrongType = e;
+        }
+      }
+      throw wrongType;
     }
 
     /**
