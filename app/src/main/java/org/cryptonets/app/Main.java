@@ -154,6 +154,8 @@ public final class Main {
     }
 
     int repeat = 1;
+    @Option(names = "--scheme", paramLabel = "S", description = "bfv or bgv (default: " + SchemeOption.DEFAULT_NAME + ")", converter = SchemeOption.class)
+    org.cryptonets.bfv.Scheme scheme;
 
     @Option(names = "--repeat", paramLabel = "K", description = "run encryption, the network and decryption K times on the same batches, 1 to 100; "
         + "times are the minimum, with the median beside it (default 1)")
@@ -305,7 +307,7 @@ public final class Main {
     if (encrypted != 0) {
       try (Backend backend = openBackend(t.backend)) {
         int batch = encrypted > 0 ? encrypted : Math.min(data.test().size(), 8192);
-        er = runEncrypted(backend, model, net, data, batch, 0, 1).result();
+        er = runEncrypted(backend, model, net, data, batch, 0, 1, SchemeOption.DEFAULT).result();
       }
     }
     OUT.println();
@@ -357,6 +359,7 @@ public final class Main {
     Cli.refuse("evaluate", opts.plainBits != 0, "--plain-bits", why);
     Cli.refuse("evaluate", opts.force, "--force", why);
     Cli.refuse("evaluate", opts.repeat != 1, "--repeat", why);
+    Cli.refuse("evaluate", opts.scheme != null, "--scheme", why);
     ImageDataset data = data("evaluate", opts.data);
     LoadedModel model = ModelOption.load("evaluate", opts.model);
     model.network().checkData(data.test());
@@ -392,7 +395,7 @@ public final class Main {
       model.network().checkData(data.test());
       int images = Math.min(imagesOption, data.test().size());
       IntegerNetwork net = model.chooseWidths(data.train(), OUT::println);
-      EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption, opts.repeat);
+      EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption, opts.repeat, SchemeOption.orDefault(opts.scheme));
       ParameterPlanner.Choice choice = run.choice();
       CryptoNetPlan plan = choice.plan();
       int plainBits = plan.plainPrimeBits();
@@ -434,7 +437,7 @@ public final class Main {
    * chosen for the network, then the library's end-to-end run with progress bars.
    */
   private static EncryptedRun runEncrypted(Backend backend, LoadedModel model, IntegerNetwork net, ImageDataset data, int images,
-      int plainBitsOption, int repeats) {
+      int plainBitsOption, int repeats, org.cryptonets.bfv.Scheme scheme) {
     // The plaintext range is sized by the network over real data (all test images), not by
     // worst-case bounds, which would need far more primes (paper section 4.3). Only the logits
     // must fit: squares and affine maps are ring operations, so intermediate values may wrap.
@@ -442,7 +445,7 @@ public final class Main {
     int plainBits = plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(m.logitBits());
     ParameterPlanner.Choice choice;
     try {
-      choice = ParameterPlanner.choose(net, m.logitBits(), plainBits);
+      choice = ParameterPlanner.choose(net, m.logitBits(), plainBits, scheme);
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }
@@ -456,7 +459,7 @@ public final class Main {
       OUT.println("  " + reason);
     }
     BfvParameters p = plan.parameters();
-    OUT.println("parameters: " + p);
+    OUT.println("scheme: " + scheme + "; parameters: " + p);
     EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, plan.parameters(), data.test(), images, repeats,
         new EncryptedInference.Progress() {
       private final ProgressBar bars = ProgressBar.onStandardError(ERR);
@@ -516,6 +519,7 @@ public final class Main {
   static Map<String, Object> reportMap(EncryptedInference.Result r) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("backend", r.backend);
+    m.put("scheme", r.scheme.name().toLowerCase(Locale.ROOT));
     m.put("device", r.device);
     m.put("n", r.parameters.n());
     m.put("log2_q", r.parameters.coeffBasis().productBits());

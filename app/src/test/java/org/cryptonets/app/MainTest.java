@@ -37,6 +37,8 @@ class MainTest {
       "demo --repeat 0|outside [1, 100]",
       "demo --repeat 101|outside [1, 100]",
       "evaluate --plain --repeat 2|--repeat does not apply with --plain",
+      "demo --scheme ckks|'ckks' is not a scheme; expected bfv or bgv",
+      "evaluate --plain --scheme bgv|--scheme does not apply with --plain",
       "demo --data /nonexistent/folder|is not a folder",
       "demo --report /nonexistent/folder/r.json|does not exist",
       "train --epochs -1|outside [1, 1000]",

@@ -13,6 +13,9 @@ public interface RelinearizationKeys extends AutoCloseable {
 
   BfvParameters parameters();
 
+  /** Bytes of the keys at log2(q_i) bits per residue: what they cost to send. */
+  long serializedBytes();
+
   @Override
   void close();
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.cryptonets.bfv.BfvParameterSpec;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecurityLevel;
 
 /**
@@ -23,8 +24,11 @@ public final class CryptoNetPlan {
   private final int[] levelAfterSquare;
   private final int outputLevel;
   private final int inputLevel;
+  private final Scheme scheme;
 
-  private CryptoNetPlan(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel, int inputLevel) {
+  private CryptoNetPlan(int n, List<Integer> coeffPrimeBits, int plainPrimeBits, int plainPrimeCount, int[] levelAfterSquare, int outputLevel, int inputLevel,
+      Scheme scheme) {
+    this.scheme = scheme;
     this.n = n;
     this.coeffPrimeBits = List.copyOf(coeffPrimeBits);
     this.plainPrimeBits = plainPrimeBits;
@@ -68,7 +72,22 @@ public final class CryptoNetPlan {
     if (outputLevel < 1 || outputLevel > previous) {
       throw new IllegalArgumentException("output level " + outputLevel + " must be in [1, " + previous + "]");
     }
-    return new CryptoNetPlan(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount, levelAfterSquare, outputLevel, inputLevel);
+    return new CryptoNetPlan(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount, levelAfterSquare, outputLevel, inputLevel, Scheme.BFV);
+  }
+
+  /**
+   * The same schedule for {@code scheme}. The levels mean the same for both: the level inputs are
+   * encrypted at, the level ciphertexts are at once each square's primes are dropped (BFV drops them
+   * in the square's product, BGV after the next linear layer and relinearization), the level
+   * results leave at.
+   */
+  public CryptoNetPlan withScheme(Scheme scheme) {
+    return new CryptoNetPlan(n, coeffPrimeBits, plainPrimeBits, plainPrimeCount, levelAfterSquare, outputLevel, inputLevel, scheme);
+  }
+
+  /** The scheme the network runs under. */
+  public Scheme scheme() {
+    return scheme;
   }
 
   /**
@@ -169,7 +188,7 @@ public final class CryptoNetPlan {
 
   @Override
   public String toString() {
-    return "CryptoNetPlan(n=" + n + ", q bits=" + coeffPrimeBits + ", " + plainPrimeCount + " plaintext primes of " + plainPrimeBits
+    return "CryptoNetPlan(" + scheme + ", n=" + n + ", q bits=" + coeffPrimeBits + ", " + plainPrimeCount + " plaintext primes of " + plainPrimeBits
         + " bits, input level " + inputLevel + ", levels after squares " + java.util.Arrays.toString(levelAfterSquare) + ", output level " + outputLevel + ")";
   }
 }

@@ -7,14 +7,19 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.cryptonets.bfv.BatchEncoder;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvDecryptor;
+import org.cryptonets.bfv.BgvEncryptor;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.CrtComposer;
 import org.cryptonets.bfv.Decryptor;
 import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.KeyGenerator;
 import org.cryptonets.bfv.Plaintext;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.RelinearizationKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.engine.Backend;
 
@@ -23,7 +28,9 @@ import org.cryptonets.engine.Backend;
  * secret key, encodes and encrypts a batch of quantized images (slot s of the ciphertext for input
  * position p and plaintext prime t_j holds value p of image s mod t_j), and decrypts the returned
  * results, joining the k residues of each logit by CRT and checking them: the noise budget must be
- * positive and every logit within the range the plaintext primes were sized for.
+ * positive and every logit within the range the plaintext primes were sized for. Either scheme:
+ * BFV, or BGV (ciphertexts in NTT form; its results come back converted to BFV with a public
+ * factor, so both decrypt the same way).
  *
  * <p>Not thread-safe. Close it to wipe a secret key it generated itself.
  */
@@ -54,33 +61,50 @@ public final class DataOwner implements AutoCloseable {
   }
 
   private final BfvParameters params;
+  private final Scheme scheme;
   private final KeyGenerator keys;
   private final SecretKey secretKey;
   private final Encryptor encryptor;
+  private final BgvEncryptor bgvEncryptor;
   private final Decryptor decryptor;
+  private final BgvDecryptor bgvDecryptor;
   private final List<BatchEncoder> encoders = new ArrayList<>();
   private final CrtComposer crt;
 
-  /** An owner with a fresh secret key from {@code random}. */
+  /** A BFV owner with a fresh secret key from {@code random}. */
   public DataOwner(BfvParameters params, Backend backend, SecureRandom random) {
-    this(params, backend, new KeyGenerator(params, backend, random));
+    this(params, Scheme.BFV, backend, random);
   }
 
-  /** An owner with an existing secret key (loaded from the owner's key file); close does not wipe it. */
+  /** An owner of {@code scheme} with a fresh secret key from {@code random}. */
+  public DataOwner(BfvParameters params, Scheme scheme, Backend backend, SecureRandom random) {
+    this(params, scheme, backend, new KeyGenerator(params, backend, random));
+  }
+
+  /** A BFV owner with an existing secret key (loaded from the owner's key file); close does not wipe it. */
   public DataOwner(BfvParameters params, Backend backend, SecretKey secretKey) {
-    this(params, backend, null, secretKey);
+    this(params, Scheme.BFV, backend, null, secretKey);
   }
 
-  private DataOwner(BfvParameters params, Backend backend, KeyGenerator keys) {
-    this(params, backend, keys, keys.secretKey());
+  /** An owner of {@code scheme} with an existing secret key; close does not wipe it. */
+  public DataOwner(BfvParameters params, Scheme scheme, Backend backend, SecretKey secretKey) {
+    this(params, scheme, backend, null, secretKey);
   }
 
-  private DataOwner(BfvParameters params, Backend backend, KeyGenerator keys, SecretKey secretKey) {
+  private DataOwner(BfvParameters params, Scheme scheme, Backend backend, KeyGenerator keys) {
+    this(params, scheme, backend, keys, keys.secretKey());
+  }
+
+  private DataOwner(BfvParameters params, Scheme scheme, Backend backend, KeyGenerator keys, SecretKey secretKey) {
     this.params = params;
+    this.scheme = scheme;
     this.keys = keys;
     this.secretKey = secretKey;
-    this.encryptor = new Encryptor(params, backend, secretKey);
+    boolean bgv = scheme == Scheme.BGV;
+    this.encryptor = bgv ? null : new Encryptor(params, backend, secretKey);
+    this.bgvEncryptor = bgv ? new BgvEncryptor(params, backend, secretKey) : null;
     this.decryptor = new Decryptor(params, backend, secretKey);
+    this.bgvDecryptor = bgv ? new BgvDecryptor(params, backend, secretKey) : null;
     for (int j = 0; j < params.plainModuli().size(); j++) {
       encoders.add(new BatchEncoder(params, j));
     }
@@ -96,7 +120,27 @@ public final class DataOwner implements AutoCloseable {
     if (keys == null) {
       throw new IllegalStateException("relinearization keys are made with the secret key by keygen");
     }
+    if (scheme != Scheme.BFV) {
+      throw new IllegalStateException("BFV relinearization keys for a " + scheme + " owner; use createRelinearizationKeys");
+    }
     return keys.createRelinKeys();
+  }
+
+  /**
+   * The evaluation keys the cloud needs, for this owner's scheme.
+   *
+   * @throws IllegalStateException for an owner built from a loaded key (keygen makes those)
+   */
+  public RelinearizationKeys createRelinearizationKeys() {
+    if (keys == null) {
+      throw new IllegalStateException("relinearization keys are made with the secret key by keygen");
+    }
+    return scheme == Scheme.BGV ? keys.createBgvRelinKeys() : keys.createRelinKeys();
+  }
+
+  /** The scheme this owner encrypts under. */
+  public Scheme scheme() {
+    return scheme;
   }
 
   /**
@@ -126,7 +170,7 @@ public final class DataOwner implements AutoCloseable {
       }
       pts[p] = enc.encode(slots);
     });
-    return encryptor.encrypt(List.of(pts), level);
+    return scheme == Scheme.BGV ? bgvEncryptor.encrypt(List.of(pts), level) : encryptor.encrypt(List.of(pts), level);
   }
 
   /**
@@ -137,6 +181,21 @@ public final class DataOwner implements AutoCloseable {
    * @throws IllegalArgumentException if the batches do not match the parameters
    */
   public Decryption decrypt(List<CompressedCiphertexts> outputs, int images, int logitBits) {
+    List<CompressedResults> results = new ArrayList<>();
+    for (CompressedCiphertexts c : outputs) {
+      results.add(CompressedResults.of(Scheme.BFV, c, 1));
+    }
+    return decryptResults(results, images, logitBits);
+  }
+
+  /**
+   * Decrypts results of either scheme (one batch per plaintext prime, one ciphertext per class,
+   * switched to a power-of-two modulus; BGV's carry the factor its conversion left), as
+   * {@link #decrypt}.
+   *
+   * @throws IllegalArgumentException if the batches do not match the parameters or the owner's scheme
+   */
+  public Decryption decryptResults(List<CompressedResults> outputs, int images, int logitBits) {
     int k = params.plainModuli().size();
     if (outputs.size() != k) {
       throw new IllegalArgumentException(outputs.size() + " result batches for " + k + " plaintext primes");
@@ -148,8 +207,11 @@ public final class DataOwner implements AutoCloseable {
       if (outputs.get(j).count() != classes) {
         throw new IllegalArgumentException("result batch " + j + " holds " + outputs.get(j).count() + " ciphertexts, batch 0 holds " + classes);
       }
-      Decryptor.Decrypted d = decryptor.decryptWithBudget(outputs.get(j));
-      slots[j] = d.slots();
+      if (outputs.get(j).scheme() != scheme) {
+        throw new IllegalArgumentException("result batch " + j + " was computed under " + outputs.get(j).scheme() + "; this owner's keys are " + scheme);
+      }
+      Decryptor.Decrypted d = decryptor.decryptWithBudget(outputs.get(j).ciphertexts());
+      slots[j] = outputs.get(j).recover(d.slots());
       for (int b : d.budgets()) {
         minBudget = Math.min(minBudget, b);
       }
@@ -178,7 +240,7 @@ public final class DataOwner implements AutoCloseable {
   /** The smallest invariant noise budget (bits) over {@code batch}, which stays encrypted. */
   public int minNoiseBudget(CiphertextBatch batch) {
     int min = Integer.MAX_VALUE;
-    for (int v : decryptor.invariantNoiseBudget(batch)) {
+    for (int v : batch.scheme() == Scheme.BGV ? bgvDecryptor.noiseBudget(batch) : decryptor.invariantNoiseBudget(batch)) {
       min = Math.min(min, v);
     }
     return min;
@@ -186,6 +248,12 @@ public final class DataOwner implements AutoCloseable {
 
   @Override
   public void close() {
+    if (bgvEncryptor != null) {
+      bgvEncryptor.close();
+    }
+    if (bgvDecryptor != null) {
+      bgvDecryptor.close();
+    }
     if (keys != null) {
       secretKey.close();
     }

@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
-import org.cryptonets.bfv.CompressedCiphertexts;
-import org.cryptonets.bfv.Evaluator;
-import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.CompressedResults;
+import org.cryptonets.bfv.HomomorphicEvaluator;
+import org.cryptonets.bfv.RelinearizationKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.engine.IntMatrix;
 import org.cryptonets.net.IntegerNetwork;
 
@@ -15,11 +16,19 @@ import org.cryptonets.net.IntegerNetwork;
  * one ciphertext per pixel position and plaintext prime) using only public material: the
  * parameters, the relinearization keys and plain weights. It never sees a secret key.
  *
- * <p>Schedule: linear layers are plain-weight multiply-accumulates (on size-3 ciphertexts where a
- * square left them so); a ciphertext is relinearized only right before it is squared again, so the
- * first square's 845 results are never relinearized, only the 100 outputs of the folded layer;
- * primes are dropped after squares as the plan says; results are switched down to the output level
- * before they are sent back.
+ * <p>Schedule, the same for both schemes where it can be: linear layers are plain-weight
+ * multiply-accumulates (on size-3 ciphertexts where a square left them so); a ciphertext is
+ * relinearized only right before it is squared again, so the first square's 845 results are never
+ * relinearized, only the 100 outputs of the folded layer; results are switched down to the output
+ * level before they are sent back. Where primes are dropped differs:
+ * <ul>
+ *   <li>BFV: each square's HPS product is switched straight to the plan's level after it;
+ *   <li>BGV (ciphertexts in NTT form; a square is three pointwise products per prime): squares
+ *       stay at their input's level; the primes are dropped after the following linear layer and
+ *       the relinearization, so the switch divides the key-switching noise too and runs on the
+ *       layer's outputs (100 ciphertexts, not 845). The logits are relinearized before the last
+ *       switch for the same reason.
+ * </ul>
  *
  * <p>Immutable; thread-safe if the backend is (calls allocate their own batches).
  *
@@ -35,16 +44,22 @@ public final class EncryptedCryptoNet {
   }
 
   private final BfvParameters params;
-  private final Evaluator evaluator;
-  private final RelinKeys relinKeys;
+  private final HomomorphicEvaluator evaluator;
+  private final RelinearizationKeys relinKeys;
+  private final boolean bgv;
   private final CryptoNetPlan plan;
   private final List<IntegerNetwork.Layer> layers;
   private final List<IntMatrix> matrices = new ArrayList<>();
 
-  public EncryptedCryptoNet(BfvParameters params, Evaluator evaluator, RelinKeys relinKeys, IntegerNetwork network, CryptoNetPlan plan) {
+  public EncryptedCryptoNet(BfvParameters params, HomomorphicEvaluator evaluator, RelinearizationKeys relinKeys, IntegerNetwork network,
+      CryptoNetPlan plan) {
     this.params = params;
     this.evaluator = evaluator;
     this.relinKeys = relinKeys;
+    this.bgv = evaluator.scheme() == Scheme.BGV;
+    if (relinKeys.scheme() != evaluator.scheme()) {
+      throw new IllegalArgumentException(relinKeys.scheme() + " relinearization keys for a " + evaluator.scheme() + " evaluator");
+    }
     this.plan = plan;
     this.layers = network.layers();
     if (plan.depth() < network.depth()) {
@@ -69,6 +84,9 @@ public final class EncryptedCryptoNet {
       if (layer instanceof IntegerNetwork.Square) {
         if (squares > 0) {
           names.add("relinearize");
+          if (bgv) {
+            names.add("modulus switch");
+          }
         }
         names.add(layer.name());
         squares++;
@@ -76,14 +94,18 @@ public final class EncryptedCryptoNet {
         names.add(layer.name());
       }
     }
+    if (bgv) {
+      names.add("relinearize");
+    }
     names.add("modulus switch");
     names.add(RESULT_STEP);
-    return names;
+    return names.stream().distinct().toList();
   }
 
   /**
    * Runs the network on the input ciphertexts of one plaintext prime (784 of them, one per pixel)
-   * and returns the encrypted logits (one ciphertext per class). Closes its intermediates but not
+   * and returns the encrypted logits (one ciphertext per class) at the output level: size 3 for BFV
+   * (relinearized by {@link #evaluateForReturn}), size 2 for BGV. Closes its intermediates but not
    * the input.
    */
   public CiphertextBatch evaluate(CiphertextBatch input, StepListener listener) {
@@ -99,7 +121,8 @@ public final class EncryptedCryptoNet {
         IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
         IntMatrix w = matrices.get(i);
         int target = plan.levelAfterSquare(squares);
-        int level = target > 0 && target < current.level() ? target : current.level();
+        // BFV switches inside the product; BGV squares at the input's level (see the class comment)
+        int level = !bgv && target > 0 && target < current.level() ? target : current.level();
         long[] bias = lin.biasModulo(params.plainModulus(input.plainIndex()).value());
         next = evaluator.allocate(input.plainIndex(), level, 3, w.rows(), false);
         double linearSeconds = 0;
@@ -148,16 +171,33 @@ public final class EncryptedCryptoNet {
           listener.step("relinearize", input.plainIndex(), seconds(start));
           release(current, input);
           current = relin;
+          int after = plan.levelAfterSquare(squares - 1);
+          if (bgv && after > 0 && after < current.level()) {
+            start = System.nanoTime();
+            CiphertextBatch switched = evaluator.modSwitchTo(current, after);
+            sync();
+            listener.step("modulus switch", input.plainIndex(), seconds(start));
+            release(current, input);
+            current = switched;
+          }
         }
         long start = System.nanoTime();
         int target = plan.levelAfterSquare(squares);
-        next = target > 0 && target < current.level() ? evaluator.square(current, target) : evaluator.square(current);
+        next = !bgv && target > 0 && target < current.level() ? evaluator.square(current, target) : evaluator.square(current);
         sync();
         listener.step(layer.name(), input.plainIndex(), seconds(start));
         squares++;
       }
       release(current, input);
       current = next;
+    }
+    if (bgv && current.size() == 3) {
+      long start = System.nanoTime();
+      CiphertextBatch relin = evaluator.relinearize(current, relinKeys);
+      sync();
+      listener.step("relinearize", input.plainIndex(), seconds(start));
+      release(current, input);
+      current = relin;
     }
     long start = System.nanoTime();
     CiphertextBatch out = evaluator.modSwitchTo(current, plan.outputLevel());
@@ -172,10 +212,12 @@ public final class EncryptedCryptoNet {
 
   /**
    * The cloud's whole job for one plaintext prime: {@link #evaluate}, then the trip back: the
-   * logits relinearized at the output level, where key-switching noise is still small next to Q,
-   * and switched to the power-of-two modulus 2^resultBits. Closes its intermediates, not the input.
+   * logits relinearized (BFV: at the output level, where key-switching noise is still small next
+   * to Q; BGV: already, before the last switch) and switched to the power-of-two modulus
+   * 2^resultBits (BGV results are converted to BFV first and carry the factor the owner applies).
+   * Closes its intermediates, not the input.
    */
-  public CompressedCiphertexts evaluateForReturn(CiphertextBatch input, StepListener listener, int resultBits) {
+  public CompressedResults evaluateForReturn(CiphertextBatch input, StepListener listener, int resultBits) {
     return evaluateForReturn(input, listener, resultBits, null);
   }
 
@@ -183,19 +225,24 @@ public final class EncryptedCryptoNet {
    * As above; {@code beforeCompression}, if not null, sees the relinearized results before they
    * are switched to 2^resultBits (the in-process demo measures their noise budget there).
    */
-  public CompressedCiphertexts evaluateForReturn(CiphertextBatch input, StepListener listener, int resultBits,
+  public CompressedResults evaluateForReturn(CiphertextBatch input, StepListener listener, int resultBits,
       java.util.function.Consumer<CiphertextBatch> beforeCompression) {
     try (CiphertextBatch logits = evaluate(input, listener)) {
       long start = System.nanoTime();
-      try (CiphertextBatch relinearized = evaluator.relinearize(logits, relinKeys)) {
+      CiphertextBatch relinearized = logits.size() == 3 ? evaluator.relinearize(logits, relinKeys) : logits;
+      try {
         if (beforeCompression != null) {
           long probe = System.nanoTime();
           beforeCompression.accept(relinearized);
           start += System.nanoTime() - probe;
         }
-        CompressedCiphertexts out = CompressedCiphertexts.compress(relinearized, resultBits);
+        CompressedResults out = evaluator.compressForReturn(relinearized, resultBits);
         listener.step(RESULT_STEP, input.plainIndex(), seconds(start));
         return out;
+      } finally {
+        if (relinearized != logits) {
+          relinearized.close();
+        }
       }
     }
   }

@@ -9,11 +9,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvEvaluator;
 import org.cryptonets.bfv.CiphertextBatch;
-import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.CrtComposer;
 import org.cryptonets.bfv.Evaluator;
-import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.HomomorphicEvaluator;
+import org.cryptonets.bfv.RelinearizationKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.data.LabeledImages;
 import org.cryptonets.net.IntegerNetwork;
@@ -40,6 +43,8 @@ public final class EncryptedInference {
   public static final class Result {
     public String backend;
     public String device;
+    /** The scheme the network ran under. */
+    public Scheme scheme = Scheme.BFV;
     public BfvParameters parameters;
     public CryptoNetPlan plan;
     public int images;
@@ -164,11 +169,13 @@ public final class EncryptedInference {
       }
     }
     long t0 = System.nanoTime();
-    DataOwner owner = new DataOwner(params, backend, new SecureRandom());
-    RelinKeys relinKeys = owner.createRelinKeys();
+    Scheme scheme = plan.scheme();
+    r.scheme = scheme;
+    DataOwner owner = new DataOwner(params, scheme, backend, new SecureRandom());
+    RelinearizationKeys relinKeys = owner.createRelinearizationKeys();
     r.keygenSeconds = (System.nanoTime() - t0) / 1e9;
     r.relinKeyBytes = relinKeys.serializedBytes();
-    Evaluator cloudSide = new Evaluator(params, backend);
+    HomomorphicEvaluator cloudSide = scheme == Scheme.BGV ? new BgvEvaluator(params, backend) : new Evaluator(params, backend);
     EncryptedCryptoNet net = new EncryptedCryptoNet(params, cloudSide, relinKeys, network, plan);
     r.logits = new BigInteger[images][];
     r.repeats = repeats;
@@ -190,7 +197,7 @@ public final class EncryptedInference {
         System.arraycopy(quantized, first, batchImages, 0, count);
         // Each plaintext prime's part is encrypted, sent and evaluated in turn, so only one part
         // of the upload is held at a time (the k parts are independent ciphertexts).
-        List<CompressedCiphertexts> outputs = new ArrayList<>();
+        List<CompressedResults> outputs = new ArrayList<>();
         int steps = net.stepNames().size();
         final int batchNumber = b + 1;
         for (int j = 0; j < k; j++) {
@@ -210,7 +217,7 @@ public final class EncryptedInference {
           progress.stage("encode + encrypt", (b * k + j + 1) * repeats, batches * k * repeats);
           r.uploadBytes += (seededBits(params, input) + 7) / 8;
           final int jj = j;
-          CompressedCiphertexts output = null;
+          CompressedResults output = null;
           for (int rep = 0; rep < repeats; rep++) {
             final int run = rep;
             int[] done = {0};
@@ -226,13 +233,13 @@ public final class EncryptedInference {
           outputs.add(output);
           input.close();
         }
-        for (CompressedCiphertexts out : outputs) {
-          r.downloadBytes += ((long) out.count() * 2 * n * out.bits() + 7) / 8;
+        for (CompressedResults out : outputs) {
+          r.downloadBytes += ((long) out.count() * 2 * n * out.ciphertexts().bits() + 7) / 8;
         }
         DataOwner.Decryption d = null;
         for (int rep = 0; rep < repeats; rep++) {
           long d0 = System.nanoTime();
-          d = owner.decrypt(outputs, count, capacity - 1);
+          d = owner.decryptResults(outputs, count, capacity - 1);
           decryptRuns[rep] += (System.nanoTime() - d0) / 1e9;
         }
         r.noiseBudgetMinBits = Math.min(r.noiseBudgetMinBits, d.minNoiseBudget());

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.cryptonets.bfv.BfvException;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecurityLevel;
 import org.cryptonets.net.IntegerNetwork;
 
@@ -27,7 +28,24 @@ import org.cryptonets.net.IntegerNetwork;
  *   <li>relinearizing at level L (one 31-bit digit per prime): at most
  *       {@code bits(Q_L) - bits(t) - 45} (measured 43 to 44).</li>
  * </ul>
- * A schedule is feasible when the estimate stays at least {@link #MARGIN_BITS} above zero after
+ * For BGV (measured the same way, n = 8192, budget = SEAL's BGV measure, bits(Q_L) - bits(phase) -
+ * 1, from {@code BgvDecryptor.noiseBudget}) the model tracks the phase's size in bits:
+ * <ul>
+ *   <li>fresh at level L (encrypted there directly): {@code bits(t) + 6} (measured 4 to 5);</li>
+ *   <li>a linear layer: plus {@code log2} of its largest row L1 norm (measured 1.4 bits less);</li>
+ *   <li>a square (at its input's level, three pointwise products): {@code 2 x + log2(n) - 8}
+ *       (measured {@code 2 x + 3..5} at n = 8192);</li>
+ *   <li>relinearizing: at least {@code bits(t) + 45} (key switching with one 31-bit digit per
+ *       prime, about {@code t q sqrt(n) sigma} per digit), plus one bit;</li>
+ *   <li>dropping primes of D bits: {@code max(x - D, bits(t) + 8) + 1} (the switch's rounding
+ *       leaves a floor of about {@code t sqrt(n)}; measured bits(t) + 8).</li>
+ * </ul>
+ * BGV primes are dropped after the linear layer that follows a square and its relinearization,
+ * and the logits are relinearized before the last switch, so both switches divide the
+ * key-switching noise too. The budget must stay above the margin at every step, not only at the
+ * end: a BGV phase that wraps around Q is lost.
+ *
+ * <p>A schedule is feasible when the estimate stays at least {@link #MARGIN_BITS} above zero after
  * the results are relinearized. Among feasible schedules the planner takes the lowest input
  * level, then, square by square, the lowest level after each square: every later step then runs on
  * fewer primes, and the first layers, which hold the most ciphertexts, are the cheapest. The
@@ -61,6 +79,11 @@ public final class ParameterPlanner {
    *     128-bit security, naming the depth and the largest budget reached
    */
   public static Choice choose(IntegerNetwork network, int logitBits, int plainBits) {
+    return choose(network, logitBits, plainBits, Scheme.BFV);
+  }
+
+  /** As above for {@code scheme}. */
+  public static Choice choose(IntegerNetwork network, int logitBits, int plainBits, Scheme scheme) {
     double[] layerCosts = new double[network.depth() + 1];
     int linear = 0;
     for (IntegerNetwork.Layer layer : network.layers()) {
@@ -68,7 +91,7 @@ public final class ParameterPlanner {
         layerCosts[linear++] = Math.log(l.maxRowL1Norm() + 1.0) / Math.log(2);
       }
     }
-    return choose(layerCosts, logitBits, plainBits);
+    return choose(layerCosts, logitBits, plainBits, scheme);
   }
 
   /**
@@ -76,6 +99,11 @@ public final class ParameterPlanner {
    * norm, first to last; one more than the squares).
    */
   public static Choice choose(double[] linearCostBits, int logitBits, int plainBits) {
+    return choose(linearCostBits, logitBits, plainBits, Scheme.BFV);
+  }
+
+  /** As above for {@code scheme}. */
+  public static Choice choose(double[] linearCostBits, int logitBits, int plainBits, Scheme scheme) {
     if (plainBits < 18 || plainBits > 31) {
       throw new IllegalArgumentException("plaintext primes of " + plainBits + " bits; expected 18 to 31");
     }
@@ -88,9 +116,9 @@ public final class ParameterPlanner {
     for (int n : RING_DEGREES) {
       int maxBits = SecurityLevel.TC128.maxModulusBits(n);
       int top = Math.min(MAX_PRIMES, maxBits / PRIME_BITS);
-      Schedule s = schedule(n, top, linearCostBits, plainBits);
+      Schedule s = schedule(scheme, n, top, linearCostBits, plainBits);
       if (s == null) {
-        int reached = budgetAt(n, top, linearCostBits, plainBits, top, topLevels(top, depth), top);
+        int reached = budget(scheme, n, top, linearCostBits, plainBits, top, topLevels(top, depth), top);
         best = Math.max(best, reached);
         reasons.add(String.format(Locale.ROOT, "n = %d (%d primes of %d bits, %d-bit bound): %d square%s do not fit (estimated budget %d bits at best)", n, top,
             PRIME_BITS, maxBits, depth, depth == 1 ? "" : "s", reached));
@@ -100,8 +128,8 @@ public final class ParameterPlanner {
       for (int i = 0; i < top; i++) {
         q.add(PRIME_BITS);
       }
-      CryptoNetPlan plan = CryptoNetPlan.of(n, q, plainBits, count, s.levels, s.output, s.input);
-      reasons.add(String.format(Locale.ROOT, "n = %d, %d primes of %d bits (log2 Q = %d, 128-bit bound %d): depth %d fits; inputs at level %d, "
+      CryptoNetPlan plan = CryptoNetPlan.of(n, q, plainBits, count, s.levels, s.output, s.input).withScheme(scheme);
+      reasons.add(String.format(Locale.ROOT, scheme + ": n = %d, %d primes of %d bits (log2 Q = %d, 128-bit bound %d): depth %d fits; inputs at level %d, "
           + "levels after the squares %s, results at level %d; estimated noise budget left %d bits (margin %d)", n, top, PRIME_BITS, top * PRIME_BITS, maxBits,
           depth, s.input, Arrays.toString(s.levels), s.output, s.budget, MARGIN_BITS));
       return new Choice(plan, List.copyOf(reasons), s.budget);
@@ -130,7 +158,7 @@ public final class ParameterPlanner {
     return Math.max(1, (logitBits + 2 + plainBits - 2) / (plainBits - 1));
   }
 
-  private record Schedule(int input, int[] levels, int output, int budget) {
+  record Schedule(int input, int[] levels, int output, int budget) {
   }
 
   private static int[] topLevels(int top, int depth) {
@@ -140,13 +168,16 @@ public final class ParameterPlanner {
   }
 
   /** Lowest input level, then the lowest level after each square in turn; null if none fits. */
-  private static Schedule schedule(int n, int top, double[] costs, int plainBits) {
+  private static Schedule schedule(Scheme scheme, int n, int top, double[] costs, int plainBits) {
+    if (scheme == Scheme.BGV) {
+      return scheduleBgv(n, top, costs, plainBits);
+    }
     int depth = costs.length - 1;
     int input = -1;
     for (int l = 1; l <= top && input < 0; l++) {
       int[] levels = new int[depth];
       Arrays.fill(levels, l);
-      if (budgetAt(n, top, costs, plainBits, l, levels, l) >= MARGIN_BITS) {
+      if (budget(scheme, n, top, costs, plainBits, l, levels, l) >= MARGIN_BITS) {
         input = l;
       }
     }
@@ -165,7 +196,7 @@ public final class ParameterPlanner {
         for (int j = i + 1; j < depth; j++) {
           trial[j] = l;
         }
-        if (budgetAt(n, top, costs, plainBits, input, trial, l) >= MARGIN_BITS) {
+        if (budget(scheme, n, top, costs, plainBits, input, trial, l) >= MARGIN_BITS) {
           levels = trial;
           break;
         }
@@ -173,12 +204,123 @@ public final class ParameterPlanner {
     }
     int output = depth == 0 ? input : levels[depth - 1];
     for (int l = 1; l <= output; l++) {
-      if (budgetAt(n, top, costs, plainBits, input, levels, l) >= MARGIN_BITS) {
+      if (budget(scheme, n, top, costs, plainBits, input, levels, l) >= MARGIN_BITS) {
         output = l;
         break;
       }
     }
-    return new Schedule(input, levels, output, budgetAt(n, top, costs, plainBits, input, levels, output));
+    return new Schedule(input, levels, output, budget(scheme, n, top, costs, plainBits, input, levels, output));
+  }
+
+  private static int budget(Scheme scheme, int n, int top, double[] costs, int plainBits, int input, int[] levels, int output) {
+    return scheme == Scheme.BGV ? budgetBgv(n, costs, plainBits, input, levels, output) : budgetAt(n, top, costs, plainBits, input, levels, output);
+  }
+
+  /**
+   * The BGV schedule: the lowest input level, then the lowest level after each square in turn, then
+   * the lowest output level, among those whose estimate stays at least {@link #MARGIN_BITS} above
+   * zero at every step. Unlike BFV, dropping primes can make a later square fit (the phase shrinks
+   * with the modulus down to a floor), so the search walks the network (depth first, lowest level
+   * first, pruning a branch as soon as its budget falls below the margin) instead of lowering the
+   * levels of a schedule that already fits; null if none fits.
+   */
+  static Schedule scheduleBgv(int n, int top, double[] costs, int plainBits) {
+    int depth = costs.length - 1;
+    for (int input = 1; input <= top; input++) {
+      int[] levels = new int[depth];
+      double noise = plainBits + 6;
+      double worst = qBits(input) - noise - 1;
+      Schedule s = worst < MARGIN_BITS ? null : walkBgv(n, costs, plainBits, input, 0, input, noise, worst, levels);
+      if (s != null) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /** Block {@code i} (linear layer i, then square i unless it is the last) from {@code level}. */
+  private static Schedule walkBgv(int n, double[] costs, int t, int input, int i, int level, double noise, double worst, int[] levels) {
+    int depth = costs.length - 1;
+    noise += costs[i];
+    worst = Math.min(worst, qBits(level) - noise - 1);
+    if (i > 0) {
+      noise = Math.max(noise, t + BGV_RELINEARIZE_BITS) + 1;
+      worst = Math.min(worst, qBits(level) - noise - 1);
+    }
+    if (worst < MARGIN_BITS) {
+      return null;
+    }
+    if (i == 0 && depth > 0) {
+      double squared = 2 * noise + Integer.numberOfTrailingZeros(n) - 8;
+      double w = Math.min(worst, qBits(level) - squared - 1);
+      return w < MARGIN_BITS ? null : walkBgv(n, costs, t, input, 1, level, squared, w, levels);
+    }
+    for (int to = 1; to <= level; to++) {
+      double switched = to < level ? Math.max(noise - (qBits(level) - qBits(to)), t + BGV_SWITCH_FLOOR_BITS) + 1 : noise;
+      double w = Math.min(worst, qBits(to) - switched - 1);
+      if (w < MARGIN_BITS) {
+        continue;
+      }
+      if (i == depth) {
+        if (depth > 0) {
+          levels[depth - 1] = to;
+        }
+        return new Schedule(input, levels.clone(), to, (int) Math.floor(w));
+      }
+      levels[i - 1] = to;
+      double squared = 2 * switched + Integer.numberOfTrailingZeros(n) - 8;
+      double w2 = Math.min(w, qBits(to) - squared - 1);
+      if (w2 < MARGIN_BITS) {
+        continue;
+      }
+      Schedule s = walkBgv(n, costs, t, input, i + 1, to, squared, w2, levels);
+      if (s != null) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /** BGV noise, in bits of the phase, added by relinearization above bits(t). */
+  static final int BGV_RELINEARIZE_BITS = 45;
+  /** BGV noise floor a modulus switch leaves, above bits(t). */
+  static final int BGV_SWITCH_FLOOR_BITS = 8;
+
+  /**
+   * Estimated BGV budget: the smallest, over every step, of bits(Q_L) - bits(phase) - 1 (see the
+   * class comment). {@code levels[i]} is the level the ciphertexts are switched to after square i's
+   * next linear layer; the last square's is the output level.
+   */
+  static int budgetBgv(int n, double[] costs, int plainBits, int input, int[] levels, int output) {
+    int t = plainBits;
+    int logN = Integer.numberOfTrailingZeros(n);
+    int level = input;
+    double noise = t + 6;
+    double worst = qBits(level) - noise - 1;
+    int depth = costs.length - 1;
+    for (int i = 0; i <= depth; i++) {
+      noise += costs[i];
+      worst = Math.min(worst, qBits(level) - noise - 1);
+      if (i > 0) {
+        noise = Math.max(noise, t + BGV_RELINEARIZE_BITS) + 1;
+        worst = Math.min(worst, qBits(level) - noise - 1);
+        int to = i == depth ? output : levels[i - 1];
+        if (to < level) {
+          noise = Math.max(noise - (qBits(level) - qBits(to)), t + BGV_SWITCH_FLOOR_BITS) + 1;
+          level = to;
+          worst = Math.min(worst, qBits(level) - noise - 1);
+        }
+      }
+      if (i < depth) {
+        noise = 2 * noise + logN - 8;
+        worst = Math.min(worst, qBits(level) - noise - 1);
+      }
+    }
+    if (depth == 0 && output < level) {
+      noise = Math.max(noise - (qBits(level) - qBits(output)), t + BGV_SWITCH_FLOOR_BITS) + 1;
+      worst = Math.min(worst, qBits(output) - noise - 1);
+    }
+    return (int) Math.floor(worst);
   }
 
   /** Estimated budget left once the results are relinearized at {@code output}. */

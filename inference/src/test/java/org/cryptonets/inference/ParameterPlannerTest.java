@@ -1,6 +1,5 @@
 package org.cryptonets.inference;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,12 +70,59 @@ class ParameterPlannerTest {
     }
   }
 
+  /** The BGV model by hand (class comment of ParameterPlanner): phase bits step by step. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      // depth 0, t = 29: fresh 35 at level 2, +10 = 45 (budget 62 - 46 = 16); switch to 1: max(45 - 31, 37) + 1 = 38 > 31 bits
+      "depth 0, switched too low|10|29|2||1|-8",
+      // same, kept at level 2
+      "depth 0, kept|10|29|2||2|16",
+      // depth 1, t = 29, input 4: 35, +10 = 45, square 2*45 + 5 = 95 (124 - 96 = 28), +5 = 100, relin 101 (22),
+      // switch 62 bits: max(39, 37) + 1 = 40 at level 2 (62 - 41 = 21)
+      "depth 1|10 5|29|4|2|2|21"})
+  void bgvBudgetByHand(String name, String costs, int t, int input, String levels, int output, int expected) {
+    double[] c = java.util.Arrays.stream(costs.split(" ")).mapToDouble(Double::parseDouble).toArray();
+    int[] l = levels == null ? new int[0] : java.util.Arrays.stream(levels.split(" ")).mapToInt(Integer::parseInt).toArray();
+    assertEquals(expected, ParameterPlanner.budgetBgv(8192, c, t, input, l, output));
+  }
+
+  @Test
+  void committedNetworkHasABgvSchedule() {
+    IntegerNetwork net = IntegerNetwork.loadDefault();
+    ParameterPlanner.Choice c = ParameterPlanner.choose(net, 54, 29, org.cryptonets.bfv.Scheme.BGV);
+    CryptoNetPlan p = c.plan();
+    assertEquals(org.cryptonets.bfv.Scheme.BGV, p.scheme());
+    assertEquals(8192, p.n(), c.reasons().toString());
+    assertEquals(2, p.depth());
+    assertTrue(c.estimatedBudgetBits() >= ParameterPlanner.MARGIN_BITS, c.reasons().toString());
+    assertTrue(p.outputLevel() <= p.levelAfterSquare(1) && p.levelAfterSquare(1) <= p.levelAfterSquare(0) && p.levelAfterSquare(0) <= p.inputLevel());
+  }
+
+  /** The search and the step-by-step estimate are the same model: the schedule found scores its own budget. */
+  @ParameterizedTest(name = "depth {0}")
+  @CsvSource({"1, 8192", "2, 8192", "3, 16384", "4, 16384"})
+  void bgvSearchAgreesWithTheEstimate(int depth, int n) {
+    double[] costs = new double[depth + 1];
+    java.util.Arrays.fill(costs, 10);
+    int top = n == 8192 ? 7 : 14;
+    ParameterPlanner.Schedule s = ParameterPlanner.scheduleBgv(n, top, costs, 29);
+    org.junit.jupiter.api.Assertions.assertNotNull(s);
+    assertEquals(s.budget(), ParameterPlanner.budgetBgv(n, costs, 29, s.input(), s.levels(), s.output()));
+    assertTrue(s.budget() >= ParameterPlanner.MARGIN_BITS);
+    // levels never rise along the network
+    int previous = s.input();
+    for (int l : s.levels()) {
+      assertTrue(l <= previous);
+      previous = l;
+    }
+    assertTrue(s.output() <= previous);
+  }
+
   @Test
   void estimateIsMonotoneInTheLevels() {
     double[] costs = {10, 15, 12};
     int high = ParameterPlanner.budgetAt(8192, 7, costs, 29, 6, new int[] {5, 3}, 3);
     int low = ParameterPlanner.budgetAt(8192, 7, costs, 29, 6, new int[] {4, 3}, 3);
     assertTrue(high > low, high + " vs " + low);
-    assertArrayEquals(new int[0], new int[0]);
   }
 }

@@ -73,7 +73,7 @@ public final class CloudInference {
             // runs in NTT form and its outputs enter the squares' base extension, which keeps the
             // NTT form of the limbs it copies. Results leave relinearized (size 2) and switched to
             // the small modulus 2^b.
-            results.add(net.evaluateForReturn(input, (name, index, seconds) -> { }, plan.resultBits()));
+            results.add(net.evaluateForReturn(input, (name, index, seconds) -> { }, plan.resultBits()).ciphertexts());
           }
           progress.accept(String.format(Locale.ROOT, "plaintext prime %d of %d: network evaluated in %.1f s", j + 1, params.plainModuli().size(),
               (System.nanoTime() - t0) / 1e9));
