@@ -168,7 +168,7 @@ public final class BgvEncryptor implements AutoCloseable {
       java.util.Arrays.fill(u, 0);
     }
     if (secretKey != null) {
-      out.setSeed(uniformSeed);
+      out.setSeed(uniformSeed, level);
     }
     return out;
   }

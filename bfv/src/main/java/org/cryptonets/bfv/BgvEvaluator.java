@@ -133,6 +133,27 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     return CiphertextBatch.allocateBgv(backend, params, plainIndex, level, size, count, CiphertextBatch.FACTOR_UNSET);
   }
 
+  /**
+   * An uninitialised BGV batch (NTT form) that already carries correction factor {@code
+   * correctionFactor}: for ciphertexts whose factor is known before their residues are uploaded
+   * (a batch read from a file). Filling it with residues of another factor is the caller's error.
+   *
+   * @throws BfvException INVALID_ARGUMENT for a factor outside [1, t), a size other than 2 or 3 or
+   *     a count below 1, or a plaintext index or level these parameters lack
+   */
+  public CiphertextBatch allocateWithFactor(int plainIndex, int level, int size, int count, long correctionFactor) {
+    params.checkPlainIndex(plainIndex);
+    params.checkLevel(level);
+    long t = params.plainModulus(plainIndex).value();
+    if (correctionFactor < 1 || correctionFactor >= t) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "correction factor " + correctionFactor + " is not in [1, " + t + ")");
+    }
+    if (size < 2 || size > 3 || count < 1) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "cannot allocate " + count + " ciphertexts of size " + size);
+    }
+    return CiphertextBatch.allocateBgv(backend, params, plainIndex, level, size, count, correctionFactor);
+  }
+
   @Override
   public void copyInto(CiphertextBatch src, CiphertextBatch dst, int dstFirst) {
     checkWritten(src);

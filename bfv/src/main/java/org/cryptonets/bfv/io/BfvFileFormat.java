@@ -2,10 +2,12 @@ package org.cryptonets.bfv.io;
 
 import java.util.HexFormat;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.Scheme;
 
 /**
- * The layout of CryptoNets BFV files, version {@value #VERSION}. A file is a sequence of records;
- * each record stands alone: a header, a payload and a checksum. All integers are little-endian.
+ * The layout of CryptoNets BFV files, version {@value #VERSION}, which hold the objects of both
+ * schemes (BFV and BGV, each in record types of its own). A file is a sequence of records; each
+ * record stands alone: a header, a payload and a checksum. All integers are little-endian.
  *
  * <pre>
  * offset  size  field
@@ -35,6 +37,24 @@ import org.cryptonets.bfv.BfvParameters;
  *   <li>SECRET_KEY: n two-bit codes (0: 0, 1: +1, 2: -1), four to a byte, lowest bits first.
  *   <li>COMPRESSED_RESULTS: u8 plaintext index, u8 bits b, u8 size (2), u8 0, u32 count, then
  *       2 n count values of b bits.
+ * </ul>
+ * BGV records (the secret key, parameters and attributes are shared by both schemes):
+ * <ul>
+ *   <li>BGV_PUBLIC_KEY (10): the key descriptor (255, top level, size 2, NTT, count k_t: one pair
+ *       per plaintext prime, since the noise is t_j e), then the residues of (pk0, pk1) for t_0,
+ *       then for t_1, ... ({@code BgvPublicKey.residues()} order).
+ *   <li>BGV_RELIN_KEYS (11): the key descriptor with count k_t l (l = the top level), then for t_0,
+ *       then t_1, ..., the l pairs (b_i, a_i) ({@code BgvRelinKeys.residues()} order).
+ *   <li>BGV_CIPHERTEXTS (12): the descriptor (form must be 1, NTT; size 2 or 3), u32 correction
+ *       factor f in [1, t_j) for the descriptor's plaintext prime t_j, then every residue as for
+ *       CIPHERTEXTS.
+ *   <li>BGV_CIPHERTEXTS_SEEDED (13): the descriptor (size 2, form 1), u32 correction factor f in
+ *       [1, t_j), the 32-byte seed, then only the c0 residues; c1 of ciphertext k is {@code
+ *       BgvEncryptor.expandSeed} of the seed for index k over the record level's primes (NTT form).
+ *   <li>COMPRESSED_RESULTS_FACTORED (14): the COMPRESSED_RESULTS descriptor, u32 result factor g in
+ *       [1, t_j), then the values as for COMPRESSED_RESULTS: BGV results ({@code
+ *       CompressedResults}), whose decrypted slots are multiplied by g. BFV results (g = 1) are
+ *       written as COMPRESSED_RESULTS.
  * </ul>
  * Residues are packed as one bit stream, lowest bit first, at bits(q_i) bits for limb i (31 bits
  * for 31-bit primes), in the order element, polynomial, limb, coefficient; the stream is padded with
@@ -67,6 +87,8 @@ public final class BfvFileFormat {
   static final int FORM_NTT = 1;
   static final int DESCRIPTOR_BYTES = 8;
   static final int SEED_BYTES = 32;
+  /** Bytes of the u32 correction or result factor of BGV records. */
+  static final int FACTOR_BYTES = 4;
   static final int MAX_ATTRIBUTES = 256;
   static final int MAX_KEY_LENGTH = 64;
   static final int MAX_VALUE_LENGTH = 1024;
@@ -96,6 +118,14 @@ public final class BfvFileFormat {
    */
   public static long compressedRecordBytes(BfvParameters params, int bits, long count) {
     return HEADER_BYTES + DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * count * params.n(), bits) + TRAILER_BYTES;
+  }
+
+  /**
+   * Bytes of a whole record of {@code count} compressed results of {@code scheme} at 2^bits under
+   * {@code params}: {@link #compressedRecordBytes} for BFV, four more (the factor) for BGV.
+   */
+  public static long compressedResultsRecordBytes(BfvParameters params, Scheme scheme, int bits, long count) {
+    return compressedRecordBytes(params, bits, count) + (scheme == Scheme.BGV ? FACTOR_BYTES : 0);
   }
 
   /** Bits of one coefficient over every limb of a level: the sum of bits(q_i) for i below level. */

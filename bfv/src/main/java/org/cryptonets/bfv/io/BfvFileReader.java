@@ -19,13 +19,19 @@ import java.util.Map;
 import org.cryptonets.bfv.BfvException;
 import org.cryptonets.bfv.BfvParameterSpec;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvEncryptor;
+import org.cryptonets.bfv.BgvEvaluator;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.LockedBuffer;
 import org.cryptonets.bfv.PublicKey;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.bfv.SecurityLevel;
 import org.cryptonets.engine.Backend;
@@ -69,6 +75,13 @@ import org.cryptonets.engine.RnsBasis;
  *
  * <p>The checksum detects damage, not tampering: a ciphertext encrypted under another secret key
  * with the same parameters passes every check here (it is well-formed), and decrypts to noise.
+ *
+ * <p><b>Schemes.</b> BFV and BGV objects have record types of their own. The BFV methods ({@link
+ * #readPublicKey}, {@link #readRelinKeys}, {@link #readCiphertexts(BfvParameters, Backend, int)},
+ * {@link #readCompressed}) refuse BGV records with WRONG_TYPE, and the BGV methods ({@link
+ * #readBgvPublicKey}, {@link #readBgvRelinKeys}, {@link #readCiphertexts(BfvParameters, Backend,
+ * Scheme, int)} with {@link Scheme#BGV}) refuse BFV records the same way. {@link
+ * #readCompressedResults} takes the results of either scheme.
  *
  * <p>Not thread-safe. Every method throws {@link SerializationException} and nothing else for bad
  * input (NOT_A_REGULAR_FILE, OVER_BUDGET and the format's codes); messages name the file, the
@@ -377,7 +390,8 @@ public final class BfvFileReader implements AutoCloseable {
       throw error(SerializationException.Code.WRONG_TYPE, where + "unknown object type code " + typeCode + "; expected " + describe(expected));
     }
     if (!expected.contains(type)) {
-      throw error(SerializationException.Code.WRONG_TYPE, where + "expected " + describe(expected) + ", found " + withArticle(type.description()) + " record");
+      throw error(SerializationException.Code.WRONG_TYPE, where + "expected " + describe(expected) + ", found " + withArticle(type.description()) + " record"
+          + schemeHint(expected, type));
     }
     header.type = type;
     header.context = source.name() + ": record " + index + " (" + type.description() + ") at byte " + position + ": ";
@@ -386,6 +400,26 @@ public final class BfvFileReader implements AutoCloseable {
           + "..., expected " + shortHex(BfvFileFormat.fingerprintBytes(params)) + "... (" + params + ")");
     }
     return header;
+  }
+
+  /** BGV record types; the others belong to BFV or to both schemes. */
+  private static final EnumSet<ObjectType> BGV_TYPES = EnumSet.of(ObjectType.BGV_PUBLIC_KEY, ObjectType.BGV_RELIN_KEYS, ObjectType.BGV_CIPHERTEXTS,
+      ObjectType.BGV_CIPHERTEXTS_SEEDED, ObjectType.COMPRESSED_RESULTS_FACTORED);
+  /** BFV record types. */
+  private static final EnumSet<ObjectType> BFV_TYPES = EnumSet.of(ObjectType.PUBLIC_KEY, ObjectType.RELIN_KEYS, ObjectType.CIPHERTEXTS,
+      ObjectType.CIPHERTEXTS_SEEDED, ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL, ObjectType.COMPRESSED_RESULTS);
+
+  /** " (a BGV object where BFV ones were expected)" when the record belongs to the other scheme. */
+  private static String schemeHint(EnumSet<ObjectType> expected, ObjectType found) {
+    boolean expectsBgv = !Collections.disjoint(expected, BGV_TYPES);
+    boolean expectsBfv = !Collections.disjoint(expected, BFV_TYPES);
+    if (BGV_TYPES.contains(found) && expectsBfv && !expectsBgv) {
+      return " (a BGV object where a BFV one was expected)";
+    }
+    if (BFV_TYPES.contains(found) && expectsBgv && !expectsBfv) {
+      return " (a BFV object where a BGV one was expected)";
+    }
+    return "";
   }
 
   private static String shortHex(byte[] fingerprint) {
@@ -685,6 +719,29 @@ public final class BfvFileReader implements AutoCloseable {
     return readKey(ObjectType.RELIN_KEYS, params, backend, params.maxLevel());
   }
 
+  /**
+   * Reads the BGV public key (one (pk0, pk1) pair per plaintext prime) onto {@code backend}.
+   *
+   * @throws SerializationException WRONG_TYPE for any other record (a BFV public key among them),
+   *     INVALID_FIELD for a descriptor other than (255, top level, 2, NTT, k_t), the format's other
+   *     codes as for every record
+   */
+  public BgvPublicKey readBgvPublicKey(BfvParameters params, Backend backend) {
+    return readKey(ObjectType.BGV_PUBLIC_KEY, params, backend, BfvFileWriter.bgvPublicKeyPairs(params));
+  }
+
+  /**
+   * Reads the BGV relinearization keys (for each plaintext prime, one pair per prime of Q) onto
+   * {@code backend}.
+   *
+   * @throws SerializationException WRONG_TYPE for any other record (BFV relinearization keys
+   *     among them), INVALID_FIELD for a descriptor other than (255, top level, 2, NTT, k_t l), the
+   *     format's other codes as for every record
+   */
+  public BgvRelinKeys readBgvRelinKeys(BfvParameters params, Backend backend) {
+    return readKey(ObjectType.BGV_RELIN_KEYS, params, backend, BfvFileWriter.bgvRelinKeyPairs(params));
+  }
+
   @SuppressWarnings("unchecked")
   private <T> T readKey(ObjectType type, BfvParameters params, Backend backend, int count) {
     try {
@@ -702,7 +759,14 @@ public final class BfvFileReader implements AutoCloseable {
       unpack(in, h, q, host, 2 * count, 0, "polynomial");
       end(h, in);
       try {
-        return (T) (type == ObjectType.PUBLIC_KEY ? PublicKey.fromResidues(params, backend, host) : RelinKeys.fromResidues(params, backend, host));
+        Object key = switch (type) {
+          case PUBLIC_KEY -> PublicKey.fromResidues(params, backend, host);
+          case RELIN_KEYS -> RelinKeys.fromResidues(params, backend, host);
+          case BGV_PUBLIC_KEY -> BgvPublicKey.fromResidues(params, backend, host);
+          case BGV_RELIN_KEYS -> BgvRelinKeys.fromResidues(params, backend, host);
+          default -> throw new IllegalStateException("not a key record: " + type);
+        };
+        return (T) key;
       } catch (BfvException e) {
         throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + e.getMessage());
       }
@@ -760,19 +824,21 @@ public final class BfvFileReader implements AutoCloseable {
   }
 
   /**
-   * Reads a ciphertext batch onto {@code backend}: a full record, or a seeded one whose c1 halves
-   * are regenerated from the seed (and switched to the record's level and form). Any count from 1
-   * to {@link BfvFileFormat#MAX_COUNT} is accepted within the memory budget; callers that know the
-   * count use {@link #readCiphertexts(BfvParameters, Backend, int)}.
+   * Reads a BFV ciphertext batch onto {@code backend}: a full record, or a seeded one whose c1
+   * halves are regenerated from the seed (and switched to the record's level and form). Any count
+   * from 1 to {@link BfvFileFormat#MAX_COUNT} is accepted within the memory budget; callers that
+   * know the count use {@link #readCiphertexts(BfvParameters, Backend, int)}. BGV records are
+   * refused with WRONG_TYPE ({@link #readCiphertexts(BfvParameters, Backend, Scheme)} reads them).
    */
   public CiphertextBatch readCiphertexts(BfvParameters params, Backend backend) {
-    return readCiphertexts(params, backend, -1);
+    return readCiphertexts(params, backend, Scheme.BFV, -1);
   }
 
   /**
-   * Reads a ciphertext batch of exactly {@code expectedCount} ciphertexts (one per pixel of an
+   * Reads a BFV ciphertext batch of exactly {@code expectedCount} ciphertexts (one per pixel of an
    * image, say): a header announcing more than such a batch can hold is refused before the
-   * checksum pass, a descriptor with another count before anything is allocated.
+   * checksum pass, a descriptor with another count before anything is allocated. BGV records are
+   * refused with WRONG_TYPE.
    *
    * @param expectedCount the count the caller needs, from 1 to {@link BfvFileFormat#MAX_COUNT}; -1
    *     for any
@@ -780,17 +846,53 @@ public final class BfvFileReader implements AutoCloseable {
    *     payload larger than {@code expectedCount} ciphertexts can take, OVER_BUDGET
    */
   public CiphertextBatch readCiphertexts(BfvParameters params, Backend backend, int expectedCount) {
+    return readCiphertexts(params, backend, Scheme.BFV, expectedCount);
+  }
+
+  /**
+   * Reads a ciphertext batch of {@code scheme}, any count from 1 to {@link BfvFileFormat#MAX_COUNT}
+   * within the memory budget: see {@link #readCiphertexts(BfvParameters, Backend, Scheme, int)}.
+   */
+  public CiphertextBatch readCiphertexts(BfvParameters params, Backend backend, Scheme scheme) {
+    return readCiphertexts(params, backend, scheme, -1);
+  }
+
+  /**
+   * Reads a ciphertext batch of {@code scheme} onto {@code backend}. For {@link Scheme#BFV} this is
+   * {@link #readCiphertexts(BfvParameters, Backend, int)}. For {@link Scheme#BGV} it reads a
+   * BGV_CIPHERTEXTS record (every polynomial) or a BGV_CIPHERTEXTS_SEEDED record (c0 and the seed,
+   * c1 regenerated with {@code BgvEncryptor.expandSeed} at the record's level) into a BGV batch in
+   * NTT form carrying the record's correction factor. Records of the other scheme are refused with
+   * WRONG_TYPE; everything is validated before allocation as for BFV batches.
+   *
+   * @param expectedCount the count the caller needs, from 1 to {@link BfvFileFormat#MAX_COUNT}; -1
+   *     for any
+   * @throws SerializationException WRONG_TYPE for a record of another type or scheme;
+   *     INVALID_FIELD for another count, a plaintext index, size, level or form outside its domain
+   *     (a BGV record in coefficient form among them), or a correction factor outside [1, t);
+   *     LENGTH_OUT_OF_RANGE for a payload larger than {@code expectedCount} ciphertexts can take or
+   *     other than the descriptor implies; OVER_BUDGET; the format's other codes
+   * @throws IllegalArgumentException for an expected count outside [1, MAX_COUNT] other than -1
+   * @throws NullPointerException if {@code scheme} is null
+   */
+  public CiphertextBatch readCiphertexts(BfvParameters params, Backend backend, Scheme scheme, int expectedCount) {
     if (expectedCount != -1 && (expectedCount < 1 || expectedCount > BfvFileFormat.MAX_COUNT)) {
       throw new IllegalArgumentException("expected count " + expectedCount + "; expected 1 to " + BfvFileFormat.MAX_COUNT + ", or -1 for any");
     }
+    boolean bgv = java.util.Objects.requireNonNull(scheme, "scheme") == Scheme.BGV;
     try {
       long most = expectedCount == -1 ? BfvFileFormat.MAX_COUNT : expectedCount;
-      long maxPayload = BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES
+      long factorBytes = bgv ? BfvFileFormat.FACTOR_BYTES : 0;
+      long maxPayload = BfvFileFormat.DESCRIPTOR_BYTES + factorBytes + BfvFileFormat.SEED_BYTES
           + BfvFileWriter.streamBytes(most * 3 * params.n(), BfvFileFormat.coefficientBits(params, params.maxLevel()));
-      Header h = begin(EnumSet.of(ObjectType.CIPHERTEXTS, ObjectType.CIPHERTEXTS_SEEDED, ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL), params, staging, maxPayload,
-          (expectedCount == -1 ? "at most " : "") + most + " ciphertexts of at most 3 polynomials at level " + params.maxLevel() + " under " + params);
-      boolean seeded = h.type == ObjectType.CIPHERTEXTS_SEEDED || h.type == ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL;
-      boolean seededAtLevel = h.type == ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL;
+      EnumSet<ObjectType> types = bgv ? EnumSet.of(ObjectType.BGV_CIPHERTEXTS, ObjectType.BGV_CIPHERTEXTS_SEEDED)
+          : EnumSet.of(ObjectType.CIPHERTEXTS, ObjectType.CIPHERTEXTS_SEEDED, ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL);
+      Header h = begin(types, params, staging, maxPayload,
+          (expectedCount == -1 ? "at most " : "") + most + (bgv ? " BGV" : "") + " ciphertexts of at most 3 polynomials at level " + params.maxLevel() + " under " + params);
+      boolean seeded = h.type == ObjectType.CIPHERTEXTS_SEEDED || h.type == ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL || h.type == ObjectType.BGV_CIPHERTEXTS_SEEDED;
+      SeedExpansion expansion = !seeded ? SeedExpansion.NONE
+          : h.type == ObjectType.CIPHERTEXTS_SEEDED ? SeedExpansion.BFV_TOP
+          : h.type == ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL ? SeedExpansion.BFV_AT_LEVEL : SeedExpansion.BGV_AT_LEVEL;
       RecordInput in = payload(h, staging);
       Descriptor d = descriptor(in, h, params);
       if (d.plainIndex >= params.plainModuli().size()) {
@@ -800,14 +902,27 @@ public final class BfvFileReader implements AutoCloseable {
       if (seeded ? d.size != 2 : d.size < 2 || d.size > 3) {
         throw error(SerializationException.Code.INVALID_FIELD, h.context + "ciphertext size " + d.size + "; expected " + (seeded ? "2 for a seeded batch" : "2 or 3"));
       }
+      if (bgv && d.form != BfvFileFormat.FORM_NTT) {
+        throw error(SerializationException.Code.INVALID_FIELD, h.context + "form code " + d.form + " (coefficient); a BGV batch is stored in NTT form (1)");
+      }
       if (expectedCount != -1 && d.count != expectedCount) {
         throw error(SerializationException.Code.INVALID_FIELD, h.context + "expected " + expectedCount + " ciphertexts, found a count of " + d.count);
       }
       int stored = seeded ? 1 : d.size;
-      long expected = BfvFileFormat.DESCRIPTOR_BYTES + (seeded ? BfvFileFormat.SEED_BYTES : 0)
+      long expected = BfvFileFormat.DESCRIPTOR_BYTES + factorBytes + (seeded ? BfvFileFormat.SEED_BYTES : 0)
           + BfvFileWriter.streamBytes((long) d.count * stored * params.n(), BfvFileFormat.coefficientBits(params, d.level));
       expectLength(h, expected, "the descriptor (" + d.count + " ciphertexts of size " + d.size + " at level " + d.level + (seeded ? ", seeded" : "") + ")");
-      requireMemory(h, batchMemory(params, d.count, d.size, d.level, seeded), d.count + " ciphertexts of size " + d.size + " at level " + d.level);
+      long memory = bgv ? bgvBatchMemory(params, d.count, d.size, d.level, seeded) : batchMemory(params, d.count, d.size, d.level, seeded);
+      requireMemory(h, memory, d.count + " ciphertexts of size " + d.size + " at level " + d.level);
+      long factor = 1;
+      if (bgv) {
+        factor = in.u32();
+        long t = params.plainModulus(d.plainIndex).value();
+        if (factor < 1 || factor >= t) {
+          throw error(SerializationException.Code.INVALID_FIELD, h.context + "correction factor " + factor + "; expected 1 to " + (t - 1) + " (below t_" + d.plainIndex
+              + " = " + t + ")");
+        }
+      }
       byte[] seed = null;
       if (seeded) {
         seed = new byte[BfvFileFormat.SEED_BYTES];
@@ -815,11 +930,17 @@ public final class BfvFileReader implements AutoCloseable {
       }
       boolean ntt = d.form == BfvFileFormat.FORM_NTT;
       CiphertextBatch batch;
-      try (Evaluator allocator = new Evaluator(params, backend)) {
-        batch = allocator.allocate(d.plainIndex, d.level, d.size, d.count, ntt);
+      if (bgv) {
+        try (BgvEvaluator allocator = new BgvEvaluator(params, backend)) {
+          batch = allocator.allocateWithFactor(d.plainIndex, d.level, d.size, d.count, factor);
+        }
+      } else {
+        try (Evaluator allocator = new Evaluator(params, backend)) {
+          batch = allocator.allocate(d.plainIndex, d.level, d.size, d.count, ntt);
+        }
       }
       try {
-        fillBatch(in, h, params, backend, batch, seed, seededAtLevel);
+        fillBatch(in, h, params, backend, batch, seed, expansion);
         end(h, in);
         return batch;
       } catch (RuntimeException | IOException e) {
@@ -829,6 +950,18 @@ public final class BfvFileReader implements AutoCloseable {
     } catch (IOException e) {
       throw ioError(e);
     }
+  }
+
+  /** How the c1 halves of a seeded record come from its seed. */
+  private enum SeedExpansion {
+    /** Not seeded: every polynomial is stored. */
+    NONE,
+    /** BFV: expanded at the top level, switched down to the record's level. */
+    BFV_TOP,
+    /** BFV: expanded over the record level's primes. */
+    BFV_AT_LEVEL,
+    /** BGV: {@code BgvEncryptor.expandSeed} over the record level's primes. */
+    BGV_AT_LEVEL
   }
 
   /** Ciphertexts per host chunk: as many as fit in {@link #CHUNK_LONGS} longs, at least one. */
@@ -853,7 +986,23 @@ public final class BfvFileReader implements AutoCloseable {
     return bytes;
   }
 
-  private void fillBatch(RecordInput in, Header h, BfvParameters params, Backend backend, CiphertextBatch batch, byte[] seed, boolean seededAtLevel)
+  /**
+   * Bytes that loading a BGV batch takes at its peak: the batch on the backend, a host chunk (and
+   * the shorter last one), and for a seeded batch the expanded c1 of a chunk (and the shorter last
+   * one), at the record's level only.
+   */
+  static long bgvBatchMemory(BfvParameters params, int count, int size, int level, boolean seeded) {
+    long n = params.n();
+    long perCiphertext = (seeded ? 1 : size) * level * n;
+    long chunk = chunkCount(count, perCiphertext);
+    long bytes = Long.BYTES * ((long) count * size * level * n + 2 * chunk * perCiphertext);
+    if (seeded) {
+      bytes += Long.BYTES * 2 * chunk * level * n;
+    }
+    return bytes;
+  }
+
+  private void fillBatch(RecordInput in, Header h, BfvParameters params, Backend backend, CiphertextBatch batch, byte[] seed, SeedExpansion expansion)
       throws IOException {
     RnsBasis basis = params.basisAt(batch.level());
     int n = params.n();
@@ -869,10 +1018,10 @@ public final class BfvFileReader implements AutoCloseable {
         backend.upload(part, batch.ciphertexts(first, c));
       } else {
         backend.upload(part, batch.component(0).sub(first, c));
-        if (seededAtLevel) {
-          expandC1AtLevel(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
-        } else {
-          expandC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
+        switch (expansion) {
+          case BFV_AT_LEVEL -> expandC1AtLevel(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
+          case BGV_AT_LEVEL -> expandBgvC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level());
+          default -> expandC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
         }
       }
     }
@@ -890,6 +1039,17 @@ public final class BfvFileReader implements AutoCloseable {
     if (!ntt) {
       backend.inverseNtt(dst);
     }
+  }
+
+  /**
+   * c1 of ciphertexts [first, first + count) of a seeded BGV batch at {@code level}: the seed's
+   * expansion over that level's primes, in NTT form, as {@code BgvEncryptor} sampled it.
+   */
+  private static void expandBgvC1(BfvParameters params, Backend backend, byte[] seed, int first, PolyRange dst, int level) {
+    int count = dst.count();
+    long[] c1 = new long[count * level * params.n()];
+    BgvEncryptor.expandSeed(params, seed, level, first, c1, count);
+    backend.upload(c1, dst);
   }
 
   /**
@@ -937,7 +1097,9 @@ public final class BfvFileReader implements AutoCloseable {
   /**
    * Reads compressed result ciphertexts (host memory), any count from 1 to {@link
    * BfvFileFormat#MAX_COUNT} within the memory budget; callers that know the count use {@link
-   * #readCompressed(BfvParameters, int)}.
+   * #readCompressed(BfvParameters, int)}. Only COMPRESSED_RESULTS records (BFV results): BGV
+   * results (COMPRESSED_RESULTS_FACTORED) are refused with WRONG_TYPE, since their factor would be
+   * lost here; {@link #readCompressedResults} reads both.
    */
   public CompressedCiphertexts readCompressed(BfvParameters params) {
     return readCompressed(params, -1);
@@ -954,14 +1116,49 @@ public final class BfvFileReader implements AutoCloseable {
    *     payload larger than {@code expectedCount} ciphertexts can take, OVER_BUDGET
    */
   public CompressedCiphertexts readCompressed(BfvParameters params, int expectedCount) {
+    return readResults(params, expectedCount, false).ciphertexts();
+  }
+
+  /**
+   * Reads the results of either scheme, any count from 1 to {@link BfvFileFormat#MAX_COUNT} within
+   * the memory budget: see {@link #readCompressedResults(BfvParameters, int)}.
+   */
+  public CompressedResults readCompressedResults(BfvParameters params) {
+    return readCompressedResults(params, -1);
+  }
+
+  /**
+   * Reads exactly {@code expectedCount} compressed results of either scheme: a COMPRESSED_RESULTS
+   * record gives BFV results with factor 1, a COMPRESSED_RESULTS_FACTORED record BGV results with
+   * the record's factor g. Validated before allocation as {@link #readCompressed(BfvParameters,
+   * int)}.
+   *
+   * @param expectedCount the count the caller needs, from 1 to {@link BfvFileFormat#MAX_COUNT}; -1
+   *     for any
+   * @throws SerializationException WRONG_TYPE for any other record; INVALID_FIELD for another
+   *     count, a descriptor field outside its domain or a factor g outside [1, t);
+   *     LENGTH_OUT_OF_RANGE for a payload larger than {@code expectedCount} ciphertexts can take or
+   *     other than the descriptor implies; OVER_BUDGET; COEFFICIENT_OUT_OF_RANGE; the format's
+   *     other codes
+   * @throws IllegalArgumentException for an expected count outside [1, MAX_COUNT] other than -1
+   */
+  public CompressedResults readCompressedResults(BfvParameters params, int expectedCount) {
+    return readResults(params, expectedCount, true);
+  }
+
+  private CompressedResults readResults(BfvParameters params, int expectedCount, boolean eitherScheme) {
     if (expectedCount != -1 && (expectedCount < 1 || expectedCount > BfvFileFormat.MAX_COUNT)) {
       throw new IllegalArgumentException("expected count " + expectedCount + "; expected 1 to " + BfvFileFormat.MAX_COUNT + ", or -1 for any");
     }
     try {
       long most = expectedCount == -1 ? BfvFileFormat.MAX_COUNT : expectedCount;
-      Header h = begin(EnumSet.of(ObjectType.COMPRESSED_RESULTS), params, staging,
-          BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * most * params.n(), CompressedCiphertexts.MAX_BITS),
+      EnumSet<ObjectType> types = eitherScheme ? EnumSet.of(ObjectType.COMPRESSED_RESULTS, ObjectType.COMPRESSED_RESULTS_FACTORED)
+          : EnumSet.of(ObjectType.COMPRESSED_RESULTS);
+      Header h = begin(types, params, staging,
+          BfvFileFormat.DESCRIPTOR_BYTES + (eitherScheme ? BfvFileFormat.FACTOR_BYTES : 0) + BfvFileWriter.streamBytes(2 * most * params.n(), CompressedCiphertexts.MAX_BITS),
           (expectedCount == -1 ? "at most " : "") + most + " ciphertexts of n = " + params.n() + " at up to " + CompressedCiphertexts.MAX_BITS + " bits");
+      boolean factored = h.type == ObjectType.COMPRESSED_RESULTS_FACTORED;
+      int factorBytes = factored ? BfvFileFormat.FACTOR_BYTES : 0;
       RecordInput in = payload(h, staging);
       if (h.payload < BfvFileFormat.DESCRIPTOR_BYTES) {
         expectLength(h, BfvFileFormat.DESCRIPTOR_BYTES, "the descriptor fields");
@@ -984,15 +1181,27 @@ public final class BfvFileReader implements AutoCloseable {
         throw error(SerializationException.Code.INVALID_FIELD, h.context + "expected " + expectedCount + " ciphertexts, found a count of " + count);
       }
       long values = 2 * count * params.n();
-      expectLength(h, BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(values, bits), "the descriptor and " + count + " ciphertexts");
-      requireMemory(h, Long.BYTES * values, count + " compressed ciphertexts of n = " + params.n());
+      expectLength(h, BfvFileFormat.DESCRIPTOR_BYTES + factorBytes + BfvFileWriter.streamBytes(values, bits),
+          "the descriptor" + (factored ? ", the factor" : "") + " and " + count + " ciphertexts");
+      // The parsed values and the copy CompressedCiphertexts.of keeps.
+      requireMemory(h, 2L * Long.BYTES * values, count + " compressed ciphertexts of n = " + params.n());
+      long factor = 1;
+      if (factored) {
+        factor = in.u32();
+        long t = params.plainModulus(plainIndex).value();
+        if (factor < 1 || factor >= t) {
+          throw error(SerializationException.Code.INVALID_FIELD, h.context + "result factor " + factor + "; expected 1 to " + (t - 1) + " (below t_" + plainIndex
+              + " = " + t + ")");
+        }
+      }
       long[] v = new long[(int) values];
       for (int k = 0; k < v.length; k++) {
         v[k] = in.bits(bits);
       }
       end(h, in);
       try {
-        return CompressedCiphertexts.of(params, plainIndex, bits, (int) count, v);
+        CompressedCiphertexts c = CompressedCiphertexts.of(params, plainIndex, bits, (int) count, v);
+        return CompressedResults.of(factored ? Scheme.BGV : Scheme.BFV, c, factor);
       } catch (BfvException e) {
         throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + e.getMessage());
       }
@@ -1013,6 +1222,12 @@ public final class BfvFileReader implements AutoCloseable {
       case SECRET_KEY -> n / 4;
       case CIPHERTEXTS, CIPHERTEXTS_SEEDED, CIPHERTEXTS_SEEDED_AT_LEVEL -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES + BfvFileWriter.streamBytes(BfvFileFormat.MAX_COUNT * 3 * n, top);
       case COMPRESSED_RESULTS -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * BfvFileFormat.MAX_COUNT * n, CompressedCiphertexts.MAX_BITS);
+      case BGV_PUBLIC_KEY -> keyPayload(params, BfvFileWriter.bgvPublicKeyPairs(params));
+      case BGV_RELIN_KEYS -> keyPayload(params, BfvFileWriter.bgvRelinKeyPairs(params));
+      case BGV_CIPHERTEXTS, BGV_CIPHERTEXTS_SEEDED -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES + BfvFileFormat.SEED_BYTES
+          + BfvFileWriter.streamBytes(BfvFileFormat.MAX_COUNT * 3 * n, top);
+      case COMPRESSED_RESULTS_FACTORED -> BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES
+          + BfvFileWriter.streamBytes(2 * BfvFileFormat.MAX_COUNT * n, CompressedCiphertexts.MAX_BITS);
     };
   }
 

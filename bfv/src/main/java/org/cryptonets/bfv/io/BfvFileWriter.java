@@ -19,11 +19,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.LockedBuffer;
 import org.cryptonets.bfv.PublicKey;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Modulus;
@@ -40,9 +44,12 @@ import org.cryptonets.engine.RnsBasis;
  * the secret key is never readable by others, not even briefly. Secret-key bytes are staged in a
  * {@link LockedBuffer} and written from there, never through a heap array.
  *
+ * <p>BFV and BGV objects have record types of their own ({@link ObjectType}); the batch methods
+ * choose the record from {@link CiphertextBatch#scheme()}.
+ *
  * <p>Not thread-safe. Every method throws {@link SerializationException}: IO_ERROR when the file
  * system fails, INVALID_FIELD for objects that cannot be written (a batch without a seed written
- * as seeded, a size-3 batch as seeded).
+ * as seeded, a size-3 batch as seeded, a BGV batch whose correction factor is not in [1, t)).
  */
 public final class BfvFileWriter implements AutoCloseable {
   /** Who may read the file. */
@@ -256,6 +263,40 @@ public final class BfvFileWriter implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Writes the BGV public key: one (pk0, pk1) pair per plaintext prime, in the order of {@link
+   * BgvPublicKey#residues()}.
+   *
+   * @throws SerializationException IO_ERROR if the file system fails
+   */
+  public BfvFileWriter writeBgvPublicKey(BgvPublicKey key) {
+    BfvParameters params = key.parameters();
+    writeKeyPolys(ObjectType.BGV_PUBLIC_KEY, params, bgvPublicKeyPairs(params), key.residues());
+    return this;
+  }
+
+  /**
+   * Writes the BGV relinearization keys: for each plaintext prime, one (b_i, a_i) pair per prime of
+   * Q, in the order of {@link BgvRelinKeys#residues()}.
+   *
+   * @throws SerializationException IO_ERROR if the file system fails
+   */
+  public BfvFileWriter writeBgvRelinKeys(BgvRelinKeys keys) {
+    BfvParameters params = keys.parameters();
+    writeKeyPolys(ObjectType.BGV_RELIN_KEYS, params, bgvRelinKeyPairs(params), keys.residues());
+    return this;
+  }
+
+  /** Key pairs of a BGV public key: one per plaintext prime. */
+  static int bgvPublicKeyPairs(BfvParameters params) {
+    return params.plainModuli().size();
+  }
+
+  /** Key pairs of BGV relinearization keys: one per (plaintext prime, prime of Q). */
+  static int bgvRelinKeyPairs(BfvParameters params) {
+    return params.plainModuli().size() * params.maxLevel();
+  }
+
   private void writeKeyPolys(ObjectType type, BfvParameters params, int count, long[] residues) {
     int level = params.maxLevel();
     long payload = BfvFileFormat.DESCRIPTOR_BYTES + streamBytes((long) count * 2 * params.n(), BfvFileFormat.coefficientBits(params, level));
@@ -326,8 +367,17 @@ public final class BfvFileWriter implements AutoCloseable {
     return this;
   }
 
-  /** Writes every polynomial of a batch, in its form and at its level. */
+  /**
+   * Writes every polynomial of a batch, in its form and at its level: a CIPHERTEXTS record for a
+   * BFV batch, a BGV_CIPHERTEXTS record (with the correction factor) for a BGV batch.
+   *
+   * @throws SerializationException INVALID_FIELD for a BGV batch whose correction factor is not in
+   *     [1, t) (allocated but never written) or that is not in NTT form; IO_ERROR
+   */
   public BfvFileWriter writeCiphertexts(CiphertextBatch batch) {
+    if (batch.scheme() == Scheme.BGV) {
+      return writeBgvCiphertexts(batch);
+    }
     BfvParameters params = batch.parameters();
     int size = batch.size();
     long payload = BfvFileFormat.DESCRIPTOR_BYTES
@@ -343,16 +393,54 @@ public final class BfvFileWriter implements AutoCloseable {
     return this;
   }
 
+  private BfvFileWriter writeBgvCiphertexts(CiphertextBatch batch) {
+    long factor = requireBgvFactor(batch);
+    BfvParameters params = batch.parameters();
+    int size = batch.size();
+    long payload = BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES
+        + streamBytes((long) batch.count() * size * params.n(), BfvFileFormat.coefficientBits(params, batch.level()));
+    try {
+      RecordOutput out = begin(ObjectType.BGV_CIPHERTEXTS, params, payload, staging);
+      descriptor(out, batch.plainIndex(), batch.level(), size, BfvFileFormat.FORM_NTT, batch.count());
+      out.u32(factor);
+      writeBatchPolys(out, batch, false);
+      end(out, payload);
+    } catch (IOException e) {
+      throw ioError(e);
+    }
+    return this;
+  }
+
+  /** The correction factor of a BGV batch, checked to be in [1, t) and the batch in NTT form. */
+  private static long requireBgvFactor(CiphertextBatch batch) {
+    long t = batch.parameters().plainModulus(batch.plainIndex()).value();
+    long factor = batch.correctionFactor();
+    if (factor < 1 || factor >= t) {
+      throw new SerializationException(SerializationException.Code.INVALID_FIELD, batch + ": correction factor " + factor + " is not in [1, " + t
+          + ")" + (factor == 0 ? " (a batch allocated but never written)" : ""));
+    }
+    if (!batch.isNttForm()) {
+      throw new SerializationException(SerializationException.Code.INVALID_FIELD, batch + ": BGV batches are written in NTT form");
+    }
+    return factor;
+  }
+
   /**
-   * Writes a fresh symmetric encryption as its c0 halves and its seed.
+   * Writes a fresh symmetric encryption as its c0 halves and its seed: for BFV a
+   * CIPHERTEXTS_SEEDED or CIPHERTEXTS_SEEDED_AT_LEVEL record (as {@link CiphertextBatch#seedLevel()}
+   * says), for BGV a BGV_CIPHERTEXTS_SEEDED record (c1 is the seed's expansion over the batch's
+   * level, what {@code BgvEncryptor} makes at any level).
    *
    * @throws SerializationException INVALID_FIELD if the batch has no seed (not a fresh symmetric
-   *     encryption)
+   *     encryption), or is a BGV batch whose factor is not in [1, t); IO_ERROR
    */
   public BfvFileWriter writeSeededCiphertexts(CiphertextBatch batch) {
     byte[] seed = batch.seed();
     if (seed == null) {
       throw new SerializationException(SerializationException.Code.INVALID_FIELD, batch + " has no seed: only symmetric encryptions can be written seeded");
+    }
+    if (batch.scheme() == Scheme.BGV) {
+      return writeSeeded(batch, seed, ObjectType.BGV_CIPHERTEXTS_SEEDED);
     }
     boolean atLevel = batch.seedLevel() == batch.level() && batch.level() < batch.parameters().maxLevel();
     return writeSeeded(batch, seed, atLevel ? ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL : ObjectType.CIPHERTEXTS_SEEDED);
@@ -363,34 +451,45 @@ public final class BfvFileWriter implements AutoCloseable {
    * switched down to a lower level with {@code Evaluator.modSwitchTo}, possibly converted between
    * forms, whose c1 halves the reader recomputes from the seed. Only c0 is written; nothing here
    * can check that the c1 halves really came from the seed, so pass the seed the encryptor gave.
+   * A BGV batch is written as a BGV_CIPHERTEXTS_SEEDED record: it must be a fresh {@code
+   * BgvEncryptor} encryption at its level (possibly with plaintexts added), since BGV modulus
+   * switching changes c1.
    *
-   * @throws SerializationException INVALID_FIELD unless the batch has size 2 and the seed 32 bytes
+   * @throws SerializationException INVALID_FIELD unless the batch has size 2 and the seed 32 bytes,
+   *     or for a BGV batch whose factor is not in [1, t); IO_ERROR
    */
   public BfvFileWriter writeSeededCiphertexts(CiphertextBatch batch, byte[] seed) {
-    return writeSeeded(batch, seed, ObjectType.CIPHERTEXTS_SEEDED);
+    return writeSeeded(batch, seed, batch.scheme() == Scheme.BGV ? ObjectType.BGV_CIPHERTEXTS_SEEDED : ObjectType.CIPHERTEXTS_SEEDED);
   }
 
   /**
    * Writes a batch encrypted directly at its level by {@code Encryptor.encrypt(plaintexts, level)}
    * with this seed: c1 is the seed's expansion over the level's primes (NTT form), so the reader
-   * regenerates it without any switch. Only c0 is written.
+   * regenerates it without any switch. Only c0 is written. A BGV batch is written as a
+   * BGV_CIPHERTEXTS_SEEDED record, whose c1 is always the expansion at the record's level.
    *
-   * @throws SerializationException INVALID_FIELD unless the batch has size 2 and the seed 32 bytes
+   * @throws SerializationException INVALID_FIELD unless the batch has size 2 and the seed 32 bytes,
+   *     or for a BGV batch whose factor is not in [1, t); IO_ERROR
    */
   public BfvFileWriter writeSeededAtLevelCiphertexts(CiphertextBatch batch, byte[] seed) {
-    return writeSeeded(batch, seed, ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL);
+    return writeSeeded(batch, seed, batch.scheme() == Scheme.BGV ? ObjectType.BGV_CIPHERTEXTS_SEEDED : ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL);
   }
 
   private BfvFileWriter writeSeeded(CiphertextBatch batch, byte[] seed, ObjectType type) {
     if (batch.size() != 2 || seed == null || seed.length != BfvFileFormat.SEED_BYTES) {
       throw new SerializationException(SerializationException.Code.INVALID_FIELD, "a seeded batch needs size-2 ciphertexts and a 32-byte seed; got " + batch);
     }
+    boolean bgv = type == ObjectType.BGV_CIPHERTEXTS_SEEDED;
+    long factor = bgv ? requireBgvFactor(batch) : 1;
     BfvParameters params = batch.parameters();
-    long payload = BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES
+    long payload = BfvFileFormat.DESCRIPTOR_BYTES + (bgv ? BfvFileFormat.FACTOR_BYTES : 0) + BfvFileFormat.SEED_BYTES
         + streamBytes((long) batch.count() * params.n(), BfvFileFormat.coefficientBits(params, batch.level()));
     try {
       RecordOutput out = begin(type, params, payload, staging);
       descriptor(out, batch.plainIndex(), batch.level(), 2, batch.isNttForm() ? BfvFileFormat.FORM_NTT : BfvFileFormat.FORM_COEFFICIENT, batch.count());
+      if (bgv) {
+        out.u32(factor);
+      }
       out.bytes(seed);
       writeBatchPolys(out, batch, true);
       end(out, payload);
@@ -418,18 +517,51 @@ public final class BfvFileWriter implements AutoCloseable {
     }
   }
 
-  /** Writes compressed result ciphertexts. */
+  /**
+   * Writes compressed result ciphertexts (a COMPRESSED_RESULTS record).
+   *
+   * @throws SerializationException IO_ERROR if the file system fails
+   */
   public BfvFileWriter writeCompressed(CompressedCiphertexts c) {
+    return writeCompressed(c, ObjectType.COMPRESSED_RESULTS, 1);
+  }
+
+  /**
+   * Writes results of either scheme: BFV results (factor 1) as a COMPRESSED_RESULTS record, the
+   * same bytes as {@link #writeCompressed}; BGV results as a COMPRESSED_RESULTS_FACTORED record
+   * carrying their factor g.
+   *
+   * @throws SerializationException INVALID_FIELD for a factor outside [1, t) (which {@link
+   *     CompressedResults} never holds); IO_ERROR
+   */
+  public BfvFileWriter writeCompressedResults(CompressedResults results) {
+    CompressedCiphertexts c = results.ciphertexts();
+    if (results.scheme() == Scheme.BFV) {
+      return writeCompressed(c);
+    }
+    long t = c.parameters().plainModulus(c.plainIndex()).value();
+    long g = results.plainFactor();
+    if (g < 1 || g >= t) {
+      throw new SerializationException(SerializationException.Code.INVALID_FIELD, "result factor " + g + " is not in [1, " + t + ")");
+    }
+    return writeCompressed(c, ObjectType.COMPRESSED_RESULTS_FACTORED, g);
+  }
+
+  private BfvFileWriter writeCompressed(CompressedCiphertexts c, ObjectType type, long factor) {
     BfvParameters params = c.parameters();
     long[] values = c.values();
-    long payload = BfvFileFormat.DESCRIPTOR_BYTES + streamBytes(values.length, c.bits());
+    boolean factored = type == ObjectType.COMPRESSED_RESULTS_FACTORED;
+    long payload = BfvFileFormat.DESCRIPTOR_BYTES + (factored ? BfvFileFormat.FACTOR_BYTES : 0) + streamBytes(values.length, c.bits());
     try {
-      RecordOutput out = begin(ObjectType.COMPRESSED_RESULTS, params, payload, staging);
+      RecordOutput out = begin(type, params, payload, staging);
       out.u8(c.plainIndex());
       out.u8(c.bits());
       out.u8(2);
       out.u8(0);
       out.u32(c.count());
+      if (factored) {
+        out.u32(factor);
+      }
       for (long v : values) {
         out.bits(v, c.bits());
       }

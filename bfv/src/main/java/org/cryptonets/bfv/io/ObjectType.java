@@ -27,7 +27,29 @@ public enum ObjectType {
    * A symmetric ciphertext batch encrypted directly at its own level: c0 halves and the seed whose
    * expansion over that level's primes is c1 in NTT form (no switch from the top level).
    */
-  CIPHERTEXTS_SEEDED_AT_LEVEL(9, "seeded ciphertext batch encrypted at its level");
+  CIPHERTEXTS_SEEDED_AT_LEVEL(9, "seeded ciphertext batch encrypted at its level"),
+  /**
+   * The BGV public key: one (pk0, pk1) pair per plaintext prime t_j (their noise is t_j e), NTT
+   * form over the full Q.
+   */
+  BGV_PUBLIC_KEY(10, "BGV public key"),
+  /**
+   * BGV relinearization keys: for each plaintext prime t_j, one (b_i, a_i) pair per prime of Q,
+   * NTT form.
+   */
+  BGV_RELIN_KEYS(11, "BGV relinearization keys"),
+  /** A BGV ciphertext batch (NTT form) with every polynomial and its correction factor. */
+  BGV_CIPHERTEXTS(12, "BGV ciphertext batch"),
+  /**
+   * A symmetric BGV ciphertext batch as its correction factor, its c0 halves and the 32-byte seed
+   * whose expansion over the record level's primes is c1 in NTT form.
+   */
+  BGV_CIPHERTEXTS_SEEDED(13, "seeded BGV ciphertext batch"),
+  /**
+   * Encrypted results switched to a power-of-two modulus, as {@link #COMPRESSED_RESULTS}, with the
+   * factor g mod t that the decrypted slots are multiplied by (BGV results).
+   */
+  COMPRESSED_RESULTS_FACTORED(14, "compressed result ciphertexts with a result factor");
 
   private final int code;
   private final String description;

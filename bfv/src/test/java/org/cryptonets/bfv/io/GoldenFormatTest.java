@@ -1,20 +1,29 @@
 package org.cryptonets.bfv.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.PublicKey;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,7 +32,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Freezes format version 1: fixed objects (insecure toy parameters n = 1024, SecurityLevel.NONE,
  * contents from fixed seeds, see {@link IoFixtures}) must serialize to bytes with exactly these
  * SHA-256 hashes. Any change to the layout, the packing, the field order or the checksum fails here;
- * a deliberate change must raise {@link BfvFileFormat#VERSION} and update the hashes.
+ * a deliberate change must raise {@link BfvFileFormat#VERSION} and update the hashes. The BGV
+ * records (codes 10 to 14) are frozen the same way, from fixed BGV keys, batches (one with
+ * correction factor 12345, one seeded at level 2) and results with factor 4321.
  */
 class GoldenFormatTest {
   static Backend backend;
@@ -69,7 +80,98 @@ class GoldenFormatTest {
             w.writeSeededCiphertexts(c, IoFixtures.seed());
           }
         }),
-        Arguments.of("compressed results", "ed925094c31e4b79e526cd973ffc35a9053d219e13b1a950dbe84ad6fdeae375", (BiConsumer<BfvFileWriter, Backend>) (w, b) -> w.writeCompressed(IoFixtures.compressed(params))));
+        Arguments.of("compressed results", "ed925094c31e4b79e526cd973ffc35a9053d219e13b1a950dbe84ad6fdeae375", (BiConsumer<BfvFileWriter, Backend>) (w, b) -> w.writeCompressed(IoFixtures.compressed(params))),
+        // BGV records (codes 10 to 14).
+        Arguments.of("BGV public key", "942105e586ddc650674a9f6ae80727eb42c122cd206566069752861698617de9", (BiConsumer<BfvFileWriter, Backend>) (w, b) -> {
+          try (BgvPublicKey k = IoFixtures.bgvPublicKey(params, b)) {
+            w.writeBgvPublicKey(k);
+          }
+        }),
+        Arguments.of("BGV relinearization keys", "44819994e70ee23d114d849ee26f48f608098ecf89cd2ced3ef5a41ec277a439", (BiConsumer<BfvFileWriter, Backend>) (w, b) -> {
+          try (BgvRelinKeys k = IoFixtures.bgvRelinKeys(params, b)) {
+            w.writeBgvRelinKeys(k);
+          }
+        }),
+        Arguments.of("BGV ciphertext batch", "4124d5ee388f6e938f42d28ac6db46e1e3ab3e955331fe6064dcde2f7439d3b5", (BiConsumer<BfvFileWriter, Backend>) (w, b) -> {
+          try (CiphertextBatch c = IoFixtures.bgvBatch(params, b)) {
+            w.writeCiphertexts(c);
+          }
+        }),
+        Arguments.of("seeded BGV ciphertext batch", "1d9045699f551b2e105452689e7ac693ab5b82bf3f9660fcc8ec03eed915a30c", (BiConsumer<BfvFileWriter, Backend>) (w, b) -> {
+          try (CiphertextBatch c = IoFixtures.bgvSeededBatch(params, b)) {
+            w.writeSeededCiphertexts(c, IoFixtures.seed());
+          }
+        }),
+        Arguments.of("BGV compressed results", "76dea18b45b7ec884311ae403a2d52a7229500626d008dd4085c9870fee30d91", (BiConsumer<BfvFileWriter, Backend>) (w, b) -> w.writeCompressedResults(IoFixtures.bgvResults(params))),
+        // BFV results through writeCompressedResults: the very bytes of writeCompressed.
+        Arguments.of("BFV results as CompressedResults", "ed925094c31e4b79e526cd973ffc35a9053d219e13b1a950dbe84ad6fdeae375",
+            (BiConsumer<BfvFileWriter, Backend>) (w, b) -> w.writeCompressedResults(CompressedResults.of(Scheme.BFV, IoFixtures.compressed(params), 1))));
+  }
+
+  /** A record's header fields and the first payload bytes, little-endian. */
+  static ByteBuffer le(byte[] b) {
+    return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  static byte[] written(java.util.function.Consumer<BfvFileWriter> write) {
+    BfvFileWriter w = BfvFileWriter.inMemory();
+    write.accept(w);
+    return w.toByteArray();
+  }
+
+  /**
+   * The BGV records follow the layout {@link BfvFileFormat} documents, field by field, so the
+   * frozen hashes above pin that layout and not an accident of the writer.
+   */
+  @Test
+  void bgvRecordsHaveTheDocumentedLayout() {
+    int n = params.n();
+    int k = params.plainModuli().size();
+    int top = params.maxLevel();
+    long bitsTop = 31L * top;
+    try (BgvPublicKey pk = IoFixtures.bgvPublicKey(params, backend); BgvRelinKeys rk = IoFixtures.bgvRelinKeys(params, backend);
+        CiphertextBatch full = IoFixtures.bgvBatch(params, backend); CiphertextBatch seeded = IoFixtures.bgvSeededBatch(params, backend)) {
+      // Keys: the key descriptor (255, top, 2, NTT, pairs), then the residues.
+      byte[] pkBytes = written(w -> w.writeBgvPublicKey(pk));
+      assertRecord(pkBytes, ObjectType.BGV_PUBLIC_KEY, 8 + (2L * k * n * bitsTop + 7) / 8);
+      assertDescriptor(pkBytes, 255, top, 2, 1, k);
+      byte[] rkBytes = written(w -> w.writeBgvRelinKeys(rk));
+      assertRecord(rkBytes, ObjectType.BGV_RELIN_KEYS, 8 + (2L * k * top * n * bitsTop + 7) / 8);
+      assertDescriptor(rkBytes, 255, top, 2, 1, k * top);
+      // Full batch: descriptor, u32 factor, residues.
+      byte[] batch = written(w -> w.writeCiphertexts(full));
+      assertRecord(batch, ObjectType.BGV_CIPHERTEXTS, 8 + 4 + (2L * 3 * n * 31 * 2 + 7) / 8);
+      assertDescriptor(batch, 1, 2, 3, 1, 2);
+      assertEquals(IoFixtures.BGV_FACTOR, le(batch).getInt(60) & 0xFFFFFFFFL);
+      // Seeded batch: descriptor, u32 factor, seed, c0 residues.
+      byte[] seededBytes = written(w -> w.writeSeededCiphertexts(seeded, IoFixtures.seed()));
+      assertRecord(seededBytes, ObjectType.BGV_CIPHERTEXTS_SEEDED, 8 + 4 + 32 + (2L * n * 31 * 2 + 7) / 8);
+      assertDescriptor(seededBytes, 0, 2, 2, 1, 2);
+      assertEquals(1, le(seededBytes).getInt(60));
+      assertArrayEquals(IoFixtures.seed(), Arrays.copyOfRange(seededBytes, 64, 96));
+      // Factored results: the compressed descriptor, u32 g, then exactly the values of COMPRESSED_RESULTS.
+      byte[] results = written(w -> w.writeCompressedResults(IoFixtures.bgvResults(params)));
+      byte[] plain = written(w -> w.writeCompressed(IoFixtures.compressed(params)));
+      assertRecord(results, ObjectType.COMPRESSED_RESULTS_FACTORED, 8 + 4 + (2L * 3 * n * 24 + 7) / 8);
+      assertEquals(BfvFileFormat.compressedResultsRecordBytes(params, Scheme.BGV, 24, 3), results.length);
+      assertArrayEquals(Arrays.copyOfRange(plain, 52, 60), Arrays.copyOfRange(results, 52, 60));
+      assertEquals(IoFixtures.RESULT_FACTOR, le(results).getInt(60) & 0xFFFFFFFFL);
+      assertArrayEquals(Arrays.copyOfRange(plain, 60, plain.length - 4), Arrays.copyOfRange(results, 64, results.length - 4));
+    }
+  }
+
+  static void assertRecord(byte[] record, ObjectType type, long payload) {
+    assertEquals(type.code(), le(record).getShort(10));
+    assertEquals(payload, le(record).getLong(44), type + " payload");
+    assertEquals(BfvFileFormat.HEADER_BYTES + payload + BfvFileFormat.TRAILER_BYTES, record.length, type + " record");
+  }
+
+  static void assertDescriptor(byte[] record, int plainIndex, int level, int size, int form, int count) {
+    assertEquals(plainIndex, record[52] & 0xFF, "plaintext index");
+    assertEquals(level, record[53] & 0xFF, "level");
+    assertEquals(size, record[54] & 0xFF, "size");
+    assertEquals(form, record[55] & 0xFF, "form");
+    assertEquals(count, le(record).getInt(56), "count");
   }
 
   @ParameterizedTest(name = "{0}")

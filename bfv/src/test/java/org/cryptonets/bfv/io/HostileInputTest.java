@@ -14,9 +14,12 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.PublicKey;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.bfv.io.SerializationException.Code;
 import org.cryptonets.engine.Backend;
@@ -43,6 +46,10 @@ class HostileInputTest {
   static byte[] secretFile;
   static byte[] otherParamsFile;
   static byte[] compressedFile;
+  static byte[] bgvKeysFile;
+  static byte[] bgvBatchFile;
+  static byte[] bgvSeededFile;
+  static byte[] factoredFile;
 
   /** Offsets in a record: header fields, then the descriptor of polynomial records. */
   static final int VERSION = 8;
@@ -56,6 +63,10 @@ class HostileInputTest {
   static final int FORM = 55;
   static final int COUNT = 56;
   static final int RESIDUES = 60;
+  /** The u32 factor of BGV batch and factored results records, after the descriptor. */
+  static final int FACTOR = 60;
+  static final int BGV_RESIDUES = 64;
+  static final int BGV_SEEDED_RESIDUES = 96;
 
   @BeforeAll
   static void setUp() {
@@ -75,6 +86,15 @@ class HostileInputTest {
       secretFile = bytes(w -> w.writeParameters(params).writeSecretKey(sk));
       otherParamsFile = bytes(w -> w.writeParameters(other));
       compressedFile = bytes(w -> w.writeCompressed(IoFixtures.compressed(params)));
+    }
+    try (BgvPublicKey pk = IoFixtures.bgvPublicKey(params, backend);
+        BgvRelinKeys rk = IoFixtures.bgvRelinKeys(params, backend);
+        CiphertextBatch full = IoFixtures.bgvBatch(params, backend);
+        CiphertextBatch seeded = IoFixtures.bgvSeededBatch(params, backend)) {
+      bgvKeysFile = bytes(w -> w.writeParameters(params).writeBgvPublicKey(pk).writeBgvRelinKeys(rk));
+      bgvBatchFile = bytes(w -> w.writeCiphertexts(full));
+      bgvSeededFile = bytes(w -> w.writeSeededCiphertexts(seeded, IoFixtures.seed()));
+      factoredFile = bytes(w -> w.writeCompressedResults(IoFixtures.bgvResults(params)));
     }
   }
 
@@ -115,6 +135,23 @@ class HostileInputTest {
     r.finish();
   }
 
+  static void readBgvKeys(BfvFileReader r) {
+    BfvParameters p = r.readParameters();
+    r.readBgvPublicKey(p, backend).close();
+    r.readBgvRelinKeys(p, backend).close();
+    r.finish();
+  }
+
+  static void readBgvBatch(BfvFileReader r) {
+    r.readCiphertexts(params, backend, Scheme.BGV).close();
+    r.finish();
+  }
+
+  static void readResults(BfvFileReader r) {
+    r.readCompressedResults(params);
+    r.finish();
+  }
+
   // ---- edits ----
 
   static byte[] edit(byte[] original, Consumer<ByteBuffer> change) {
@@ -148,6 +185,11 @@ class HostileInputTest {
   /** Offset of the first attribute's key bytes in the keys file (after params record, count, key length). */
   static int firstAttributeKey() {
     return IoFixtures.nextRecord(keysFile, 0) + PAYLOAD + 4 + 2;
+  }
+
+  /** Plaintext prime t_j of the toy parameters. */
+  static long t(int j) {
+    return params.plainModulus(j).value();
   }
 
   static Arguments c(String name, Supplier<byte[]> file, Consumer<BfvFileReader> read, Code code, String fragment) {
@@ -247,6 +289,62 @@ class HostileInputTest {
             HostileInputTest::readKeys, Code.PARAMETER_MISMATCH, "is not that of the parameters in the record"),
         c("compressed results at 2^70, checksum fixed", () -> forged(compressedFile, 0, b -> b.put(PAYLOAD + 1, (byte) 70)),
             HostileInputTest::readCompressed, Code.INVALID_FIELD, "modulus 2^70"),
+        // BGV records
+        c("BGV correction factor 0, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.putInt(FACTOR, 0)), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "correction factor 0; expected 1 to " + (t(1) - 1)),
+        c("BGV correction factor t, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.putInt(FACTOR, (int) t(1))), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "correction factor " + t(1) + ";"),
+        c("BGV correction factor 2^32 - 1, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.putInt(FACTOR, -1)), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "correction factor 4294967295"),
+        c("seeded BGV correction factor t, checksum fixed", () -> forged(bgvSeededFile, 0, b -> b.putInt(FACTOR, (int) t(0))), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "correction factor " + t(0) + ";"),
+        c("BGV batch in coefficient form, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.put(FORM, (byte) 0)), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "a BGV batch is stored in NTT form"),
+        c("seeded BGV batch in coefficient form, checksum fixed", () -> forged(bgvSeededFile, 0, b -> b.put(FORM, (byte) 0)), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "a BGV batch is stored in NTT form"),
+        c("BGV count one more than the payload holds, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.putInt(COUNT, b.getInt(COUNT) + 1)),
+            HostileInputTest::readBgvBatch, Code.LENGTH_OUT_OF_RANGE, "need exactly"),
+        c("seeded BGV count one more than the payload holds, checksum fixed", () -> forged(bgvSeededFile, 0, b -> b.putInt(COUNT, b.getInt(COUNT) + 1)),
+            HostileInputTest::readBgvBatch, Code.LENGTH_OUT_OF_RANGE, "need exactly"),
+        c("BGV count 2^31, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.putInt(COUNT, Integer.MIN_VALUE)), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "count 2147483648"),
+        c("BGV payload one byte short, checksum fixed", () -> shortenedPayload(bgvBatchFile), HostileInputTest::readBgvBatch, Code.LENGTH_OUT_OF_RANGE,
+            "need exactly"),
+        c("seeded BGV batch of size 3, checksum fixed", () -> forged(bgvSeededFile, 0, b -> b.put(SIZE, (byte) 3)), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "2 for a seeded batch"),
+        c("BGV plaintext index 2, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.put(PLAIN_INDEX, (byte) 2)), HostileInputTest::readBgvBatch,
+            Code.INVALID_FIELD, "plaintext index 2"),
+        c("BGV residue equal to q_0, checksum fixed", () -> forged(bgvBatchFile, 0, b -> b.putInt(BGV_RESIDUES,
+            (b.getInt(BGV_RESIDUES) & 0x80000000) | (int) params.coeffBasis().modulus(0).value())), HostileInputTest::readBgvBatch,
+            Code.COEFFICIENT_OUT_OF_RANGE, "is not below q_0"),
+        c("seeded BGV residue 2^31 - 1, checksum fixed", () -> forged(bgvSeededFile, 0, b -> b.putInt(BGV_SEEDED_RESIDUES, b.getInt(BGV_SEEDED_RESIDUES) | 0x7FFFFFFF)),
+            HostileInputTest::readBgvBatch, Code.COEFFICIENT_OUT_OF_RANGE, "2147483647 is not below q_0"),
+        c("a BGV batch read as BFV", () -> bgvBatchFile, HostileInputTest::readBatch, Code.WRONG_TYPE, "found a BGV ciphertext batch record"),
+        c("a seeded BGV batch read as BFV", () -> bgvSeededFile, HostileInputTest::readBatch, Code.WRONG_TYPE, "BGV object where a BFV one was expected"),
+        c("a BFV batch read as BGV", () -> batchFile, HostileInputTest::readBgvBatch, Code.WRONG_TYPE, "BFV object where a BGV one was expected"),
+        c("a seeded BFV batch read as BGV", () -> seededFile, HostileInputTest::readBgvBatch, Code.WRONG_TYPE, "found a seeded ciphertext batch record"),
+        c("BFV keys read as BGV keys", () -> keysFile, HostileInputTest::readBgvKeys, Code.WRONG_TYPE, "expected a BGV public key record"),
+        c("BGV keys read as BFV keys", () -> bgvKeysFile, HostileInputTest::readKeys, Code.WRONG_TYPE, "expected an attributes record"),
+        c("BGV public key with one pair, checksum fixed", () -> forged(bgvKeysFile, IoFixtures.nextRecord(bgvKeysFile, 0),
+            b -> b.putInt(IoFixtures.nextRecord(bgvKeysFile, 0) + COUNT, 1)), HostileInputTest::readBgvKeys, Code.INVALID_FIELD, "a key has (255, 3, 2, 1 = NTT, 2)"),
+        c("BGV relinearization keys with BFV's count, checksum fixed", () -> {
+          int rk = IoFixtures.nextRecord(bgvKeysFile, IoFixtures.nextRecord(bgvKeysFile, 0));
+          return forged(bgvKeysFile, rk, b -> b.putInt(rk + COUNT, params.maxLevel()));
+        }, HostileInputTest::readBgvKeys, Code.INVALID_FIELD, "a key has (255, 3, 2, 1 = NTT, 6)"),
+        c("BGV relinearization key residue above q, checksum fixed", () -> {
+          int rk = IoFixtures.nextRecord(bgvKeysFile, IoFixtures.nextRecord(bgvKeysFile, 0));
+          return forged(bgvKeysFile, rk, b -> b.putInt(rk + RESIDUES, -1));
+        }, HostileInputTest::readBgvKeys, Code.COEFFICIENT_OUT_OF_RANGE, "not below q_0"),
+        c("result factor 0, checksum fixed", () -> forged(factoredFile, 0, b -> b.putInt(FACTOR, 0)), HostileInputTest::readResults, Code.INVALID_FIELD,
+            "result factor 0; expected 1 to " + (t(1) - 1)),
+        c("result factor t, checksum fixed", () -> forged(factoredFile, 0, b -> b.putInt(FACTOR, (int) t(1))), HostileInputTest::readResults,
+            Code.INVALID_FIELD, "result factor " + t(1) + ";"),
+        c("factored results one ciphertext short, checksum fixed", () -> forged(factoredFile, 0, b -> b.putInt(COUNT, 2)), HostileInputTest::readResults,
+            Code.LENGTH_OUT_OF_RANGE, "the descriptor, the factor and 2 ciphertexts need exactly"),
+        c("factored results read as BFV compressed ciphertexts", () -> factoredFile, HostileInputTest::readCompressed, Code.WRONG_TYPE,
+            "found a compressed result ciphertexts with a result factor record"),
+        c("factored results cut by one byte, checksum fixed", () -> shortenedPayload(factoredFile), HostileInputTest::readResults, Code.LENGTH_OUT_OF_RANGE,
+            "need exactly"),
         c("trailing bytes", () -> Arrays.copyOf(batchFile, batchFile.length + 10), HostileInputTest::readBatch, Code.TRAILING_DATA, "10 bytes after"),
         c("a record twice", () -> {
           byte[] b = Arrays.copyOf(batchFile, 2 * batchFile.length);

@@ -9,13 +9,19 @@ import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
 import org.cryptonets.bfv.BfvParameterSpec;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvEncryptor;
+import org.cryptonets.bfv.BgvEvaluator;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.Evaluator;
 import org.cryptonets.bfv.LockedBuffer;
 import org.cryptonets.bfv.PublicKey;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.bfv.SecurityLevel;
 import org.cryptonets.engine.Backend;
@@ -144,6 +150,77 @@ public final class IoFixtures {
       v[k] = r.nextLong(1L << bits);
     }
     return CompressedCiphertexts.of(p, 1, bits, 3, v);
+  }
+
+  // ---- BGV objects ----
+
+  /** The correction factor of {@link #bgvBatch}: any value in [1, t) that is not 1. */
+  static final long BGV_FACTOR = 12345;
+  /** The result factor of {@link #bgvResults}. */
+  static final long RESULT_FACTOR = 4321;
+
+  /** A BGV public key of random residues: (pk0, pk1) for each plaintext prime. */
+  static BgvPublicKey bgvPublicKey(BfvParameters p, Backend b) {
+    return BgvPublicKey.fromResidues(p, b, residues(p.coeffBasis(), 2 * p.plainModuli().size(), 111));
+  }
+
+  /** BGV relinearization keys of random residues: 2 l polynomials for each plaintext prime. */
+  static BgvRelinKeys bgvRelinKeys(BfvParameters p, Backend b) {
+    return BgvRelinKeys.fromResidues(p, b, residues(p.coeffBasis(), 2 * p.maxLevel() * p.plainModuli().size(), 112));
+  }
+
+  /** Two size-3 BGV ciphertexts of plaintext prime 1 at level 2 (NTT form), random residues, factor {@link #BGV_FACTOR}. */
+  static CiphertextBatch bgvBatch(BfvParameters p, Backend b) {
+    try (BgvEvaluator ev = new BgvEvaluator(p, b)) {
+      CiphertextBatch c = ev.allocateWithFactor(1, 2, 3, 2, BGV_FACTOR);
+      b.upload(residues(p.basisAt(2), 6, 113), c.buffer().all());
+      return c;
+    }
+  }
+
+  /** Two BGV ciphertexts of plaintext prime 0 at level 2, factor 1: random c0, c1 expanded from {@link #seed()} at level 2. */
+  static CiphertextBatch bgvSeededBatch(BfvParameters p, Backend b) {
+    try (BgvEvaluator ev = new BgvEvaluator(p, b)) {
+      CiphertextBatch c = ev.allocateWithFactor(0, 2, 2, 2, 1);
+      b.upload(residues(p.basisAt(2), 2, 114), c.component(0));
+      long[] c1 = new long[2 * 2 * p.n()];
+      BgvEncryptor.expandSeed(p, seed(), 2, 0, c1, 2);
+      b.upload(c1, c.component(1));
+      return c;
+    }
+  }
+
+  /** {@link #compressed} as BGV results with factor {@link #RESULT_FACTOR}. */
+  static CompressedResults bgvResults(BfvParameters p) {
+    return CompressedResults.of(Scheme.BGV, compressed(p), RESULT_FACTOR);
+  }
+
+  /** The descriptor of a BGV batch record followed by its u32 factor. */
+  static byte[] bgvFields(int plainIndex, int level, int size, int form, long count, long factor, boolean seeded) {
+    return ByteBuffer.allocate(BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES + (seeded ? BfvFileFormat.SEED_BYTES : 0)).order(ByteOrder.LITTLE_ENDIAN)
+        .put(descriptor(plainIndex, level, size, form, count)).putInt((int) factor).array();
+  }
+
+  /**
+   * {@code backend} behind a proxy that counts its {@code allocate} calls, so a test can tell that a
+   * refusal came before anything was allocated.
+   */
+  static final class CountingBackend {
+    final Backend backend;
+    final java.util.concurrent.atomic.AtomicInteger allocations = new java.util.concurrent.atomic.AtomicInteger();
+
+    CountingBackend(Backend real) {
+      backend = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+        if (method.getName().equals("allocate")) {
+          allocations.incrementAndGet();
+        }
+        try {
+          return method.invoke(real, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+          throw e.getCause();
+        }
+      });
+    }
   }
 
   /** Recomputes the CRC-32C of the record that starts at {@code start}, after a deliberate edit. */

@@ -22,7 +22,8 @@ import org.cryptonets.bfv.RelinKeys;
 /**
  * The seeded fuzz of every loader, run by {@link LoaderFuzzTest} in a JVM of its own with {@code
  * -Xmx512m}. Valid files of every kind the application writes (parameters, secret key, evaluation
- * keys, encrypted images, encrypted results) and the bare record kinds are damaged at random:
+ * keys, encrypted images, encrypted results) and the bare record kinds of both schemes (BGV keys,
+ * batches, seeded batches and factored results among them) are damaged at random:
  * <ul>
  *   <li>bytes: bit flips, bytes and integers that tend to break parsers, cuts, insertions, deletions,
  *       duplicated ranges;
@@ -83,6 +84,12 @@ final class LoaderFuzz {
     corpus.add(new Target("batch", HostileInputTest.batchFile, HostileInputTest::readBatch));
     corpus.add(new Target("seeded", HostileInputTest.seededFile, HostileInputTest::readBatch));
     corpus.add(new Target("compressed", HostileInputTest.compressedFile, HostileInputTest::readCompressed));
+    // The BGV record kinds (codes 10 to 14), read with any count.
+    corpus.add(new Target("bgv keys", HostileInputTest.bgvKeysFile, HostileInputTest::readBgvKeys));
+    corpus.add(new Target("bgv batch", HostileInputTest.bgvBatchFile, HostileInputTest::readBgvBatch));
+    corpus.add(new Target("bgv seeded", HostileInputTest.bgvSeededFile, HostileInputTest::readBgvBatch));
+    corpus.add(new Target("bgv results", HostileInputTest.factoredFile, HostileInputTest::readResults));
+    corpus.add(new Target("bfv results as CompressedResults", HostileInputTest.compressedFile, HostileInputTest::readResults));
     // The application's files, read the way its loaders read them (app.parties, app.owner).
     corpus.add(new Target("parameters", HostileInputTest.bytes(w -> w.writeParameters(params)), r -> {
       r.readParameters();
@@ -251,19 +258,34 @@ final class LoaderFuzz {
     switch (type) {
       case COMPRESSED_RESULTS:
         return second > 62 ? -1 : BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(2 * count * n, second);
+      case COMPRESSED_RESULTS_FACTORED:
+        return second > 62 ? -1 : BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES + BfvFileWriter.streamBytes(2 * count * n, second);
       case CIPHERTEXTS:
       case PUBLIC_KEY:
       case RELIN_KEYS:
+      case BGV_PUBLIC_KEY:
+      case BGV_RELIN_KEYS:
         if (second < 1 || second > params.maxLevel()) {
           return -1;
         }
         return BfvFileFormat.DESCRIPTOR_BYTES + BfvFileWriter.streamBytes(count * size * n, BfvFileFormat.coefficientBits(params, second));
+      case BGV_CIPHERTEXTS:
+        if (second < 1 || second > params.maxLevel()) {
+          return -1;
+        }
+        return BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES + BfvFileWriter.streamBytes(count * size * n, BfvFileFormat.coefficientBits(params, second));
       case CIPHERTEXTS_SEEDED:
       case CIPHERTEXTS_SEEDED_AT_LEVEL:
         if (second < 1 || second > params.maxLevel()) {
           return -1;
         }
         return BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES + BfvFileWriter.streamBytes(count * n, BfvFileFormat.coefficientBits(params, second));
+      case BGV_CIPHERTEXTS_SEEDED:
+        if (second < 1 || second > params.maxLevel()) {
+          return -1;
+        }
+        return BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES + BfvFileFormat.SEED_BYTES
+            + BfvFileWriter.streamBytes(count * n, BfvFileFormat.coefficientBits(params, second));
       default:
         return -1;
     }
@@ -297,7 +319,8 @@ final class LoaderFuzz {
       byte[] c = resized(b, at, payload, r);
       return new Mutant(c, null, null, how + ", payload " + oldPayload + " -> " + payload);
     }
-    int fields = BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.SEED_BYTES;
+    // The descriptor, a BGV record's factor and a seeded record's seed: what precedes the residues.
+    int fields = (int) Math.min(oldPayload, BfvFileFormat.DESCRIPTOR_BYTES + BfvFileFormat.FACTOR_BYTES + BfvFileFormat.SEED_BYTES);
     int oldEnd = IoFixtures.nextRecord(b, at);
     byte[] head = Arrays.copyOfRange(b, at, at + BfvFileFormat.HEADER_BYTES);
     byte[] descriptor = Arrays.copyOfRange(b, at + BfvFileFormat.HEADER_BYTES, at + BfvFileFormat.HEADER_BYTES + fields);

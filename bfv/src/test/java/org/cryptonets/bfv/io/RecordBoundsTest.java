@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.Consumer;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.io.SerializationException.Code;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
@@ -175,6 +176,116 @@ class RecordBoundsTest {
         + (payload + 1000) + " bytes, found 2 ciphertexts of size 3 at level 2 that take " + needed + " bytes"), e.getMessage());
     try (BfvFileReader r = BfvFileReader.of(file, "batch.bin").withMemoryBudget(needed)) {
       r.readCiphertexts(toy, backend, 2).close();
+      r.finish();
+    }
+  }
+
+  // ---- BGV records ----
+
+  /** A BGV batch record of {@code count} ciphertexts at {@code level} of {@code p}, its residues all zero. */
+  static IoFixtures.HugeRecord bgvRecord(BfvParameters p, boolean seeded, int plainIndex, int level, int size, int form, long count, long factor) {
+    byte[] fields = IoFixtures.bgvFields(plainIndex, level, size, form, count, factor, seeded);
+    long payload = fields.length + BfvFileWriter.streamBytes(count * (seeded ? 1 : size) * p.n(), BfvFileFormat.coefficientBits(p, level));
+    return IoFixtures.hugeRecord(seeded ? ObjectType.BGV_CIPHERTEXTS_SEEDED : ObjectType.BGV_CIPHERTEXTS, p, fields, payload, true);
+  }
+
+  @Test
+  void aBgvUploadAnnouncing8192CiphertextsWhere784BelongIsRefusedBeforeTheChecksum() {
+    IoFixtures.HugeRecord huge = bgvRecord(params, true, 0, 6, 2, BfvFileFormat.FORM_NTT, 8192, 1);
+    assertTrue(huge.payload() > 1_500_000_000L, "a 1.56 GB payload: " + huge.payload());
+    SerializationException e = refused(source(huge), r -> r.readCiphertexts(params, backend, Scheme.BGV, 784));
+    assertEquals(Code.LENGTH_OUT_OF_RANGE, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains("expected a BGV ciphertext batch or seeded BGV ciphertext batch record with a payload of at most "), e.getMessage());
+    assertTrue(e.getMessage().contains("(784 BGV ciphertexts of at most 3 polynomials at level 7 under "), e.getMessage());
+  }
+
+  @Test
+  void aBgvBatchOf700GBIsRefusedFromItsHeader() {
+    IoFixtures.HugeRecord huge = bgvRecord(params, false, 1, 7, 3, BfvFileFormat.FORM_NTT, BfvFileFormat.MAX_COUNT, 1);
+    assertTrue(huge.payload() > 600_000_000_000L, "payload " + huge.payload());
+    SerializationException e = refused(source(huge), r -> r.readCiphertexts(params, backend, Scheme.BGV));
+    assertEquals(Code.OVER_BUDGET, e.code(), e.getMessage());
+  }
+
+  @Test
+  void factoredResultsAnnouncingTooManyCiphertextsAreRefusedBeforeTheChecksum() {
+    long count = 65_536;
+    byte[] fields = java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN).put(IoFixtures.compressedDescriptor(0, 40, count)).putInt(1).array();
+    IoFixtures.HugeRecord huge = IoFixtures.hugeRecord(ObjectType.COMPRESSED_RESULTS_FACTORED, params, fields,
+        fields.length + BfvFileWriter.streamBytes(2 * count * params.n(), 40), true);
+    SerializationException e = refused(source(huge), r -> r.readCompressedResults(params, 10));
+    assertEquals(Code.LENGTH_OUT_OF_RANGE, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains("(10 ciphertexts of n = 8192 at up to 62 bits), found a header announcing " + huge.payload() + " bytes"), e.getMessage());
+    e = refused(source(huge), r -> r.withMemoryBudget(256L << 20).readCompressedResults(params));
+    assertEquals(Code.OVER_BUDGET, e.code(), e.getMessage());
+  }
+
+  /**
+   * Reads a toy BGV record through a backend that counts allocations: a refusal must come before
+   * any; the same record with valid fields loads (and allocates).
+   */
+  static SerializationException refusedBeforeAllocation(IoFixtures.HugeRecord record, int expectedCount) {
+    IoFixtures.CountingBackend counting = new IoFixtures.CountingBackend(backend);
+    SerializationException e = assertThrows(SerializationException.class, () -> {
+      try (BfvFileReader r = BfvFileReader.of(new IoFixtures.SparseSource(new byte[0], record, new byte[0], "bgv.bin"))) {
+        r.readCiphertexts(toy, counting.backend, Scheme.BGV, expectedCount).close();
+      }
+    });
+    assertEquals(0, counting.allocations.get(), "allocated before refusing: " + e.getMessage());
+    return e;
+  }
+
+  @Test
+  void bgvFieldsAreCheckedBeforeAllocation() {
+    long t0 = toy.plainModulus(0).value();
+    for (boolean seeded : new boolean[] {false, true}) {
+      String kind = seeded ? "seeded BGV ciphertext batch" : "BGV ciphertext batch";
+      SerializationException e = refusedBeforeAllocation(bgvRecord(toy, seeded, 0, 2, 2, BfvFileFormat.FORM_NTT, 2, 0), -1);
+      assertEquals(Code.INVALID_FIELD, e.code(), e.getMessage());
+      assertTrue(e.getMessage().contains("bgv.bin: record 0 (" + kind + ") at byte 0: correction factor 0; expected 1 to " + (t0 - 1)), e.getMessage());
+      e = refusedBeforeAllocation(bgvRecord(toy, seeded, 0, 2, 2, BfvFileFormat.FORM_NTT, 2, t0), -1);
+      assertEquals(Code.INVALID_FIELD, e.code(), e.getMessage());
+      assertTrue(e.getMessage().contains("correction factor " + t0 + ";"), e.getMessage());
+      e = refusedBeforeAllocation(bgvRecord(toy, seeded, 0, 2, 2, BfvFileFormat.FORM_COEFFICIENT, 2, 5), -1);
+      assertEquals(Code.INVALID_FIELD, e.code(), e.getMessage());
+      assertTrue(e.getMessage().contains("form code 0 (coefficient); a BGV batch is stored in NTT form (1)"), e.getMessage());
+      e = refusedBeforeAllocation(bgvRecord(toy, seeded, 0, 2, 2, BfvFileFormat.FORM_NTT, 3, 5), 2);
+      assertEquals(Code.INVALID_FIELD, e.code(), e.getMessage());
+      assertTrue(e.getMessage().contains("expected 2 ciphertexts, found a count of 3"), e.getMessage());
+      // The same record, well-formed: it loads, with its factor.
+      IoFixtures.CountingBackend counting = new IoFixtures.CountingBackend(backend);
+      try (BfvFileReader r = BfvFileReader.of(new IoFixtures.SparseSource(new byte[0], bgvRecord(toy, seeded, 0, 2, 2, BfvFileFormat.FORM_NTT, 2, t0 - 1),
+          new byte[0], "bgv.bin")); org.cryptonets.bfv.CiphertextBatch b = r.readCiphertexts(toy, counting.backend, Scheme.BGV, 2)) {
+        r.finish();
+        assertEquals(t0 - 1, b.correctionFactor());
+        assertEquals(Scheme.BGV, b.scheme());
+        assertTrue(counting.allocations.get() > 0);
+      }
+    }
+  }
+
+  @Test
+  void theMemoryOfAWellFormedBgvRecordIsCheckedBeforeItIsAllocated() {
+    byte[] file = HostileInputTest.bytes(w -> {
+      try (org.cryptonets.bfv.CiphertextBatch b = IoFixtures.bgvBatch(toy, backend)) {
+        w.writeCiphertexts(b);
+      }
+    });
+    long payload = file.length - BfvFileFormat.HEADER_BYTES - BfvFileFormat.TRAILER_BYTES;
+    long needed = BfvFileReader.bgvBatchMemory(toy, 2, 3, 2, false);
+    assertTrue(needed > payload + 1000, needed + " bytes of memory for a payload of " + payload);
+    IoFixtures.CountingBackend counting = new IoFixtures.CountingBackend(backend);
+    SerializationException e = assertThrows(SerializationException.class, () -> {
+      try (BfvFileReader r = BfvFileReader.of(file, "batch.bin").withMemoryBudget(payload + 1000)) {
+        r.readCiphertexts(toy, counting.backend, Scheme.BGV);
+      }
+    });
+    assertEquals(Code.OVER_BUDGET, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains("batch.bin: record 0 (BGV ciphertext batch) at byte 0: expected a record that loads within the memory budget of "
+        + (payload + 1000) + " bytes, found 2 ciphertexts of size 3 at level 2 that take " + needed + " bytes"), e.getMessage());
+    assertEquals(0, counting.allocations.get());
+    try (BfvFileReader r = BfvFileReader.of(file, "batch.bin").withMemoryBudget(needed)) {
+      r.readCiphertexts(toy, backend, Scheme.BGV, 2).close();
       r.finish();
     }
   }

@@ -15,8 +15,14 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.cryptonets.bfv.BatchEncoder;
 import org.cryptonets.bfv.BfvParameters;
+import org.cryptonets.bfv.BgvDecryptor;
+import org.cryptonets.bfv.BgvEncryptor;
+import org.cryptonets.bfv.BgvEvaluator;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.CiphertextBatch;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.Decryptor;
 import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.Evaluator;
@@ -24,6 +30,7 @@ import org.cryptonets.bfv.KeyGenerator;
 import org.cryptonets.bfv.Plaintext;
 import org.cryptonets.bfv.PublicKey;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.Backends;
@@ -264,6 +271,248 @@ class RoundTripTest {
       assertEquals(budget, both.budgets()[0]);
     }
     kg.secretKey().close();
+  }
+
+  // ---- BGV ----
+
+  static long[][] slotsOf(BfvParameters params, List<Plaintext> pts) {
+    long[][] out = new long[pts.size()][];
+    for (int k = 0; k < pts.size(); k++) {
+      out[k] = new BatchEncoder(params, pts.get(k).plainIndex()).decode(pts.get(k));
+    }
+    return out;
+  }
+
+  static long[][] squared(long[][] slots, long t) {
+    long[][] out = new long[slots.length][];
+    for (int k = 0; k < slots.length; k++) {
+      out[k] = new long[slots[k].length];
+      for (int j = 0; j < slots[k].length; j++) {
+        out[k][j] = slots[k][j] * slots[k][j] % t;
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void bgvKeysRoundTripAndStillWork() {
+    KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(21));
+    List<Plaintext> pts = plaintexts(params, 1, 3, 22);
+    long t = params.plainModulus(1).value();
+    try (BgvPublicKey pk = kg.createBgvPublicKey(); BgvRelinKeys rk = kg.createBgvRelinKeys()) {
+      BfvFileWriter w = BfvFileWriter.inMemory();
+      w.writeParameters(params).writeBgvPublicKey(pk).writeBgvRelinKeys(rk);
+      try (BfvFileReader r = BfvFileReader.of(w.toByteArray(), "memory")) {
+        BfvParameters p = r.readParameters(params);
+        try (BgvPublicKey pk2 = r.readBgvPublicKey(p, backend);
+            BgvRelinKeys rk2 = r.readBgvRelinKeys(p, backend);
+            BgvEncryptor enc = new BgvEncryptor(params, backend, pk2);
+            BgvEvaluator ev = new BgvEvaluator(params, backend);
+            BgvDecryptor dec = new BgvDecryptor(params, backend, kg.secretKey());
+            CiphertextBatch c = enc.encrypt(pts);
+            CiphertextBatch sq = ev.square(c);
+            CiphertextBatch relinOriginal = ev.relinearize(sq, rk);
+            CiphertextBatch relinLoaded = ev.relinearize(sq, rk2)) {
+          r.finish();
+          assertArrayEquals(pk.residues(), pk2.residues());
+          assertArrayEquals(rk.residues(), rk2.residues());
+          assertEquals(Scheme.BGV, rk2.scheme());
+          assertArrayEquals(slotsOf(params, pts), dec.decryptSlots(c), "encrypted with the loaded public key");
+          assertArrayEquals(download(relinOriginal), download(relinLoaded), "relinearization with the loaded keys, bit for bit");
+          assertArrayEquals(squared(slotsOf(params, pts), t), dec.decryptSlots(relinLoaded));
+        }
+      }
+    }
+    kg.secretKey().close();
+  }
+
+  @Test
+  void bgvBatchesRoundTripWithTheirFactor() {
+    KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(23));
+    List<Plaintext> pts = plaintexts(params, 0, 4, 24);
+    long t = params.plainModulus(0).value();
+    try (BgvRelinKeys rk = kg.createBgvRelinKeys();
+        BgvEncryptor enc = new BgvEncryptor(params, backend, kg.secretKey());
+        BgvEvaluator ev = new BgvEvaluator(params, backend);
+        BgvDecryptor dec = new BgvDecryptor(params, backend, kg.secretKey());
+        CiphertextBatch fresh = enc.encrypt(pts);
+        CiphertextBatch sq = ev.square(fresh);
+        CiphertextBatch relin = ev.relinearize(sq, rk);
+        CiphertextBatch switched = ev.modSwitchToNext(relin)) {
+      assertTrue(switched.correctionFactor() != 1, "a modulus switch changes the factor: " + switched);
+      long[][] expected = squared(slotsOf(params, pts), t);
+      for (CiphertextBatch c : List.of(sq, switched)) {
+        BfvFileWriter w = BfvFileWriter.inMemory();
+        w.writeCiphertexts(c);
+        byte[] bytes = w.toByteArray();
+        long expectedBytes = BfvFileFormat.HEADER_BYTES + 8 + 4 + (4L * c.size() * params.n() * 31 * c.level() + 7) / 8 + 4;
+        assertEquals(expectedBytes, bytes.length, "31 bits per residue, the factor and the frame");
+        try (BfvFileReader r = BfvFileReader.of(bytes, "memory"); CiphertextBatch back = r.readCiphertexts(params, backend, Scheme.BGV, 4)) {
+          r.finish();
+          assertEquals(Scheme.BGV, back.scheme());
+          assertEquals(c.correctionFactor(), back.correctionFactor());
+          assertEquals(c.level(), back.level());
+          assertEquals(c.size(), back.size());
+          assertEquals(c.plainIndex(), back.plainIndex());
+          assertTrue(back.isNttForm());
+          assertArrayEquals(download(c), download(back));
+          assertArrayEquals(expected, dec.decryptSlots(back));
+          // The loaded batch works with the evaluator like the original.
+          if (back.size() == 3) {
+            try (CiphertextBatch r1 = ev.relinearize(back, rk)) {
+              assertArrayEquals(download(relin), download(r1));
+            }
+          }
+        }
+      }
+    }
+    kg.secretKey().close();
+  }
+
+  @ParameterizedTest(name = "level {0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {3, 2, 1})
+  void seededBgvBatchesRebuildTheExactCiphertexts(int level) {
+    KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(25));
+    List<Plaintext> pts = plaintexts(params, 1, 70, 26);
+    try (BgvEncryptor enc = new BgvEncryptor(params, backend, kg.secretKey());
+        BgvDecryptor dec = new BgvDecryptor(params, backend, kg.secretKey());
+        CiphertextBatch fresh = enc.encrypt(pts, level)) {
+      assertTrue(fresh.seed() != null);
+      BfvFileWriter w = BfvFileWriter.inMemory();
+      w.writeSeededCiphertexts(fresh);
+      byte[] bytes = w.toByteArray();
+      assertEquals(ObjectType.BGV_CIPHERTEXTS_SEEDED.code(), bytes[10]);
+      long c0Bytes = (70L * params.n() * 31 * level + 7) / 8;
+      assertEquals(BfvFileFormat.HEADER_BYTES + 8 + 4 + 32 + c0Bytes + 4, bytes.length, "c0 only, plus the factor and the seed");
+      BfvFileWriter explicit = BfvFileWriter.inMemory();
+      explicit.writeSeededCiphertexts(fresh, fresh.seed());
+      assertArrayEquals(bytes, explicit.toByteArray(), "the seed given or taken from the batch: one record");
+      try (BfvFileReader r = BfvFileReader.of(bytes, "memory"); CiphertextBatch back = r.readCiphertexts(params, backend, Scheme.BGV)) {
+        r.finish();
+        assertEquals(Scheme.BGV, back.scheme());
+        assertEquals(1, back.correctionFactor());
+        assertEquals(level, back.level());
+        assertArrayEquals(download(fresh), download(back), "c1 regenerated from the seed must be the encryptor's, bit for bit");
+        assertArrayEquals(slotsOf(params, pts), dec.decryptSlots(back));
+      }
+    }
+    kg.secretKey().close();
+  }
+
+  @Test
+  void compressedResultsOfBothSchemesRoundTripWithTheirFactor() {
+    KeyGenerator kg = new KeyGenerator(params, backend, IoFixtures.deterministicRandom(27));
+    List<Plaintext> pts = plaintexts(params, 0, 2, 28);
+    long t = params.plainModulus(0).value();
+    int bits = CompressedCiphertexts.minBits(params, 0) + 12;
+    try (BgvRelinKeys rk = kg.createBgvRelinKeys();
+        BgvEncryptor enc = new BgvEncryptor(params, backend, kg.secretKey());
+        BgvEvaluator ev = new BgvEvaluator(params, backend);
+        BgvDecryptor dec = new BgvDecryptor(params, backend, kg.secretKey());
+        CiphertextBatch c = enc.encrypt(pts);
+        CiphertextBatch sq = ev.square(c);
+        CiphertextBatch relin = ev.relinearize(sq, rk);
+        CiphertextBatch switched = ev.modSwitchToNext(relin)) {
+      CompressedResults results = ev.compressForReturn(switched, bits);
+      assertTrue(results.plainFactor() != 1, "BGV results carry a factor: " + results.plainFactor());
+      BfvFileWriter w = BfvFileWriter.inMemory();
+      w.writeCompressedResults(results);
+      byte[] bytes = w.toByteArray();
+      assertEquals(BfvFileFormat.compressedResultsRecordBytes(params, Scheme.BGV, bits, 2), bytes.length);
+      CompressedResults back;
+      try (BfvFileReader r = BfvFileReader.of(bytes, "memory")) {
+        back = r.readCompressedResults(params, 2);
+        r.finish();
+      }
+      assertEquals(Scheme.BGV, back.scheme());
+      assertEquals(results.plainFactor(), back.plainFactor());
+      assertEquals(results.plainIndex(), back.plainIndex());
+      assertEquals(results.ciphertexts().bits(), back.ciphertexts().bits());
+      assertArrayEquals(results.ciphertexts().values(), back.ciphertexts().values());
+      assertArrayEquals(squared(slotsOf(params, pts), t), dec.decryptSlots(back));
+      // The BFV reader of compressed ciphertexts refuses them: it would lose the factor.
+      SerializationException e = assertThrows(SerializationException.class, () -> {
+        try (BfvFileReader r = BfvFileReader.of(bytes, "memory")) {
+          r.readCompressed(params);
+        }
+      });
+      assertEquals(SerializationException.Code.WRONG_TYPE, e.code(), e.getMessage());
+      assertTrue(e.getMessage().contains("found a compressed result ciphertexts with a result factor record"), e.getMessage());
+      // BFV results: the COMPRESSED_RESULTS record, read back with factor 1.
+      CompressedResults bfv = CompressedResults.of(Scheme.BFV, results.ciphertexts(), 1);
+      byte[] bfvBytes = BfvFileWriter.inMemory().writeCompressedResults(bfv).toByteArray();
+      assertArrayEquals(BfvFileWriter.inMemory().writeCompressed(results.ciphertexts()).toByteArray(), bfvBytes);
+      try (BfvFileReader r = BfvFileReader.of(bfvBytes, "memory")) {
+        CompressedResults bfvBack = r.readCompressedResults(params);
+        r.finish();
+        assertEquals(Scheme.BFV, bfvBack.scheme());
+        assertEquals(1, bfvBack.plainFactor());
+        assertArrayEquals(results.ciphertexts().values(), bfvBack.ciphertexts().values());
+      }
+    }
+    kg.secretKey().close();
+  }
+
+  static SerializationException refusal(byte[] bytes, java.util.function.Consumer<BfvFileReader> read) {
+    return assertThrows(SerializationException.class, () -> {
+      try (BfvFileReader r = BfvFileReader.of(bytes, "memory")) {
+        read.accept(r);
+      }
+    });
+  }
+
+  static void assertWrongType(SerializationException e, String fragment) {
+    assertEquals(SerializationException.Code.WRONG_TYPE, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains(fragment), "message should mention '" + fragment + "': " + e.getMessage());
+  }
+
+  @Test
+  void eachSchemesReadersRefuseTheOthersRecords() {
+    try (PublicKey pk = IoFixtures.publicKey(params, backend);
+        RelinKeys rk = IoFixtures.relinKeys(params, backend);
+        BgvPublicKey bgvPk = IoFixtures.bgvPublicKey(params, backend);
+        BgvRelinKeys bgvRk = IoFixtures.bgvRelinKeys(params, backend);
+        CiphertextBatch bfvBatch = IoFixtures.fullBatch(params, backend);
+        CiphertextBatch bfvSeeded = IoFixtures.seededBatch(params, backend);
+        CiphertextBatch bgvBatch = IoFixtures.bgvBatch(params, backend);
+        CiphertextBatch bgvSeeded = IoFixtures.bgvSeededBatch(params, backend)) {
+      byte[] bgvBatchBytes = BfvFileWriter.inMemory().writeCiphertexts(bgvBatch).toByteArray();
+      byte[] bgvSeededBytes = BfvFileWriter.inMemory().writeSeededCiphertexts(bgvSeeded, IoFixtures.seed()).toByteArray();
+      byte[] bfvBatchBytes = BfvFileWriter.inMemory().writeCiphertexts(bfvBatch).toByteArray();
+      byte[] bfvSeededBytes = BfvFileWriter.inMemory().writeSeededCiphertexts(bfvSeeded, IoFixtures.seed()).toByteArray();
+      for (byte[] b : List.of(bgvBatchBytes, bgvSeededBytes)) {
+        assertWrongType(refusal(b, r -> r.readCiphertexts(params, backend)), "BGV object where a BFV one was expected");
+        assertWrongType(refusal(b, r -> r.readCiphertexts(params, backend, 2)), "found a");
+        assertWrongType(refusal(b, r -> r.readCiphertexts(params, backend, Scheme.BFV, 2)), "BGV");
+      }
+      for (byte[] b : List.of(bfvBatchBytes, bfvSeededBytes)) {
+        assertWrongType(refusal(b, r -> r.readCiphertexts(params, backend, Scheme.BGV, 2)), "BFV object where a BGV one was expected");
+      }
+      assertWrongType(refusal(BfvFileWriter.inMemory().writeBgvPublicKey(bgvPk).toByteArray(), r -> r.readPublicKey(params, backend)),
+          "expected a public key record, found a BGV public key record");
+      assertWrongType(refusal(BfvFileWriter.inMemory().writeBgvRelinKeys(bgvRk).toByteArray(), r -> r.readRelinKeys(params, backend)),
+          "found a BGV relinearization keys record");
+      assertWrongType(refusal(BfvFileWriter.inMemory().writePublicKey(pk).toByteArray(), r -> r.readBgvPublicKey(params, backend)),
+          "expected a BGV public key record, found a public key record");
+      assertWrongType(refusal(BfvFileWriter.inMemory().writeRelinKeys(rk).toByteArray(), r -> r.readBgvRelinKeys(params, backend)),
+          "BFV object where a BGV one was expected");
+      assertWrongType(refusal(BfvFileWriter.inMemory().writeBgvPublicKey(bgvPk).toByteArray(), r -> r.readBgvRelinKeys(params, backend)),
+          "found a BGV public key record");
+    }
+  }
+
+  @Test
+  void bgvBatchesThatCannotBeWrittenAreRefused() {
+    try (BgvEvaluator ev = new BgvEvaluator(params, backend); CiphertextBatch unwritten = ev.allocate(0, 2, 2, 1, true);
+        CiphertextBatch unseeded = IoFixtures.bgvBatch(params, backend)) {
+      SerializationException e = assertThrows(SerializationException.class, () -> BfvFileWriter.inMemory().writeCiphertexts(unwritten));
+      assertEquals(SerializationException.Code.INVALID_FIELD, e.code());
+      assertTrue(e.getMessage().contains("correction factor 0"), e.getMessage());
+      e = assertThrows(SerializationException.class, () -> BfvFileWriter.inMemory().writeSeededCiphertexts(unseeded));
+      assertEquals(SerializationException.Code.INVALID_FIELD, e.code());
+      e = assertThrows(SerializationException.class, () -> BfvFileWriter.inMemory().writeSeededCiphertexts(unseeded, IoFixtures.seed()));
+      assertEquals(SerializationException.Code.INVALID_FIELD, e.code(), "a size-3 batch cannot be seeded");
+    }
   }
 
   @Test
