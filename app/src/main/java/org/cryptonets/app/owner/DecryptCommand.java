@@ -178,10 +178,14 @@ public final class DecryptCommand {
     Decryption d = new Decryption();
     d.first = contents.first();
     d.valueBits = keys.plan().valueBits();
-    try (DataOwner owner = new DataOwner(params, backend, keys.secretKey())) {
+    if (contents.scheme() != keys.plan().scheme()) {
+      throw new org.cryptonets.bfv.io.SerializationException(org.cryptonets.bfv.io.SerializationException.Code.INVALID_FIELD, file + " holds "
+          + contents.scheme() + " results; the keys are " + keys.plan().scheme() + " keys");
+    }
+    try (DataOwner owner = new DataOwner(params, keys.plan().scheme(), backend, keys.secretKey())) {
       // The primes were sized so every logit is below 2^valueBits in magnitude; under a wrong key
       // the values are uniform over the whole CRT range instead.
-      DataOwner.Decryption result = owner.decrypt(contents.results(), contents.images(), d.valueBits);
+      DataOwner.Decryption result = owner.decryptResults(contents.results(), contents.images(), d.valueBits);
       d.logits = result.logits();
       d.predictions = result.predictions();
       d.minNoiseBudget = result.minNoiseBudget();

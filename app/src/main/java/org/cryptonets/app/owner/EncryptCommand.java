@@ -140,18 +140,18 @@ public final class EncryptCommand implements Callable<Integer> {
     long start = System.nanoTime();
     int level = keys.plan().inputLevel();
     // The owner-side library API, as in the in-process demo: encode (one image per slot), encrypt
-    // with a seed, switch down to the input level chunk by chunk. Only c0 travels; the cloud
-    // regenerates c1 from the seed and switches it the same way.
+    // with a seed straight at the input level, in NTT form, under the keys' scheme. Only c0
+    // travels; the cloud regenerates c1 from the seed.
     try (EncryptedImagesFile.Writer writer = new EncryptedImagesFile.Writer(file, params, images.length, images[0].length, first);
-        DataOwner owner = new DataOwner(params, backend, keys.secretKey())) {
+        DataOwner owner = new DataOwner(params, keys.plan().scheme(), backend, keys.secretKey())) {
       for (int j = 0; j < params.plainModuli().size(); j++) {
         try (CiphertextBatch batch = owner.encryptImages(images, j, level)) {
           writer.write(batch);
         }
       }
       long bytes = writer.commit();
-      out.printf("encrypted %d images in %.1f s: %d batches of %d seeded ciphertexts at level %d%n", images.length, (System.nanoTime() - start) / 1e9,
-          params.plainModuli().size(), images[0].length, level);
+      out.printf("encrypted %d images in %.1f s: %d batches of %d seeded %s ciphertexts at level %d%n", images.length, (System.nanoTime() - start) / 1e9,
+          params.plainModuli().size(), images[0].length, keys.plan().scheme(), level);
       return bytes;
     }
   }

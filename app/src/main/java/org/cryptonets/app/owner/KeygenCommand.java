@@ -15,7 +15,11 @@ import org.cryptonets.inference.parties.TwoPartyPlan;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.KeyGenerator;
 import org.cryptonets.bfv.PublicKey;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.Scheme;
+import org.cryptonets.app.SchemeOption;
 import org.cryptonets.bfv.io.BfvFileWriter;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.inference.CryptoNetPlan;
@@ -63,6 +67,10 @@ public final class KeygenCommand implements Callable<Integer> {
     this.out = out;
   }
 
+  @Option(names = "--scheme", paramLabel = "S", description = "bfv or bgv (default: " + SchemeOption.DEFAULT_NAME + "); the keys, and every file made with them, are for this scheme",
+      converter = SchemeOption.class)
+  private Scheme scheme;
+
   @Option(names = "--plain-bits", paramLabel = "B", description = "bits per plaintext prime, 18 to 31 (default: the fewest primes that hold the logits)")
   void plainBits(int bits) {
     plainBitsOption = Cli.range(spec, "--plain-bits", bits, 18, 31);
@@ -97,7 +105,8 @@ public final class KeygenCommand implements Callable<Integer> {
     }
     ParameterPlanner.Choice choice;
     try {
-      choice = ParameterPlanner.choose(network, valueBits, plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(valueBits));
+      choice = ParameterPlanner.choose(network, valueBits, plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(valueBits),
+          SchemeOption.orDefault(scheme));
     } catch (IllegalArgumentException e) {
       throw new UsageError("keygen: " + e.getMessage());
     }
@@ -118,11 +127,23 @@ public final class KeygenCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The plan's scheme's relinearization and public keys into the evaluation-keys file; its size. */
+  private static long writeEvaluationKeys(Path evalFile, BfvParameters params, TwoPartyPlan plan, KeyGenerator keys) {
+    if (plan.scheme() == Scheme.BGV) {
+      try (BgvRelinKeys rk = keys.createBgvRelinKeys(); BgvPublicKey pk = keys.createBgvPublicKey()) {
+        return EvaluationKeysFile.write(evalFile, params, plan, rk, pk);
+      }
+    }
+    try (RelinKeys rk = keys.createRelinKeys(); PublicKey pk = keys.createPublicKey()) {
+      return EvaluationKeysFile.write(evalFile, params, plan, rk, pk);
+    }
+  }
+
   /** What to do when no parameters exist for the prime size asked for: the next size that works. */
   static String suggestPlainBits(IntegerNetwork network, int valueBits, int asked) {
     for (int bits = asked + 1; bits <= 31; bits++) {
       try {
-        ParameterPlanner.choose(network, valueBits, bits).plan().parameters();
+        ParameterPlanner.choose(network, valueBits, bits, org.cryptonets.bfv.Scheme.BFV).plan().parameters();
         return "use --plain-bits " + bits + " (the smallest size above " + asked + " with enough primes that are 1 mod 2n), or leave the option out";
       } catch (RuntimeException tooFewOrTooNoisy) {
         // try the next size
@@ -158,9 +179,9 @@ public final class KeygenCommand implements Callable<Integer> {
     Path evalFile = dir.resolve(PartyFiles.EVALUATION_KEYS_FILE);
     Path secretFile = dir.resolve(PartyFiles.SECRET_KEY_FILE);
     long evalBytes;
-    try (RelinKeys rk = keys.createRelinKeys(); PublicKey pk = keys.createPublicKey(); BfvFileWriter secret = BfvFileWriter.create(secretFile, BfvFileWriter.Access.OWNER_ONLY)) {
+    try (BfvFileWriter secret = BfvFileWriter.create(secretFile, BfvFileWriter.Access.OWNER_ONLY)) {
       secret.writeParameters(params).writeSecretKey(keys.secretKey());
-      evalBytes = EvaluationKeysFile.write(evalFile, params, plan, rk, pk);
+      evalBytes = writeEvaluationKeys(evalFile, params, plan, keys);
       try {
         secret.commit();
       } catch (RuntimeException e) {

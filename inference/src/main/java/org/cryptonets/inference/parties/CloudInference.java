@@ -7,8 +7,11 @@ import java.util.Locale;
 import java.util.function.Consumer;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
-import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.BgvEvaluator;
+import org.cryptonets.bfv.CompressedResults;
 import org.cryptonets.bfv.Evaluator;
+import org.cryptonets.bfv.HomomorphicEvaluator;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.io.SerializationException;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.inference.EncryptedCryptoNet;
@@ -48,9 +51,10 @@ public final class CloudInference {
     int first;
     long uploadBytes;
     BfvParameters params;
-    List<CompressedCiphertexts> results = new ArrayList<>();
+    List<CompressedResults> results = new ArrayList<>();
     try (EvaluationKeysFile.Contents keys = EvaluationKeysFile.read(keysFile, backend, true);
-        Evaluator evaluator = new Evaluator(keys.parameters(), backend)) {
+        HomomorphicEvaluator evaluator = keys.plan().scheme() == Scheme.BGV ? new BgvEvaluator(keys.parameters(), backend)
+            : new Evaluator(keys.parameters(), backend)) {
       params = keys.parameters();
       TwoPartyPlan plan = keys.plan();
       if (params.security().bits() < 128) {
@@ -58,7 +62,7 @@ public final class CloudInference {
       }
       int pixels = network.inputShape().size();
       EncryptedCryptoNet net = new EncryptedCryptoNet(params, evaluator, keys.relinKeys(), network, plan.toCryptoNetPlan(params));
-      try (EncryptedImagesFile.Reader reader = new EncryptedImagesFile.Reader(imagesFile, params, pixels)) {
+      try (EncryptedImagesFile.Reader reader = new EncryptedImagesFile.Reader(imagesFile, params, pixels, plan.scheme())) {
         images = reader.images();
         first = reader.first();
         uploadBytes = reader.size();
@@ -73,7 +77,7 @@ public final class CloudInference {
             // runs in NTT form and its outputs enter the squares' base extension, which keeps the
             // NTT form of the limbs it copies. Results leave relinearized (size 2) and switched to
             // the small modulus 2^b.
-            results.add(net.evaluateForReturn(input, (name, index, seconds) -> { }, plan.resultBits()).ciphertexts());
+            results.add(net.evaluateForReturn(input, (name, index, seconds) -> { }, plan.resultBits()));
           }
           progress.accept(String.format(Locale.ROOT, "plaintext prime %d of %d: network evaluated in %.1f s", j + 1, params.plainModuli().size(),
               (System.nanoTime() - t0) / 1e9));
@@ -81,7 +85,7 @@ public final class CloudInference {
         reader.finish();
       }
     }
-    long downloadBytes = EncryptedResultsFile.write(resultsFile, params, images, first, results);
+    long downloadBytes = EncryptedResultsFile.writeResults(resultsFile, params, images, first, results);
     return new Result(images, first, params.n(), uploadBytes, downloadBytes, (System.nanoTime() - start) / 1e9, params);
   }
 }

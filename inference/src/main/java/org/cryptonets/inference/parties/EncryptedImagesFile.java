@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.io.BfvFileReader;
 import org.cryptonets.bfv.io.BfvFileWriter;
 import org.cryptonets.bfv.io.ObjectType;
@@ -116,6 +117,7 @@ public final class EncryptedImagesFile {
   public static final class Reader implements AutoCloseable {
     private final BfvFileReader in;
     private final BfvParameters params;
+    private final Scheme scheme;
     private final String name;
     private final int images;
     private final int pixels;
@@ -128,8 +130,19 @@ public final class EncryptedImagesFile {
      * @param expectedPixels inputs of the network that will evaluate the images
      */
     public Reader(Path file, BfvParameters params, int expectedPixels) {
+      this(file, params, expectedPixels, Scheme.BFV);
+    }
+
+    /**
+     * Opens the file of ciphertexts under {@code scheme} and reads its attributes; batches of the
+     * other scheme are refused when read.
+     *
+     * @param expectedPixels inputs of the network that will evaluate the images
+     */
+    public Reader(Path file, BfvParameters params, int expectedPixels, Scheme scheme) {
       this.in = BfvFileReader.open(file);
       this.params = params;
+      this.scheme = scheme;
       this.name = file.toString();
       try {
         Map<String, String> a = in.readAttributes(params);
@@ -167,7 +180,7 @@ public final class EncryptedImagesFile {
      *     OVER_BUDGET beyond the reader's memory budget
      */
     public CiphertextBatch next(Backend backend) {
-      CiphertextBatch b = in.readCiphertexts(params, backend, pixels);
+      CiphertextBatch b = in.readCiphertexts(params, backend, scheme, pixels);
       if (b.plainIndex() != next || b.count() != pixels || b.size() != 2) {
         String found = b.toString();
         b.close();
@@ -190,7 +203,9 @@ public final class EncryptedImagesFile {
     public void skipNext() {
       SerializationException wrongType = null;
       // the kinds of record the writer makes (a position is only advanced past a record that passed)
-      for (ObjectType type : List.of(ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL, ObjectType.CIPHERTEXTS_SEEDED)) {
+      List<ObjectType> kinds = scheme == Scheme.BGV ? List.of(ObjectType.BGV_CIPHERTEXTS_SEEDED)
+          : List.of(ObjectType.CIPHERTEXTS_SEEDED_AT_LEVEL, ObjectType.CIPHERTEXTS_SEEDED);
+      for (ObjectType type : kinds) {
         try {
           in.skip(type, params);
           next++;

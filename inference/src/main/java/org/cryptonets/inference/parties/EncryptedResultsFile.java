@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CompressedCiphertexts;
+import org.cryptonets.bfv.CompressedResults;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.io.BfvFileFormat;
 import org.cryptonets.bfv.io.BfvFileReader;
 import org.cryptonets.bfv.io.BfvFileWriter;
@@ -14,7 +16,8 @@ import org.cryptonets.bfv.io.SerializationException;
 
 /**
  * The download: attributes (kind {@value #KIND}, images, classes), then per plaintext prime, in
- * order, the encrypted logits as compressed ciphertexts (one per class, switched to 2^b).
+ * order, the encrypted logits as compressed ciphertexts (one per class, switched to 2^b); BGV
+ * results in the factored record that carries the factor the owner multiplies the slots by.
  *
  * <p>Stateless; thread-safe. Reading throws {@link SerializationException} for malformed, damaged,
  * foreign or inconsistent files, for paths that are not regular files and for results beyond the
@@ -27,9 +30,9 @@ public final class EncryptedResultsFile {
   public static final class Contents {
     private final int images;
     private final int first;
-    private final List<CompressedCiphertexts> results;
+    private final List<CompressedResults> results;
 
-    Contents(int images, int first, List<CompressedCiphertexts> results) {
+    Contents(int images, int first, List<CompressedResults> results) {
       this.images = images;
       this.first = first;
       this.results = Collections.unmodifiableList(results);
@@ -45,8 +48,13 @@ public final class EncryptedResultsFile {
     }
 
     /** One entry per plaintext prime, in prime order. */
-    public List<CompressedCiphertexts> results() {
+    public List<CompressedResults> results() {
       return results;
+    }
+
+    /** The scheme that computed the results. */
+    public Scheme scheme() {
+      return results.get(0).scheme();
     }
   }
 
@@ -63,12 +71,26 @@ public final class EncryptedResultsFile {
    * @param first the images file's index of the image in slot 0, passed on to the owner
    */
   public static long write(Path file, BfvParameters params, int images, int first, List<CompressedCiphertexts> results) {
+    List<CompressedResults> wrapped = new ArrayList<>();
+    for (CompressedCiphertexts c : results) {
+      wrapped.add(CompressedResults.of(Scheme.BFV, c, 1));
+    }
+    return writeResults(file, params, images, first, wrapped);
+  }
+
+  /**
+   * Writes results of either scheme atomically (BFV's as before, BGV's with their factor); returns
+   * the file's size in bytes.
+   *
+   * @param first the images file's index of the image in slot 0, passed on to the owner
+   */
+  public static long writeResults(Path file, BfvParameters params, int images, int first, List<CompressedResults> results) {
     int classes = results.get(0).count();
     try (BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC)) {
       w.writeAttributes(params, Map.of(PartyFiles.KIND, KIND, PartyFiles.IMAGES, Integer.toString(images), PartyFiles.CLASSES, Integer.toString(classes),
           PartyFiles.FIRST, Integer.toString(first)));
-      for (CompressedCiphertexts c : results) {
-        w.writeCompressed(c);
+      for (CompressedResults c : results) {
+        w.writeCompressedResults(c);
       }
       w.commit();
       return w.bytesWritten();
@@ -102,18 +124,23 @@ public final class EncryptedResultsFile {
         throw new SerializationException(SerializationException.Code.TRUNCATED, name + ": attribute classes = " + classes + ": expected at least " + least
             + " bytes of results for " + primes + " plaintext primes, found " + r.remaining() + " after the attributes: the file is truncated or the attribute is wrong");
       }
-      long memory = (long) primes * 2 * classes * params.n() * Long.BYTES;
+      // the reader holds each record's values twice while it builds the results (see BfvFileReader)
+      long memory = (long) primes * 2 * classes * params.n() * Long.BYTES * 2;
       if (memory > r.memoryBudget()) {
         throw new SerializationException(SerializationException.Code.OVER_BUDGET, name + ": attribute classes = " + classes
             + ": expected results that load within the memory budget of " + r.memoryBudget() + " bytes, found " + classes + " classes for " + primes
             + " plaintext primes that take " + memory + " bytes; give the JVM more memory (-Xmx) or set -D" + BfvFileReader.BUDGET_PROPERTY + "=BYTES");
       }
-      List<CompressedCiphertexts> out = new ArrayList<>();
+      List<CompressedResults> out = new ArrayList<>();
       for (int j = 0; j < primes; j++) {
-        CompressedCiphertexts c = r.readCompressed(params, classes);
+        CompressedResults c = r.readCompressedResults(params, classes);
         if (c.plainIndex() != j || c.count() != classes) {
           throw new SerializationException(SerializationException.Code.INVALID_FIELD, name + ": expected the results of plaintext prime " + j + " for " + classes
               + " classes, found prime " + c.plainIndex() + " with " + c.count());
+        }
+        if (j > 0 && c.scheme() != out.get(0).scheme()) {
+          throw new SerializationException(SerializationException.Code.INVALID_FIELD, name + ": results of plaintext prime " + j + " are " + c.scheme()
+              + ", those of prime 0 " + out.get(0).scheme() + ": expected one scheme");
         }
         out.add(c);
       }

@@ -5,7 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.PublicKey;
+import org.cryptonets.bfv.BgvPublicKey;
+import org.cryptonets.bfv.BgvRelinKeys;
 import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.RelinearizationKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.io.BfvFileReader;
 import org.cryptonets.bfv.io.BfvFileWriter;
 import org.cryptonets.bfv.io.ObjectType;
@@ -26,9 +30,9 @@ public final class EvaluationKeysFile {
   public static final class Contents implements AutoCloseable {
     private final BfvParameters params;
     private final TwoPartyPlan plan;
-    private final RelinKeys relinKeys;
+    private final RelinearizationKeys relinKeys;
 
-    Contents(BfvParameters params, TwoPartyPlan plan, RelinKeys relinKeys) {
+    Contents(BfvParameters params, TwoPartyPlan plan, RelinearizationKeys relinKeys) {
       this.params = params;
       this.plan = plan;
       this.relinKeys = relinKeys;
@@ -42,8 +46,8 @@ public final class EvaluationKeysFile {
       return plan;
     }
 
-    /** The relinearization keys, or null if they were only validated, not loaded. */
-    public RelinKeys relinKeys() {
+    /** The relinearization keys of the plan's scheme, or null if they were only validated, not loaded. */
+    public RelinearizationKeys relinKeys() {
       return relinKeys;
     }
 
@@ -57,14 +61,51 @@ public final class EvaluationKeysFile {
 
   private EvaluationKeysFile() {}
 
-  /** Writes the file atomically; returns its size in bytes. */
+  /**
+   * Writes the file of a BFV plan atomically; returns its size in bytes.
+   *
+   * @throws IllegalArgumentException if the plan is not BFV
+   */
   public static long write(Path file, BfvParameters params, TwoPartyPlan plan, RelinKeys relinKeys, PublicKey publicKey) {
-    Map<String, String> attributes = new LinkedHashMap<>(plan.toAttributes());
-    attributes.put(PartyFiles.KIND, KIND);
-    try (BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC)) {
-      w.writeParameters(params).writeAttributes(params, attributes).writeRelinKeys(relinKeys).writePublicKey(publicKey);
+    requireScheme(plan, Scheme.BFV);
+    try (BfvFileWriter w = begin(file, params, plan)) {
+      w.writeRelinKeys(relinKeys).writePublicKey(publicKey);
       w.commit();
       return w.bytesWritten();
+    }
+  }
+
+  /**
+   * Writes the file of a BGV plan atomically (BGV keys, one set per plaintext prime); returns its
+   * size in bytes.
+   *
+   * @throws IllegalArgumentException if the plan is not BGV
+   */
+  public static long write(Path file, BfvParameters params, TwoPartyPlan plan, BgvRelinKeys relinKeys, BgvPublicKey publicKey) {
+    requireScheme(plan, Scheme.BGV);
+    try (BfvFileWriter w = begin(file, params, plan)) {
+      w.writeBgvRelinKeys(relinKeys).writeBgvPublicKey(publicKey);
+      w.commit();
+      return w.bytesWritten();
+    }
+  }
+
+  private static void requireScheme(TwoPartyPlan plan, Scheme scheme) {
+    if (plan.scheme() != scheme) {
+      throw new IllegalArgumentException(scheme + " keys for a " + plan.scheme() + " plan");
+    }
+  }
+
+  private static BfvFileWriter begin(Path file, BfvParameters params, TwoPartyPlan plan) {
+    Map<String, String> attributes = new LinkedHashMap<>(plan.toAttributes());
+    attributes.put(PartyFiles.KIND, KIND);
+    BfvFileWriter w = BfvFileWriter.create(file, BfvFileWriter.Access.PUBLIC);
+    try {
+      w.writeParameters(params).writeAttributes(params, attributes);
+      return w;
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
     }
   }
 
@@ -78,14 +119,15 @@ public final class EvaluationKeysFile {
       Map<String, String> attributes = r.readAttributes(params);
       PartyFiles.expectKind(attributes, KIND, file.toString());
       TwoPartyPlan plan = TwoPartyPlan.fromAttributes(params, attributes, file.toString());
-      RelinKeys rk = null;
+      RelinearizationKeys rk = null;
+      boolean bgv = plan.scheme() == Scheme.BGV;
       try {
         if (loadRelinKeys) {
-          rk = r.readRelinKeys(params, backend);
+          rk = bgv ? r.readBgvRelinKeys(params, backend) : r.readRelinKeys(params, backend);
         } else {
-          r.skip(ObjectType.RELIN_KEYS, params);
+          r.skip(bgv ? ObjectType.BGV_RELIN_KEYS : ObjectType.RELIN_KEYS, params);
         }
-        r.skip(ObjectType.PUBLIC_KEY, params);
+        r.skip(bgv ? ObjectType.BGV_PUBLIC_KEY : ObjectType.PUBLIC_KEY, params);
         r.finish();
         return new Contents(params, plan, rk);
       } catch (RuntimeException e) {

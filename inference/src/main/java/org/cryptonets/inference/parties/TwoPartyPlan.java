@@ -46,6 +46,7 @@ public final class TwoPartyPlan {
   static final String MODEL_NAME = "model.name";
   static final String MODEL_SHA256 = "model.sha256";
   static final String MODEL_WIDTHS = "model.widths";
+  static final String SCHEME = "plan.scheme";
 
   private final CryptoNetPlan schedule;
   private final int valueBits;
@@ -94,6 +95,7 @@ public final class TwoPartyPlan {
     m.put(MODEL_NAME, modelName);
     m.put(MODEL_SHA256, modelSha256);
     m.put(MODEL_WIDTHS, widths.compact());
+    m.put(SCHEME, schedule.scheme().name().toLowerCase(java.util.Locale.ROOT));
     return m;
   }
 
@@ -148,7 +150,16 @@ public final class TwoPartyPlan {
     for (Modulus q : params.coeffBasis().moduli()) {
       qBits.add(q.bits());
     }
-    CryptoNetPlan schedule = CryptoNetPlan.of(params.n(), qBits, params.plainModulus(0).bits(), params.plainModuli().size(), levels, output, input);
+    // keys written before BGV existed say nothing about the scheme: they are BFV keys
+    String schemeText = attributes.getOrDefault(SCHEME, "bfv");
+    org.cryptonets.bfv.Scheme scheme;
+    switch (schemeText) {
+      case "bfv" -> scheme = org.cryptonets.bfv.Scheme.BFV;
+      case "bgv" -> scheme = org.cryptonets.bfv.Scheme.BGV;
+      default -> throw invalid(file, SCHEME + " = '" + schemeText + "'; expected bfv or bgv");
+    }
+    CryptoNetPlan schedule = CryptoNetPlan.of(params.n(), qBits, params.plainModulus(0).bits(), params.plainModuli().size(), levels, output, input)
+        .withScheme(scheme);
     return new TwoPartyPlan(schedule, value, result, name, sha, widths);
   }
 
@@ -180,6 +191,11 @@ public final class TwoPartyPlan {
   /** The schedule as the evaluator takes it (the one plan class; these keys' parameters). */
   public CryptoNetPlan toCryptoNetPlan(BfvParameters params) {
     return schedule;
+  }
+
+  /** The scheme the keys, the images and the results are made under. */
+  public org.cryptonets.bfv.Scheme scheme() {
+    return schedule.scheme();
   }
 
   /** Level of the ciphertexts the owner sends. */
