@@ -23,6 +23,8 @@ with zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], 'w', zipf
             continue
         dst.writestr(item, src.read(item.filename))
 PY
+# The bench module's own classes (the GPU projection runner); its dependencies are all in cryptonets.jar.
+cp "$(ls "$root"/bench/target/bench-*.jar | grep -v -e original -e tests | head -n 1)" "$out/bench.jar"
 "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$out/runtime" 2>/dev/null \
   || "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \

@@ -56,15 +56,27 @@ final class ClDevice implements AutoCloseable {
   private final long maxWorkGroup;
   private final long localMemory;
   private final long maxAllocation;
+  /** Null unless counting: then every launch, transfer and buffer command is recorded here. */
+  private final WorkCounter counter;
   private boolean closed;
 
   ClDevice(OpenClDevices.Choice choice) {
-    this(choice, KernelSource.program());
+    this(choice, KernelSource.program(), null);
+  }
+
+  /** Counting launches, transfers and buffer commands into {@code counter} when it is not null. */
+  ClDevice(OpenClDevices.Choice choice, WorkCounter counter) {
+    this(choice, KernelSource.program(), counter);
   }
 
   /** With explicit program source: tests use it to check how build failures are reported. */
   ClDevice(OpenClDevices.Choice choice, String source) {
+    this(choice, source, null);
+  }
+
+  private ClDevice(OpenClDevices.Choice choice, String source, WorkCounter counter) {
     this.choice = choice;
+    this.counter = counter;
     cl_context ctx = null;
     cl_command_queue q = null;
     cl_program prog = null;
@@ -213,6 +225,9 @@ final class ClDevice implements AutoCloseable {
       return;
     }
     cl_kernel k = kernel(name);
+    if (counter != null) {
+      counter.launched(name);
+    }
     try {
       for (int i = 0; i < args.length; i++) {
         Object a = args[i];
@@ -262,6 +277,9 @@ final class ClDevice implements AutoCloseable {
 
   private cl_mem constant(Pointer p, long bytes, String what) {
     checkOpen();
+    if (counter != null) {
+      counter.uploaded(bytes);
+    }
     try {
       return CL.clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, p, null);
     } catch (CLException e) {
@@ -271,6 +289,9 @@ final class ClDevice implements AutoCloseable {
 
   synchronized void fillZero(cl_mem mem, long bytes) {
     checkOpen();
+    if (counter != null) {
+      counter.add("buffer_fill", KernelCosts.bufferFill(Math.max(4, bytes)));
+    }
     try {
       CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new int[1]), Sizeof.cl_uint, 0, Math.max(4, bytes), 0, null, null);
     } catch (CLException e) {
@@ -283,6 +304,9 @@ final class ClDevice implements AutoCloseable {
     checkOpen();
     if (data.length == 0) {
       return;
+    }
+    if (counter != null) {
+      counter.uploaded((long) data.length * Sizeof.cl_uint);
     }
     try {
       CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, byteOffset, (long) data.length * Sizeof.cl_uint, Pointer.to(data), 0, null, null);
@@ -297,6 +321,9 @@ final class ClDevice implements AutoCloseable {
     if (data.length == 0) {
       finish();
       return;
+    }
+    if (counter != null) {
+      counter.downloaded((long) data.length * Sizeof.cl_uint);
     }
     try {
       CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, byteOffset, (long) data.length * Sizeof.cl_uint, Pointer.to(data), 0, null, null);
@@ -314,6 +341,9 @@ final class ClDevice implements AutoCloseable {
     if (rows == 0 || rowBytes == 0) {
       return;
     }
+    if (counter != null) {
+      counter.uploaded(rowBytes * rows);
+    }
     try {
       CL.clEnqueueWriteBufferRect(
           queue, mem, CL_TRUE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
@@ -330,6 +360,9 @@ final class ClDevice implements AutoCloseable {
       finish();
       return;
     }
+    if (counter != null) {
+      counter.downloaded(rowBytes * rows);
+    }
     try {
       CL.clEnqueueReadBufferRect(
           queue, mem, CL_TRUE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
@@ -344,6 +377,9 @@ final class ClDevice implements AutoCloseable {
     if (bytes == 0) {
       return;
     }
+    if (counter != null) {
+      counter.add("buffer_copy", KernelCosts.bufferCopy(bytes));
+    }
     try {
       CL.clEnqueueCopyBuffer(queue, src, dst, srcByte, dstByte, bytes, 0, null, null);
     } catch (CLException e) {
@@ -356,6 +392,9 @@ final class ClDevice implements AutoCloseable {
     checkOpen();
     if (rows == 0 || rowBytes == 0) {
       return;
+    }
+    if (counter != null) {
+      counter.add("buffer_copy", KernelCosts.bufferCopy(rowBytes * rows));
     }
     try {
       CL.clEnqueueCopyBufferRect(

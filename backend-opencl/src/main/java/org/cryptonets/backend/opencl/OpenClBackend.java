@@ -45,6 +45,11 @@ import org.jocl.cl_mem;
  * through host memory, which on a discrete GPU costs far more than the kernel; the hand-written
  * kernels, working in device memory, are the default.
  *
+ * <p>With {@value #COUNT_PROPERTY}{@code =true} the backend counts, per kernel, the bytes each launch
+ * moves and the modular products it does (formulas of the launch sizes, {@link KernelCosts}), plus
+ * the host-device transfers, into its {@link #workCounter()}; results are the same bits. Off (the
+ * default), no counter exists and each launch pays one null check of a final field.
+ *
  * <p>Operations are asynchronous: they return once enqueued on the device's in-order queue;
  * {@link #download} and {@link #synchronize} wait. A device error from a kernel that already
  * returned shows up in the next call that waits.
@@ -60,6 +65,8 @@ public final class OpenClBackend implements Backend {
   public static final String NTT_BLOCK_PROPERTY = "cryptonets.opencl.nttBlock";
   /** {@code true}: the elementwise family through Aparapi ({@link AparapiElementwise}); {@code false} or unset: hand-written kernels. */
   public static final String APARAPI_PROPERTY = "cryptonets.opencl.aparapi";
+  /** {@code true}: count every launch's work and every transfer ({@link #workCounter()}); {@code false} or unset: no counting. */
+  public static final String COUNT_PROPERTY = "cryptonets.opencl.count";
   /** Group size of the elementwise kernels: a multiple of every GPU's warp or wavefront. */
   private static final long GROUP = 256;
   private static final int MAX_NTT_GROUP = 1024;
@@ -78,12 +85,15 @@ public final class OpenClBackend implements Backend {
   private final Set<OpenClPolyBuffer.Allocation> live = ConcurrentHashMap.newKeySet();
   /** The Aparapi path for add, subtract, negate and multiply, or null for the hand-written kernels. */
   private final AparapiElementwise aparapi;
+  /** Null unless counting ({@value #COUNT_PROPERTY}); every call site tests it before costing a launch. */
+  private final WorkCounter counter;
   private cl_mem scratch;
   private long scratchBytes;
   private volatile boolean closed;
 
-  private OpenClBackend(ClDevice device, int nttBlockCap, long scratchLimit, AparapiElementwise aparapi) {
+  private OpenClBackend(ClDevice device, int nttBlockCap, long scratchLimit, AparapiElementwise aparapi, WorkCounter counter) {
     this.device = device;
+    this.counter = counter;
     this.nttBlockCap = nttBlockCap;
     this.scratchLimit = scratchLimit;
     this.aparapi = aparapi;
@@ -94,8 +104,9 @@ public final class OpenClBackend implements Backend {
    *
    * @throws EngineException {@code BACKEND_UNAVAILABLE} if OpenCL or the device is missing,
    *     {@code DEVICE_FAILURE} if the context cannot be created or the kernels do not build (with the
-   *     build log), {@code INVALID_ARGUMENT} for a malformed {@value #NTT_BLOCK_PROPERTY} or
-   *     {@value #APARAPI_PROPERTY}; with Aparapi asked for, what {@link AparapiElementwise#open} throws
+   *     build log), {@code INVALID_ARGUMENT} for a malformed {@value #NTT_BLOCK_PROPERTY},
+   *     {@value #APARAPI_PROPERTY} or {@value #COUNT_PROPERTY}; with Aparapi asked for, what
+   *     {@link AparapiElementwise#open} throws
    */
   public static OpenClBackend open() {
     String cap = System.getProperty(NTT_BLOCK_PROPERTY);
@@ -110,13 +121,17 @@ public final class OpenClBackend implements Backend {
         throw new EngineException(EngineException.Code.INVALID_ARGUMENT, NTT_BLOCK_PROPERTY + "='" + cap + "' is not a power of two >= 2");
       }
     }
-    String useAparapi = System.getProperty(APARAPI_PROPERTY, "false").trim();
-    // Strict, unlike Boolean.parseBoolean: a misspelt value must not quietly mean "off".
-    if (!useAparapi.equalsIgnoreCase("true") && !useAparapi.equalsIgnoreCase("false") && !useAparapi.isEmpty()) {
-      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, APARAPI_PROPERTY + "='" + useAparapi + "' is neither true nor false");
-    }
     return open(System.getProperty(OpenClDevices.PLATFORM_PROPERTY), System.getProperty(OpenClDevices.DEVICE_PROPERTY), block, SCRATCH_LIMIT,
-        useAparapi.equalsIgnoreCase("true"));
+        flag(APARAPI_PROPERTY), flag(COUNT_PROPERTY));
+  }
+
+  /** A boolean system property, unset meaning false; strict, unlike Boolean.parseBoolean, so a misspelt value does not quietly mean "off". */
+  private static boolean flag(String property) {
+    String value = System.getProperty(property, "false").trim();
+    if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false") && !value.isEmpty()) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, property + "='" + value + "' is neither true nor false");
+    }
+    return value.equalsIgnoreCase("true");
   }
 
   /**
@@ -126,7 +141,17 @@ public final class OpenClBackend implements Backend {
    * @throws EngineException as {@link #open()}
    */
   public static OpenClBackend open(String platform, String device, int nttBlockCap) {
-    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, false);
+    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, false, false);
+  }
+
+  /**
+   * As {@link #open(String, String, int)}, counting every launch's work into {@link #workCounter()}
+   * when {@code counting} (see {@value #COUNT_PROPERTY}).
+   *
+   * @throws EngineException as {@link #open()}
+   */
+  public static OpenClBackend openCounting(String platform, String device, int nttBlockCap, boolean counting) {
+    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, false, counting);
   }
 
   /**
@@ -136,19 +161,21 @@ public final class OpenClBackend implements Backend {
    * @throws EngineException as {@link #open()}
    */
   public static OpenClBackend open(String platform, String device, int nttBlockCap, boolean aparapiElementwise) {
-    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, aparapiElementwise);
+    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, aparapiElementwise, false);
   }
 
   /** As {@link #open(String, String, int)} with a key-switching scratch cap, so tests can force chunking. */
   static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit) {
-    return open(platform, device, nttBlockCap, scratchLimit, false);
+    return open(platform, device, nttBlockCap, scratchLimit, false, false);
   }
 
-  private static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit, boolean aparapiElementwise) {
+  private static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit, boolean aparapiElementwise,
+      boolean counting) {
     if (nttBlockCap < 2 || Integer.bitCount(nttBlockCap) != 1) {
       throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "NTT block cap " + nttBlockCap + " is not a power of two >= 2");
     }
-    ClDevice cl = new ClDevice(OpenClDevices.select(platform, device));
+    WorkCounter counter = counting ? new WorkCounter() : null;
+    ClDevice cl = new ClDevice(OpenClDevices.select(platform, device), counter);
     AparapiElementwise aparapi = null;
     if (aparapiElementwise) {
       try {
@@ -162,7 +189,31 @@ public final class OpenClBackend implements Backend {
         throw new EngineException(EngineException.Code.BACKEND_UNAVAILABLE, APARAPI_PROPERTY + " is set but Aparapi cannot be loaded: " + e, e);
       }
     }
-    return new OpenClBackend(cl, nttBlockCap, scratchLimit, aparapi);
+    return new OpenClBackend(cl, nttBlockCap, scratchLimit, aparapi, counter);
+  }
+
+  /** True if this backend counts its work ({@value #COUNT_PROPERTY}). */
+  public boolean isCounting() {
+    return counter != null;
+  }
+
+  /**
+   * The counter of this backend's launches and transfers.
+   *
+   * @throws IllegalStateException if the backend was opened without counting
+   */
+  public WorkCounter workCounter() {
+    if (counter == null) {
+      throw new IllegalStateException("the OpenCL backend was opened without counting; set -D" + COUNT_PROPERTY + "=true");
+    }
+    return counter;
+  }
+
+  /** Records one launch's work; call only when counting. A launch of no items is not enqueued, so not counted. */
+  private void count(String kernel, KernelWork work) {
+    if (work.workItems() > 0) {
+      counter.add(kernel, work);
+    }
   }
 
   @Override
@@ -428,6 +479,9 @@ public final class OpenClBackend implements Backend {
       // whose bounding regions overlap, which interleaved components always do.
       RnsBasis basis = src.basis();
       long items = src.hostLength();
+      if (counter != null) {
+        count("poly_copy", KernelCosts.elementwise("poly_copy", src.count(), basis.size(), basis.n()));
+      }
       device.launch("poly_copy", items, group(items), s.mem(), span(src), d.mem(), span(dst), basis.size(), logN(basis));
     }
   }
@@ -469,10 +523,16 @@ public final class OpenClBackend implements Backend {
     synchronized (device) {
       for (int logt = logn - 1; logt >= logl; logt--) {
         long items = rows * (n / 2);
+        if (counter != null) {
+          count("ntt_forward_stage", KernelCosts.nttStage(rows, limbs, n, logt, false));
+        }
         device.launch("ntt_forward_stage", items, group(items), mem, rng, t.forward, t.moduli, limbs, logn, logt);
       }
       int wg = nttGroup("ntt_forward_local", block);
       long groups = rows * (n / block);
+      if (counter != null) {
+        count("ntt_forward_local", KernelCosts.nttLocal(rows, limbs, n, block, false));
+      }
       device.launch("ntt_forward_local", groups * wg, wg, mem, rng, t.forward, t.moduli, limbs, logn, logl,
           new ClDevice.Local((long) block * Sizeof.cl_uint));
     }
@@ -497,10 +557,16 @@ public final class OpenClBackend implements Backend {
     synchronized (device) {
       int wg = nttGroup("ntt_inverse_local", block);
       long groups = rows * (n / block);
+      if (counter != null) {
+        count("ntt_inverse_local", KernelCosts.nttLocal(rows, limbs, n, block, block == n));
+      }
       device.launch("ntt_inverse_local", groups * wg, wg, mem, rng, t.inverse, t.moduli, t.inverseN, limbs, logn, logl,
           block == n ? 1 : 0, new ClDevice.Local((long) block * Sizeof.cl_uint));
       for (int logt = logl; logt < logn; logt++) {
         long items = rows * (n / 2);
+        if (counter != null) {
+          count("ntt_inverse_stage", KernelCosts.nttStage(rows, limbs, n, logt, logt == logn - 1));
+        }
         device.launch("ntt_inverse_stage", items, group(items), mem, rng, t.inverse, t.moduli, t.inverseN, limbs, logn, logt,
             logt == logn - 1 ? 1 : 0);
       }
@@ -532,6 +598,9 @@ public final class OpenClBackend implements Backend {
     }
     DeviceTables.Basis t = tables(basis);
     long items = a.hostLength();
+    if (counter != null) {
+      count(kernel, KernelCosts.elementwise(kernel, a.count(), basis.size(), basis.n()));
+    }
     if (needsRatios) {
       device.launch(kernel, items, group(items), x.mem(), span(a), y.mem(), span(b), z.mem(), span(out), t.moduli, t.ratios,
           basis.size(), logN(basis));
@@ -570,6 +639,9 @@ public final class OpenClBackend implements Backend {
     }
     DeviceTables.Basis t = tables(a.basis());
     long items = a.hostLength();
+    if (counter != null) {
+      count("poly_negate", KernelCosts.elementwise("poly_negate", a.count(), a.basis().size(), a.basis().n()));
+    }
     device.launch("poly_negate", items, group(items), x.mem(), span(a), z.mem(), span(out), t.moduli, a.basis().size(), logN(a.basis()));
   }
 
@@ -582,6 +654,9 @@ public final class OpenClBackend implements Backend {
     noBroadcastOverlap(b, out);
     DeviceTables.Basis t = tables(a.basis());
     long items = a.hostLength();
+    if (counter != null) {
+      count("poly_multiply_broadcast", KernelCosts.multiplyBroadcast(a.count(), a.basis().size(), a.basis().n()));
+    }
     device.launch("poly_multiply_broadcast", items, group(items), x.mem(), span(a), y.mem(), span(b), z.mem(), span(out),
         t.moduli, t.ratios, a.basis().size(), logN(a.basis()));
   }
@@ -604,6 +679,9 @@ public final class OpenClBackend implements Backend {
     long items = a.hostLength();
     if (items == 0) {
       return;
+    }
+    if (counter != null) {
+      count("poly_multiply_scalar", KernelCosts.multiplyScalar(a.count(), l, basis.n()));
     }
     cl_mem w = device.constant(ws, "scalar residues");
     try {
@@ -635,6 +713,9 @@ public final class OpenClBackend implements Backend {
     DeviceTables.Basis t = tables(basis);
     int logspan = nttForm ? logN(basis) : 0;
     long items = (long) values.length << logspan;
+    if (counter != null) {
+      count("poly_add_constants", KernelCosts.addConstants(values.length, l, logspan));
+    }
     cl_mem v = device.constant(words, "constants");
     try {
       device.launch("poly_add_constants", items, group(items), x.mem(), span(polys), v, t.moduli, l, logN(basis), logspan);
@@ -671,6 +752,9 @@ public final class OpenClBackend implements Backend {
       int[] dense = new int[blocks * block * cols];
       System.arraycopy(w.toDense(), 0, dense, 0, rows * cols);
       long items = ((long) blocks * width * l) << logn;
+      if (counter != null) {
+        count("mac_dense", KernelCosts.macDense(rows, cols, width, l, basis.n(), maxTerms));
+      }
       cl_mem wm = device.constant(dense, "dense weights");
       try {
         device.launch("mac_dense", items, group(items), x.mem(), span(in), z.mem(), span(out), wm, rows, cols, width, l, logn, maxTerms,
@@ -680,6 +764,9 @@ public final class OpenClBackend implements Backend {
       }
     } else {
       long items = ((long) rows * width * l) << logn;
+      if (counter != null) {
+        count("mac_sparse", KernelCosts.macSparse(w.rowStart(), w.columnIndex(), width, l, basis.n(), maxTerms));
+      }
       cl_mem start = device.constant(w.rowStart(), "weight rows");
       cl_mem column = null;
       cl_mem value = null;
@@ -710,6 +797,9 @@ public final class OpenClBackend implements Backend {
     RnsBasis basis = a.basis();
     DeviceTables.Basis t = tables(basis);
     long items = a.hostLength() / 2;
+    if (counter != null) {
+      count("poly_tensor", KernelCosts.tensor(a.count() / 2, basis.size(), basis.n()));
+    }
     device.launch("poly_tensor", items, group(items), x.mem(), span(a), y.mem(), span(b), z.mem(), span(out), t.moduli, t.ratios,
         basis.size(), logN(basis));
   }
@@ -721,6 +811,9 @@ public final class OpenClBackend implements Backend {
     RnsBasis basis = a.basis();
     DeviceTables.Basis t = tables(basis);
     long items = a.hostLength() / 2;
+    if (counter != null) {
+      count("poly_tensor_square", KernelCosts.tensorSquare(a.count() / 2, basis.size(), basis.n()));
+    }
     device.launch("poly_tensor_square", items, group(items), x.mem(), span(a), z.mem(), span(out), t.moduli, t.ratios,
         basis.size(), logN(basis));
   }
@@ -762,6 +855,9 @@ public final class OpenClBackend implements Backend {
     int l = conv.from().size();
     int k = conv.to().size();
     long items = ((long) in.count() * k) << logN(conv.from());
+    if (counter != null) {
+      count("base_convert", KernelCosts.baseConvert(in.count(), l, k, conv.from().n()));
+    }
     device.launch("base_convert", items, group(items), x.mem(), span(in), z.mem(), span(out), l, k, outLimbs, outFirst, logN(conv.from()),
         t.fromModuli, t.puncturedInverse, t.reciprocal, t.toModuli, t.toRatios, t.puncturedModTo, t.productModTo);
   }
@@ -775,6 +871,9 @@ public final class OpenClBackend implements Backend {
     DeviceTables.Scaler t = tables(s);
     int k = s.output().size();
     long items = ((long) in.count() * k) << logN(s.input());
+    if (counter != null) {
+      count("scale_round", KernelCosts.scaleRound(in.count(), s.input().size(), s.q().size(), k, s.hasAuxiliary(), s.input().n()));
+    }
     device.launch("scale_round", items, group(items), x.mem(), span(in), z.mem(), span(out), s.input().size(), s.q().size(), k,
         s.hasAuxiliary() ? 1 : 0, logN(s.input()), t.fractionHigh, t.fractionLow, t.outModuli, t.outRatios, t.integerModOut, t.lambda);
   }
@@ -791,6 +890,9 @@ public final class OpenClBackend implements Backend {
     disjoint(in, out, "modulus switching");
     DeviceTables.Basis t = tables(from);
     long items = ((long) in.count() * (l - 1)) << logN(from);
+    if (counter != null) {
+      count("drop_last_modulus", KernelCosts.dropLastModulus(in.count(), l, from.n()));
+    }
     device.launch("drop_last_modulus", items, group(items), x.mem(), span(in), z.mem(), span(out), l, logN(from), t.moduli, t.ratios,
         t.lastInverse);
   }
@@ -834,14 +936,23 @@ public final class OpenClBackend implements Backend {
         ClDevice.Span oSpan = span(out.sub((int) (2 * p0), (int) (2 * count)));
         if (fused) {
           int wg = nttGroup("key_switch_spread_ntt", n);
+          if (counter != null) {
+            count("key_switch_spread_ntt", KernelCosts.keySwitchSpreadNtt(count, l, n));
+          }
           device.launch("key_switch_spread_ntt", count * l * l * wg, wg, d.mem(), dSpan, s, t.forward, l, logn, t.moduli, t.ratios,
               new ClDevice.Local((long) n * Sizeof.cl_uint));
         } else {
           long spreadItems = (count * l * l) << logn;
+          if (counter != null) {
+            count("key_switch_spread", KernelCosts.keySwitchSpread(count, l, n));
+          }
           device.launch("key_switch_spread", spreadItems, group(spreadItems), d.mem(), dSpan, s, l, logn, t.moduli, t.ratios);
           forwardNtt(s, new ClDevice.Span(0, 1), basis, count * l * l, t);
         }
         long innerItems = (count * l) << logn;
+        if (counter != null) {
+          count("key_switch_inner", KernelCosts.keySwitchInner(count, l, n));
+        }
         device.launch("key_switch_inner", innerItems, group(innerItems), s, k.mem(), span(key), z.mem(), oSpan, l, keyBasis.size(), logn,
             t.moduli, t.ratios);
       }
