@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code cryptonets} command line, built with picocli: {@code demo} (the main job, also run
  * without arguments), {@code evaluate}, {@code train}, {@code backends}, the two-party commands
- * {@code keygen}, {@code encrypt}, {@code infer}, {@code decrypt}, and {@code help}; {@code --help}
+ * {@code keygen}, {@code encrypt}, {@code infer}, {@code decrypt}, the service commands {@code serve},
+ * {@code submit}, {@code fetch}, and {@code help}; {@code --help}
  * and {@code --version} on every command. Exit codes: 0 success, 1 failure, 2 bad usage or input.
  * Errors go to standard error as {@code error: ...}, with a stack trace only under
  * {@code -Dcryptonets.debug=true}.
@@ -105,6 +106,9 @@ public final class Main {
     root.addSubcommand(new org.cryptonets.app.owner.EncryptCommand(out));
     root.addSubcommand(new org.cryptonets.app.cloud.InferCommand(out));
     root.addSubcommand(new org.cryptonets.app.owner.DecryptCommand.Options(out));
+    root.addSubcommand(new org.cryptonets.app.cloud.ServeCommand(out));
+    root.addSubcommand(new org.cryptonets.app.owner.SubmitCommand(out));
+    root.addSubcommand(new org.cryptonets.app.owner.FetchCommand(out));
     root.addSubcommand(new CommandLine.HelpCommand());
     return Cli.configure(root, out);
   }

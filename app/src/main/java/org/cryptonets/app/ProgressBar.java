@@ -31,9 +31,10 @@ import org.jline.terminal.spi.TerminalProvider;
  * <p>A stage is finished, and its bar closed, when it reports {@code done >= total}; the same name
  * reported again later starts a new bar.
  *
- * <p>Not thread-safe: one thread reports (the library draws from a thread of its own).
+ * <p>Public for the owner's service commands (upload and download progress). Not thread-safe: one
+ * thread reports at a time (the library draws from a thread of its own); throws nothing.
  */
-final class ProgressBar {
+public final class ProgressBar {
   /** Live bars are redrawn this often; plain lines are looked at this often. */
   private static final int LIVE_REFRESH_MILLIS = 200;
   private static final int PLAIN_REFRESH_MILLIS = 1000;
@@ -61,7 +62,7 @@ final class ProgressBar {
   }
 
   /** Live bars when standard error is a terminal (and {@code TERM} is not dumb), plain lines otherwise. */
-  static ProgressBar onStandardError(PrintStream err) {
+  public static ProgressBar onStandardError(PrintStream err) {
     String term = System.getenv("TERM");
     boolean terminal = false;
     int columns = 0;
@@ -78,7 +79,7 @@ final class ProgressBar {
   }
 
   /** Reports that {@code stage} has done {@code done} of {@code total} steps. */
-  void stage(String stage, int done, int total) {
+  public void stage(String stage, int done, int total) {
     long now = clock.getAsLong();
     long spent = previousReport < 0 ? 0 : now - previousReport;
     previousReport = now;

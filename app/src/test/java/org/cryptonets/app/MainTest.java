@@ -82,7 +82,8 @@ class MainTest {
   @Test
   void helpOnEveryCommandExitsZeroAndListsEveryOption() {
     Map<String, CommandLine> commands = Main.commandLine(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).getSubcommands();
-    assertEquals(List.of("demo", "evaluate", "train", "backends", "keygen", "encrypt", "infer", "decrypt", "help"), List.copyOf(commands.keySet()));
+    assertEquals(List.of("demo", "evaluate", "train", "backends", "keygen", "encrypt", "infer", "decrypt", "serve", "submit", "fetch", "help"),
+        List.copyOf(commands.keySet()));
     for (Map.Entry<String, CommandLine> c : commands.entrySet()) {
       for (String help : List.of("--help", "-h")) {
         Outcome o = execute(c.getKey(), help);
