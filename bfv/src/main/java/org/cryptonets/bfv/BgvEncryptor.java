@@ -96,6 +96,11 @@ public final class BgvEncryptor implements AutoCloseable {
     int n = params.n();
     int l = q.size();
     long t = params.plainModulus(plainIndex).value();
+    long[] lifts = new long[l];
+    for (int i = 0; i < l; i++) {
+      long qi = q.modulus(i).value();
+      lifts[i] = ((1L << 38) / qi + 1) * qi;
+    }
     byte[] noiseSeed = new byte[SeedExpander.SEED_BYTES];
     random.nextBytes(noiseSeed);
     byte[] uniformSeed = null;
@@ -122,11 +127,15 @@ public final class BgvEncryptor implements AutoCloseable {
           long[] m = plaintexts.get(k).coefficientsUnsafe();
           int off = kk * l * n;
           for (int i = 0; i < l; i++) {
-            long qi = q.modulus(i).value();
+            org.cryptonets.engine.Modulus qm = q.modulus(i);
+            long lift = lifts[i];
+            boolean barrett = qm.bits() >= 21; // v + lift < 2^40 must lie in Barrett's [0, 2^(2b))
             for (int j = 0; j < n; j++) {
-              // m + t e with m centred: |m + t e| < t (eta + 1) < 2^37.
+              // m + t e with m centred: |m + t e| < t (eta + 1) < 2^37. Adding a multiple of q_i
+              // above 2^38 makes it non-negative and below 2^40, which Barrett reduction takes:
+              // measured 15% of BGV encryption with Math.floorMod (a division per residue).
               long v = (m[j] > t >>> 1 ? m[j] - t : m[j]) + t * e[j];
-              c0[off + i * n + j] = Math.floorMod(v, qi);
+              c0[off + i * n + j] = barrett ? qm.reduceProduct(v + lift) : Math.floorMod(v, qm.value());
             }
           }
           if (uSeed != null) {
