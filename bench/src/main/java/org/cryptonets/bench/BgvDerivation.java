@@ -23,9 +23,8 @@ import org.cryptonets.net.IntegerNetwork;
  *       to each of the m - 1 other primes (one reduce_wide) and transforms it in local memory
  *       (like {@code key_switch_spread_ntt}), and a combine kernel x_i q_last^-1 - NTT_i(r) t
  *       q_last^-1 over m - 1 limbs (two reads, one write, two Shoup products), the arithmetic of
- *       engine-api's {@code PlainPreservingSwitch}. (Today the OpenCL backend has no such kernel:
- *       {@code Backend.dropLastModulusNtt}'s default does a host round trip, which on a discrete GPU
- *       would cross PCIe at every switch; the derivation assumes native kernels.)
+ *       engine-api's {@code PlainPreservingSwitch}; the OpenCL backend has these kernels
+ *       ({@code switch_correction_local}, {@code switch_forward_combine}).
  *   <li>relinearize c ciphertexts at l primes: inverse NTT of c2 (l limbs), the same key-switching
  *       kernels as BFV ({@code key_switch_spread_ntt}, {@code key_switch_inner}), two adds in NTT
  *       form; no inverse NTT of the switched pair (BFV's output leaves in coefficient form);

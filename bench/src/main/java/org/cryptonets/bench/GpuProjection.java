@@ -63,8 +63,8 @@ import picocli.CommandLine.Spec;
  * primes and levels for development (counts scale with n, times log n for NTT butterflies).
  * {@code --scheme}: {@code bfv} (default) or {@code bgv}, the scheme whose run is counted; the BGV
  * column derived from BFV's counts is printed either way, so a counted BGV run checks the derivation.
- * (The OpenCL backend has no native BGV modulus switch yet: {@code Backend.dropLastModulusNtt}'s
- * default round trip through the host shows up as transfers, and its host arithmetic is not counted.)
+ * (The OpenCL backend's BGV modulus switch is native: two kernels when a ring fits local memory,
+ * counted like the others.)
  *
  * <p>Exit codes of {@link #main}: 0 when the decrypted logits equal the clear network's, 1 when they
  * do not or the run fails, 2 for bad usage. {@link #execute} is stateless; each call opens its own

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * BGV on three backends with identically seeded keys and noise: the CPU backend with Vector API
  * kernels (the reference here), the CPU backend with scalar kernels (what {@code
- * -Dcryptonets.cpu.vector=false} selects) and OpenCL (whose modulus switch is the interface's
- * default host round trip). Every intermediate batch of a layer with bias, square, relinearize,
+ * -Dcryptonets.cpu.vector=false} selects) and OpenCL (whose modulus switch runs in its own
+ * kernels on the device). Every intermediate batch of a layer with bias, square, relinearize,
  * modulus switch (fused into the square and separate) chain must be the same residues, and the
  * compressed results the same values. Real parameters: n = 8192, seven 31-bit primes, two 20-bit
  * plaintext primes.

@@ -1,6 +1,7 @@
-// RNS base conversion, BFV scale-and-round and modulus switching, in coefficient form. These
-// reproduce the integer algorithms of org.cryptonets.engine.BaseConverter, RnsScaler and
-// CpuBackend.dropLastModulus exactly: the rounding steps use the same 64-bit fixed-point sums (no
+// RNS base conversion, BFV scale-and-round and modulus switching in coefficient form, plus BGV
+// modulus switching in NTT form. These reproduce the integer algorithms of
+// org.cryptonets.engine.BaseConverter, RnsScaler, CpuBackend.dropLastModulus and
+// PlainPreservingSwitch exactly: the rounding steps use the same 64-bit fixed-point sums (no
 // floating point anywhere), and every other step is exact modular arithmetic, so the residues match
 // the Java reference bit for bit.
 
@@ -100,4 +101,117 @@ __kernel void drop_last_modulus(__global const uint* in, uint2 inr, __global uin
   }
   uint2 c = last_inverse[i];
   out[limb_at(outr, poly, i, m, logn) + j] = mul_shoup(diff, c.x, c.y, q);
+}
+
+// BGV modulus switching in NTT form (org.cryptonets.engine.PlainPreservingSwitch): from l primes to
+// m = l - 1, keeping the value modulo t. Per polynomial, the last limb goes back to coefficient
+// form, the correction r = centred([x t^-1]_{q_l}) is spread as [r]_{q_i} over the m output limbs,
+// those are transformed forward, and limb i becomes x_i q_l^-1 - NTT_i(r) (t q_l^-1) mod q_i. The
+// output buffer holds the correction between the steps, so no scratch memory is needed.
+//
+// With n in one local-memory block that is two launches, switch_correction_local and
+// switch_forward_combine; otherwise the host runs the copy, the one-limb inverse NTT (ntt.cl),
+// switch_spread, the forward NTT and switch_combine, the same arithmetic through global memory.
+
+// [c]_{q_i} for limb i = 0 .. m - 1 of dst (limbs 2^logn apart), c = centred(r) for the residue r
+// in [0, q_last): r > q_last / 2 stands for r - q_last < 0, as in PlainPreservingSwitch.correction.
+void switch_spread_residue(uint r, uint q_last, __global uint* dst, uint m, uint logn,
+                           __global const uint* mods, __global const ulong* ratios) {
+  uint negative = r > (q_last >> 1);
+  ulong magnitude = (ulong) (negative ? q_last - r : r);
+  for (uint i = 0; i < m; i++) {
+    uint q = mods[i];
+    uint v = reduce_wide(magnitude, q, ratios[i]);
+    dst[(ulong) i << logn] = negative ? neg_mod(v, q) : v;
+  }
+}
+
+// One work-group per polynomial: its last limb (NTT form) loaded into local memory, inverse
+// transformed with the last prime's twiddles (last_tw: n uint2 entries), multiplied by
+// scale = n^-1 t^-1 mod q_last (the inverse's scaling and the correction's factor in one Shoup
+// product) and spread over the m limbs of the output polynomial in coefficient form.
+__kernel void switch_correction_local(__global const uint* in, uint2 inr, __global uint* out,
+                                      uint2 outr, uint l, uint logn,
+                                      __global const uint2* last_tw, uint q_last, uint scale,
+                                      uint scale_shoup, __global const uint* mods,
+                                      __global const ulong* ratios, __local uint* s) {
+  uint lid = get_local_id(0);
+  uint wg = get_local_size(0);
+  uint poly = (uint) get_group_id(0);
+  uint n = 1u << logn;
+  uint m = l - 1u;
+  __global const uint* src = in + limb_at(inr, poly, m, l, logn);
+  for (uint k = lid; k < n; k += wg) {
+    s[k] = src[k];
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+  inverse_block(s, last_tw, q_last, logn, logn, 0u);
+  __global uint* dst = out + limb_at(outr, poly, 0u, m, logn);
+  for (uint k = lid; k < n; k += wg) {
+    uint r = mul_shoup(s[k], scale, scale_shoup, q_last);
+    switch_spread_residue(r, q_last, dst + k, m, logn, mods, ratios);
+  }
+}
+
+// The spread through global memory: items over polys * n; limb 0 of each output polynomial holds
+// the last limb in coefficient form (already scaled by n^-1), multiplied here by t^-1 mod q_last.
+// Each item reads its coefficient of limb 0 before writing that coefficient of every limb.
+__kernel void switch_spread(__global uint* out, uint2 outr, uint m, uint logn, uint q_last,
+                            uint t_inv, uint t_inv_shoup, __global const uint* mods,
+                            __global const ulong* ratios) {
+  ulong gid = get_global_id(0);
+  uint poly = (uint) (gid >> logn);
+  ulong j = gid & (ulong) ((1u << logn) - 1u);
+  __global uint* dst = out + limb_at(outr, poly, 0u, m, logn) + j;
+  uint r = mul_shoup(dst[0], t_inv, t_inv_shoup, q_last);
+  switch_spread_residue(r, q_last, dst, m, logn, mods, ratios);
+}
+
+// limb i: x_i q_l^-1 - y_i (t q_l^-1) mod q_i, c = (q_l^-1, shoup, t q_l^-1, shoup) of the limb.
+uint switch_combine_residue(uint x, uint y, uint4 c, uint q) {
+  return sub_mod(mul_shoup(x, c.x, c.y, q), mul_shoup(y, c.z, c.w, q), q);
+}
+
+// One work-group per output row p * m + i: the correction [r]_{q_i} (coefficient form, in the
+// output) transformed forward in local memory with the output basis's twiddles, then combined with
+// limb i of input polynomial p and written back.
+__kernel void switch_forward_combine(__global const uint* in, uint2 inr, __global uint* out,
+                                     uint2 outr, uint l, uint logn, __global const uint2* tw,
+                                     __global const uint* mods, __global const uint4* combine,
+                                     __local uint* s) {
+  uint lid = get_local_id(0);
+  uint wg = get_local_size(0);
+  uint row = (uint) get_group_id(0);
+  uint n = 1u << logn;
+  uint m = l - 1u;
+  uint poly = row / m;
+  uint i = row - poly * m;
+  uint q = mods[i];
+  __global uint* p = out + limb_at(outr, poly, i, m, logn);
+  for (uint k = lid; k < n; k += wg) {
+    s[k] = p[k];
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+  forward_block(s, tw + (ulong) i * n, q, logn, logn, 0u);
+  __global const uint* x = in + limb_at(inr, poly, i, l, logn);
+  uint4 c = combine[i];
+  for (uint k = lid; k < n; k += wg) {
+    p[k] = switch_combine_residue(x[k], s[k], c, q);
+  }
+}
+
+// The combine through global memory, after the batched forward NTT of the output: items over
+// polys * m * n.
+__kernel void switch_combine(__global const uint* in, uint2 inr, __global uint* out, uint2 outr,
+                             uint l, uint logn, __global const uint* mods,
+                             __global const uint4* combine) {
+  ulong gid = get_global_id(0);
+  uint row = (uint) (gid >> logn);
+  ulong j = gid & (ulong) ((1u << logn) - 1u);
+  uint m = l - 1u;
+  uint poly = row / m;
+  uint i = row - poly * m;
+  ulong o = limb_at(outr, poly, i, m, logn) + j;
+  out[o] = switch_combine_residue(in[limb_at(inr, poly, i, l, logn) + j], out[o], combine[i],
+                                  mods[i]);
 }

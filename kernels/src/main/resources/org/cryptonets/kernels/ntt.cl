@@ -112,6 +112,31 @@ __kernel void ntt_forward_local(__global uint* a, uint2 rng, __global const uint
   }
 }
 
+// The inverse stages with spans 1 up to L/2 on a block of L = 2^logl coefficients in local memory,
+// without the n^-1 scaling: block blk of a row whose twiddles start at twl. Every work-item of the
+// group must call it; the block is complete in s when it returns.
+void inverse_block(__local uint* s, __global const uint2* twl, uint q, uint logn, uint logl,
+                   uint blk) {
+  uint lid = get_local_id(0);
+  uint wg = get_local_size(0);
+  uint n = 1u << logn;
+  uint half_len = 1u << (logl - 1u);
+  for (uint logt = 0u; logt < logl; logt++) {
+    uint t = 1u << logt;
+    uint gbase = (n >> (logt + 1u)) + (blk << (logl - logt - 1u));
+    for (uint b = lid; b < half_len; b += wg) {
+      uint g = b >> logt;
+      uint j = (g << (logt + 1u)) + (b & (t - 1u));
+      uint2 w = twl[gbase + g];
+      uint u = s[j];
+      uint v = s[j + t];
+      s[j] = add_mod(u, v, q);
+      s[j + t] = mul_shoup(sub_mod(u, v, q), w.x, w.y, q);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+}
+
 // Stages with spans 1 up to L/2; the global stages finish the larger spans. `scale` is set when the
 // block is the whole row, so n^-1 is applied on the way out.
 __kernel void ntt_inverse_local(__global uint* a, uint2 rng, __global const uint2* tw,
@@ -128,26 +153,11 @@ __kernel void ntt_inverse_local(__global uint* a, uint2 rng, __global const uint
   uint limb = row % limbs;
   uint q = mods[limb];
   __global uint* p = a + row_at(rng, row, limbs, logn) + (ulong) blk * len;
-  __global const uint2* twl = tw + (ulong) limb * n;
   for (uint k = lid; k < len; k += wg) {
     s[k] = p[k];
   }
   barrier(CLK_LOCAL_MEM_FENCE);
-  uint half_len = len >> 1;
-  for (uint logt = 0u; logt < logl; logt++) {
-    uint t = 1u << logt;
-    uint gbase = (n >> (logt + 1u)) + (blk << (logl - logt - 1u));
-    for (uint b = lid; b < half_len; b += wg) {
-      uint g = b >> logt;
-      uint j = (g << (logt + 1u)) + (b & (t - 1u));
-      uint2 w = twl[gbase + g];
-      uint u = s[j];
-      uint v = s[j + t];
-      s[j] = add_mod(u, v, q);
-      s[j + t] = mul_shoup(sub_mod(u, v, q), w.x, w.y, q);
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
+  inverse_block(s, tw + (ulong) limb * n, q, logn, logl, blk);
   if (scale) {
     uint2 ni = inv_n[limb];
     for (uint k = lid; k < len; k += wg) {

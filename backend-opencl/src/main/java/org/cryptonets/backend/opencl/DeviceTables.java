@@ -5,15 +5,16 @@ import java.util.ArrayList;
 import java.util.List;
 import org.cryptonets.engine.BaseConverter;
 import org.cryptonets.engine.NttTables;
+import org.cryptonets.engine.PlainPreservingSwitch;
 import org.cryptonets.engine.RnsBasis;
 import org.cryptonets.engine.RnsScaler;
 import org.jocl.cl_mem;
 
 /**
  * Read-only device copies of the engine-api precomputation (moduli, NTT twiddles with their Shoup
- * constants, base-conversion and scaling tables), uploaded once per basis, converter or scaler and
- * kept until the backend closes. Values below 2^32 travel as uint, pairs (w, shoup(w)) interleaved
- * as uint2 so a kernel fetches both with one load.
+ * constants, base-conversion, scaling and modulus-switching tables), uploaded once per basis,
+ * converter, scaler or modulus switch and kept until the backend closes. Values below 2^32 travel
+ * as uint, pairs (w, shoup(w)) interleaved as uint2 so a kernel fetches both with one load.
  *
  * <p>Immutable once built; thread-safe. Construction throws {@link org.cryptonets.engine.EngineException}
  * {@code DEVICE_FAILURE} if an upload fails.
@@ -159,6 +160,49 @@ abstract class DeviceTables {
         release(device);
         throw e;
       }
+    }
+  }
+
+  /**
+   * A {@link PlainPreservingSwitch}'s tables: the dropped prime as a one-limb basis (modulus,
+   * inverse twiddles, n^-1), so the NTT kernels can transform the last limbs alone through a
+   * one-limb view, and per output prime (q_l^-1, its Shoup constant, t q_l^-1, its Shoup constant)
+   * as uint4. The scalars t^-1 and n^-1 t^-1 mod q_l travel as kernel arguments.
+   */
+  static final class Switch extends DeviceTables {
+    final cl_mem lastModulus;
+    final cl_mem lastInverseTwiddles;
+    final cl_mem lastInverseN;
+    final cl_mem combine;
+
+    Switch(ClDevice device, PlainPreservingSwitch s) {
+      RnsBasis from = s.from();
+      int m = from.size() - 1;
+      NttTables last = from.ntt(m);
+      int[] c = new int[4 * m];
+      for (int i = 0; i < m; i++) {
+        c[4 * i] = (int) s.lastInverse(i);
+        c[4 * i + 1] = (int) s.lastInverseShoup(i);
+        c[4 * i + 2] = (int) s.tOverLast(i);
+        c[4 * i + 3] = (int) s.tOverLastShoup(i);
+      }
+      String what = "modulus switching tables of " + s;
+      try {
+        lastModulus = add(device.constant(new int[] {(int) from.modulus(m).value()}, what));
+        lastInverseTwiddles = add(device.constant(pairs(last.inverseRootPowers(), last.inverseRootPowersShoup()), what));
+        lastInverseN = add(device.constant(new int[] {(int) last.inverseN(), (int) last.inverseNShoup()}, what));
+        combine = add(device.constant(c, what));
+      } catch (RuntimeException e) {
+        release(device);
+        throw e;
+      }
+    }
+  }
+
+  /** Value key of a modulus switch: its tables depend only on the input basis and t. */
+  record SwitchKey(RnsBasis from, long t) {
+    static SwitchKey of(PlainPreservingSwitch s) {
+      return new SwitchKey(s.from(), s.t());
     }
   }
 

@@ -396,4 +396,90 @@ public final class KernelCosts {
     t.issued = items * (2L * WORD + MOD_AND_RATIO + 4 + 8);
     return t.done();
   }
+
+  // ------------------------------------------------------------------ BGV modulus switching (baseconv.cl)
+
+  /** Per output prime: q (uint) and floor(2^64 / q) (ulong) to reduce the correction. */
+  private static final int SPREAD_TABLE = MOD_AND_RATIO;
+  /** Per output prime: q (uint) and the uint4 (q_l^-1, shoup, t q_l^-1, shoup). */
+  private static final int COMBINE_TABLE = 4 + 16;
+
+  /**
+   * switch_correction_local from {@code limbs} primes: count work-groups, each reading the last limb
+   * of its polynomial (n residues), n/2 x log2 n inverse butterflies in local memory (one Shoup
+   * product and one twiddle of the dropped prime each), one Shoup product per coefficient by
+   * n^-1 t^-1, and (limbs - 1) x n outputs, each one reduce_wide of the centred correction modulo
+   * its prime (reading that prime's q and ratio).
+   */
+  public static KernelWork switchCorrectionLocal(long count, int limbs, int n) {
+    int logn = Integer.numberOfTrailingZeros(n);
+    long butterflies = count * (n / 2) * logn;
+    long coefficients = count * n;
+    long outputs = coefficients * (limbs - 1);
+    Tally t = new Tally();
+    t.items = count;
+    t.read = WORD * coefficients;
+    t.write = WORD * outputs;
+    t.shoup = butterflies + coefficients;
+    t.reductions = outputs;
+    t.table = Math.min(count, 1) * n * 8L + (long) SPREAD_TABLE * (limbs - 1);
+    t.issued = WORD * coefficients + butterflies * 8 + outputs * SPREAD_TABLE;
+    return t.done();
+  }
+
+  /**
+   * switch_spread (the global-memory path) from {@code limbs} primes: count x n items, each reading
+   * its coefficient of the last limb in coefficient form, one Shoup product by t^-1 and, per output
+   * prime, one reduce_wide and one write.
+   */
+  public static KernelWork switchSpread(long count, int limbs, int n) {
+    long items = count * n;
+    long outputs = items * (limbs - 1);
+    Tally t = new Tally();
+    t.items = items;
+    t.read = WORD * items;
+    t.write = WORD * outputs;
+    t.shoup = items;
+    t.reductions = outputs;
+    t.table = (long) SPREAD_TABLE * (limbs - 1);
+    t.issued = WORD * items + outputs * SPREAD_TABLE;
+    return t.done();
+  }
+
+  /**
+   * switch_forward_combine from {@code limbs} primes: count x (limbs - 1) work-groups, one per output
+   * limb, each reading the correction limb (n residues) and the input's limb, n/2 x log2 n forward
+   * butterflies in local memory (one Shoup product and one twiddle each), two Shoup products per
+   * coefficient and n residues written.
+   */
+  public static KernelWork switchForwardCombine(long count, int limbs, int n) {
+    int logn = Integer.numberOfTrailingZeros(n);
+    long rows = count * (limbs - 1);
+    long butterflies = rows * (n / 2) * logn;
+    long coefficients = rows * n;
+    Tally t = new Tally();
+    t.items = rows;
+    t.read = 2L * WORD * coefficients;
+    t.write = WORD * coefficients;
+    t.shoup = butterflies + 2 * coefficients;
+    t.table = twiddles(rows, limbs - 1, n) + (long) COMBINE_TABLE * (limbs - 1);
+    t.issued = 2L * WORD * coefficients + butterflies * 8 + rows * COMBINE_TABLE;
+    return t.done();
+  }
+
+  /**
+   * switch_combine (the global-memory path) from {@code limbs} primes: count x (limbs - 1) x n items,
+   * each reading the input residue and the transformed correction, two Shoup products, one write.
+   */
+  public static KernelWork switchCombine(long count, int limbs, int n) {
+    long items = count * (limbs - 1) * n;
+    Tally t = new Tally();
+    t.items = items;
+    t.read = 2L * WORD * items;
+    t.write = WORD * items;
+    t.shoup = 2 * items;
+    t.table = (long) COMBINE_TABLE * (limbs - 1);
+    t.issued = items * (2L * WORD + COMBINE_TABLE);
+    return t.done();
+  }
 }

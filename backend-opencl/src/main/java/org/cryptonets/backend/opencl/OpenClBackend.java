@@ -9,6 +9,7 @@ import org.cryptonets.engine.BaseConverter;
 import org.cryptonets.engine.EngineException;
 import org.cryptonets.engine.IntMatrix;
 import org.cryptonets.engine.Modulus;
+import org.cryptonets.engine.PlainPreservingSwitch;
 import org.cryptonets.engine.PolyBuffer;
 import org.cryptonets.engine.PolyRange;
 import org.cryptonets.engine.RingDegree;
@@ -82,6 +83,7 @@ public final class OpenClBackend implements Backend {
   private final Map<RnsBasis, DeviceTables.Basis> basisTables = new HashMap<>();
   private final Map<DeviceTables.ConverterKey, DeviceTables.Converter> converterTables = new HashMap<>();
   private final Map<DeviceTables.ScalerKey, DeviceTables.Scaler> scalerTables = new HashMap<>();
+  private final Map<DeviceTables.SwitchKey, DeviceTables.Switch> switchTables = new HashMap<>();
   private final Set<OpenClPolyBuffer.Allocation> live = ConcurrentHashMap.newKeySet();
   /** The Aparapi path for add, subtract, negate and multiply, or null for the hand-written kernels. */
   private final AparapiElementwise aparapi;
@@ -359,6 +361,13 @@ public final class OpenClBackend implements Backend {
     }
   }
 
+  private DeviceTables.Switch tables(PlainPreservingSwitch s) {
+    synchronized (switchTables) {
+      checkOpen();
+      return switchTables.computeIfAbsent(DeviceTables.SwitchKey.of(s), k -> new DeviceTables.Switch(device, s));
+    }
+  }
+
   private void checkOpen() {
     if (closed) {
       throw new EngineException(EngineException.Code.BUFFER_INVALID, "the OpenCL backend on " + device.name() + " is closed");
@@ -547,27 +556,36 @@ public final class OpenClBackend implements Backend {
       return;
     }
     DeviceTables.Basis t = tables(basis);
-    cl_mem mem = b.mem();
-    ClDevice.Span rng = span(r);
-    int logn = logN(basis);
-    int n = basis.n();
+    inverseNtt(b.mem(), span(r), basis.size(), basis.n(), rows, t.inverse, t.moduli, t.inverseN);
+  }
+
+  /**
+   * Inverse NTT of {@code rows} limbs of the strided range {@code rng} of polynomials of
+   * {@code limbs} limbs, row k being limb k % limbs of its polynomial k / limbs, with the given
+   * per-limb tables ({@code limbs} entries each). Tables are fetched by the caller, as for
+   * {@link #forwardNtt(cl_mem, ClDevice.Span, RnsBasis, long, DeviceTables.Basis)}.
+   */
+  private void inverseNtt(cl_mem mem, ClDevice.Span rng, int limbs, int n, long rows, cl_mem twiddles, cl_mem moduli, cl_mem inverseN) {
+    if (rows == 0) {
+      return;
+    }
+    int logn = RingDegree.log2(n);
     int block = localBlock(n);
     int logl = RingDegree.log2(block);
-    int limbs = basis.size();
     synchronized (device) {
       int wg = nttGroup("ntt_inverse_local", block);
       long groups = rows * (n / block);
       if (counter != null) {
         count("ntt_inverse_local", KernelCosts.nttLocal(rows, limbs, n, block, block == n));
       }
-      device.launch("ntt_inverse_local", groups * wg, wg, mem, rng, t.inverse, t.moduli, t.inverseN, limbs, logn, logl,
+      device.launch("ntt_inverse_local", groups * wg, wg, mem, rng, twiddles, moduli, inverseN, limbs, logn, logl,
           block == n ? 1 : 0, new ClDevice.Local((long) block * Sizeof.cl_uint));
       for (int logt = logl; logt < logn; logt++) {
         long items = rows * (n / 2);
         if (counter != null) {
           count("ntt_inverse_stage", KernelCosts.nttStage(rows, limbs, n, logt, logt == logn - 1));
         }
-        device.launch("ntt_inverse_stage", items, group(items), mem, rng, t.inverse, t.moduli, t.inverseN, limbs, logn, logt,
+        device.launch("ntt_inverse_stage", items, group(items), mem, rng, twiddles, moduli, inverseN, limbs, logn, logt,
             logt == logn - 1 ? 1 : 0);
       }
     }
@@ -897,6 +915,89 @@ public final class OpenClBackend implements Backend {
         t.lastInverse);
   }
 
+  /**
+   * BGV modulus switching in NTT form, natively: no host round trip. {@code in} and {@code out} are
+   * over different bases, so never share a polynomial; {@code out} holds the correction between the
+   * steps, so no scratch memory is used. With the whole ring in one local-memory block, two launches:
+   * {@code switch_correction_local} (one work-group per polynomial: its last limb inverse-transformed
+   * in local memory, scaled by n^-1 t^-1, centred and spread as [r]_{q_i} over the output limbs) and
+   * {@code switch_forward_combine} (one work-group per output limb: forward NTT in local memory, then
+   * x_i q_l^-1 - NTT_i(r) t q_l^-1). Otherwise the same arithmetic through global memory: the last
+   * limbs copied into output limb 0 ({@code poly_copy}), inverse-transformed there by the NTT kernels
+   * on a one-limb view with the switch's tables of the dropped prime, {@code switch_spread}, the
+   * batched forward NTT of the output, {@code switch_combine}. Either way the result equals
+   * {@link PlainPreservingSwitch#apply} bit for bit.
+   *
+   * <p>Asynchronous like every operation; thread-safe as {@link OpenClBackend} describes (the
+   * launch sequence is enqueued under the device monitor). The switch's tables are uploaded on first
+   * use and kept until {@link #close()}.
+   *
+   * @throws EngineException {@code SHAPE_MISMATCH} if {@code in} is not over {@code s.from()} or
+   *     {@code out} not over {@code s.to()} with as many polynomials, {@code BUFFER_INVALID} for a
+   *     buffer of another backend or a closed backend, {@code DEVICE_FAILURE} for OpenCL errors
+   */
+  @Override
+  public void dropLastModulusNtt(PlainPreservingSwitch s, PolyRange in, PolyRange out) {
+    expect(in, s.from(), in.count(), "modulus switching input");
+    expect(out, s.to(), in.count(), "modulus switching output");
+    OpenClPolyBuffer x = own(in), z = own(out);
+    // The bases differ, so the buffers do; kept as a guard should a buffer ever hold two bases.
+    disjoint(in, out, "modulus switching");
+    int count = in.count();
+    if (count == 0) {
+      return;
+    }
+    RnsBasis from = s.from();
+    int l = from.size();
+    int m = l - 1;
+    int n = from.n();
+    int logn = logN(from);
+    Modulus last = from.modulus(m);
+    long qLast = last.value();
+    DeviceTables.Switch st = tables(s);
+    DeviceTables.Basis to = tables(s.to());
+    boolean fused = localBlock(n) == n;
+    synchronized (device) {
+      if (fused) {
+        long scale = last.multiply(from.ntt(m).inverseN(), s.tInverseLast());
+        int wg = nttGroup("switch_correction_local", n);
+        if (counter != null) {
+          count("switch_correction_local", KernelCosts.switchCorrectionLocal(count, l, n));
+        }
+        device.launch("switch_correction_local", (long) count * wg, wg, x.mem(), span(in), z.mem(), span(out), l, logn, st.lastInverseTwiddles,
+            (int) qLast, (int) scale, (int) last.shoup(scale), to.moduli, to.ratios, new ClDevice.Local((long) n * Sizeof.cl_uint));
+        int wf = nttGroup("switch_forward_combine", n);
+        if (counter != null) {
+          count("switch_forward_combine", KernelCosts.switchForwardCombine(count, l, n));
+        }
+        device.launch("switch_forward_combine", (long) count * m * wf, wf, x.mem(), span(in), z.mem(), span(out), l, logn, to.forward,
+            to.moduli, st.combine, new ClDevice.Local((long) n * Sizeof.cl_uint));
+      } else {
+        // One-limb views: the last limb of each input polynomial, limb 0 of each output polynomial.
+        ClDevice.Span lastLimbs = new ClDevice.Span(Math.addExact(Math.multiplyExact(in.first(), l), m), Math.multiplyExact(in.stride(), l));
+        ClDevice.Span firstLimbs = new ClDevice.Span(Math.multiplyExact(out.first(), m), Math.multiplyExact(out.stride(), m));
+        long items = (long) count << logn;
+        if (counter != null) {
+          count("poly_copy", KernelCosts.elementwise("poly_copy", count, 1, n));
+        }
+        device.launch("poly_copy", items, group(items), x.mem(), lastLimbs, z.mem(), firstLimbs, 1, logn);
+        inverseNtt(z.mem(), firstLimbs, 1, n, count, st.lastInverseTwiddles, st.lastModulus, st.lastInverseN);
+        if (counter != null) {
+          count("switch_spread", KernelCosts.switchSpread(count, l, n));
+        }
+        device.launch("switch_spread", items, group(items), z.mem(), span(out), m, logn, (int) qLast, (int) s.tInverseLast(),
+            (int) s.tInverseLastShoup(), to.moduli, to.ratios);
+        forwardNtt(z.mem(), span(out), s.to(), (long) count * m, to);
+        long combineItems = (long) count * m << logn;
+        if (counter != null) {
+          count("switch_combine", KernelCosts.switchCombine(count, l, n));
+        }
+        device.launch("switch_combine", combineItems, group(combineItems), x.mem(), span(in), z.mem(), span(out), l, logn, to.moduli,
+            st.combine);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- key switching
 
   @Override
@@ -1008,9 +1109,13 @@ public final class OpenClBackend implements Backend {
       for (DeviceTables tables : scalerTables.values()) {
         tables.release(device);
       }
+      for (DeviceTables tables : switchTables.values()) {
+        tables.release(device);
+      }
       basisTables.clear();
       converterTables.clear();
       scalerTables.clear();
+      switchTables.clear();
       if (scratch != null) {
         device.release(scratch);
         scratch = null;

@@ -1,6 +1,7 @@
 package org.cryptonets.backend.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,5 +40,38 @@ class KernelCostsTest {
     };
     assertEquals(6144, w.workItems());
     assertEquals(perItem * 6144, w.multiplyInstructions());
+  }
+
+  // The two device paths of the BGV modulus switch do the same arithmetic: the global path has one
+  // more Shoup product per coefficient of the last limbs (n^-1 and t^-1 applied separately, where the
+  // fused kernel multiplies once by n^-1 t^-1) and the same reductions; the fused path moves less
+  // (no copy, the correction written once and read once instead of through the NTT's own pass).
+  @ParameterizedTest(name = "n = {0}, {1} primes, {2} polynomials, block {3}")
+  @CsvSource({"1024, 3, 2, 256", "8192, 6, 300, 2048", "4096, 2, 1, 1024"})
+  void modulusSwitchPathsAgree(int n, int limbs, long count, int block) {
+    int logn = Integer.numberOfTrailingZeros(n);
+    int logb = Integer.numberOfTrailingZeros(block);
+    int m = limbs - 1;
+    KernelWork fused = KernelCosts.switchCorrectionLocal(count, limbs, n).plus(KernelCosts.switchForwardCombine(count, limbs, n));
+    KernelWork global = KernelCosts.elementwise("poly_copy", count, 1, n)
+        .plus(KernelCosts.nttLocal(count, 1, n, block, false))
+        .plus(KernelCosts.switchSpread(count, limbs, n))
+        .plus(KernelCosts.nttLocal(count * m, m, n, block, false))
+        .plus(KernelCosts.switchCombine(count, limbs, n));
+    for (int logt = logb; logt < logn; logt++) {
+      global = global.plus(KernelCosts.nttStage(count, 1, n, logt, logt == logn - 1));
+      global = global.plus(KernelCosts.nttStage(count * m, m, n, logt, false));
+    }
+    assertEquals(2, fused.launches());
+    assertEquals(fused.shoupProducts() + count * n, global.shoupProducts());
+    assertEquals(fused.reductions(), global.reductions());
+    assertEquals(count * m * n, fused.reductions());
+    assertEquals(fused.multiplyInstructions() + 3 * count * n, global.multiplyInstructions());
+    // Fused: read the last limb and, per output residue, the correction and the input; write each
+    // output residue twice (correction, result).
+    assertEquals(4 * count * n * (1 + 2L * m), fused.residueReadBytes());
+    assertEquals(4 * count * n * 2L * m, fused.residueWriteBytes());
+    assertTrue(global.residueReadBytes() > fused.residueReadBytes());
+    assertTrue(global.residueWriteBytes() > fused.residueWriteBytes());
   }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.cryptonets.engine.IntMatrix;
+import org.cryptonets.engine.PlainPreservingSwitch;
 import org.cryptonets.engine.PolyBuffer;
 import org.cryptonets.engine.PrimeGenerator;
 import org.cryptonets.engine.RnsBasis;
@@ -189,6 +190,90 @@ class WorkCountingTest {
       assertEquals(36864 * 12, w.multiplyInstructions());
       assertEquals(98304, w.residueReadBytes());
       assertEquals(147456, w.residueWriteBytes());
+    }
+  }
+
+  // BGV modulus switch in NTT form, whole ring local (n = 1024, 3 primes -> 2, 2 polynomials): two
+  // launches, no transfer. switch_correction_local: 2 groups, reads 2 x 1024 residues (8192 bytes),
+  // writes 2 x 2 x 1024 (16384); Shoup products 2 x 512 x 10 butterflies + 2048 scalings = 12288;
+  // 4096 reduce_wide, so 12288 x 3 + 4096 x 10 = 77824 multiply instructions.
+  // switch_forward_combine: 4 groups (rows), reads correction and input (2 x 4 x 4096 = 32768),
+  // writes 16384; Shoup products 4 x 512 x 10 + 2 x 4096 = 28672.
+  @Test
+  void bgvModulusSwitchInLocalMemory() {
+    RnsBasis b = basis(1024, 3);
+    PlainPreservingSwitch sw = new PlainPreservingSwitch(b, 65537);
+    try (PolyBuffer in = counting.allocate(b, 2); PolyBuffer out = counting.allocate(sw.to(), 2)) {
+      counting.upload(random(b, 2, 8), in.all());
+      WorkCounter.Snapshot first = counted(() -> counting.dropLastModulusNtt(sw, in.all(), out.all()));
+      // The switch's tables: q_l (4), its inverse twiddles (1024 x 8), n^-1 (8), the combine
+      // constants (2 x 16); the output basis's tables may already exist, so at least this much.
+      assertTrue(first.uploadBytes() >= 4 + 8192 + 8 + 32, first.toString());
+      WorkCounter.Snapshot s = counted(() -> counting.dropLastModulusNtt(sw, in.all(), out.all()));
+      assertEquals(Map.of("switch_correction_local", 1L, "switch_forward_combine", 1L), s.launches());
+      assertEquals(0, s.uploads(), "tables are cached per switch");
+      assertEquals(0, s.downloads(), "no host round trip");
+      assertTrue(s.uncounted().isEmpty(), s.uncounted().toString());
+      KernelWork c = s.kernels().get("switch_correction_local");
+      assertEquals(2, c.workItems());
+      assertEquals(8192, c.residueReadBytes());
+      assertEquals(16384, c.residueWriteBytes());
+      assertEquals(12288, c.shoupProducts());
+      assertEquals(0, c.barrettProducts());
+      assertEquals(4096, c.reductions());
+      assertEquals(77824, c.multiplyInstructions());
+      KernelWork f = s.kernels().get("switch_forward_combine");
+      assertEquals(4, f.workItems());
+      assertEquals(32768, f.residueReadBytes());
+      assertEquals(16384, f.residueWriteBytes());
+      assertEquals(28672, f.shoupProducts());
+      assertEquals(0, f.reductions());
+      assertEquals(3 * 28672, f.multiplyInstructions());
+    }
+  }
+
+  // The same switch with the local block capped at 256: poly_copy of the last limbs (2048 items),
+  // the one-limb inverse NTT (a local launch of 8 blocks x 128 x 8 = 8192 Shoup products, then two
+  // global stages of 1024 butterflies, the last scaling by n^-1: 1024 + 3 x 1024), switch_spread
+  // (2048 items, 2048 Shoup products by t^-1, 4096 reductions), the forward NTT of the 4 output
+  // limbs (two stages of 2048 butterflies, 16 local blocks x 128 x 8 = 16384), switch_combine (4096
+  // items, two Shoup products each, reading 8 bytes and writing 4 per item).
+  @Test
+  void bgvModulusSwitchWithGlobalStages() {
+    try (OpenClBackend small = OpenClBackend.openCounting(null, null, 256, true)) {
+      RnsBasis b = basis(1024, 3);
+      PlainPreservingSwitch sw = new PlainPreservingSwitch(b, 65537);
+      try (PolyBuffer in = small.allocate(b, 2); PolyBuffer out = small.allocate(sw.to(), 2)) {
+        small.upload(random(b, 2, 9), in.all());
+        small.dropLastModulusNtt(sw, in.all(), out.all());
+        small.synchronize();
+        WorkCounter.Snapshot before = small.workCounter().snapshot();
+        small.dropLastModulusNtt(sw, in.all(), out.all());
+        small.synchronize();
+        WorkCounter.Snapshot s = small.workCounter().snapshot().minus(before);
+        assertEquals(Map.of("poly_copy", 1L, "ntt_inverse_local", 1L, "ntt_inverse_stage", 2L, "switch_spread", 1L, "ntt_forward_stage", 2L,
+            "ntt_forward_local", 1L, "switch_combine", 1L), s.launches());
+        assertEquals(0, s.uploads());
+        assertEquals(0, s.downloads());
+        assertTrue(s.uncounted().isEmpty(), s.uncounted().toString());
+        assertEquals(2048, s.kernels().get("poly_copy").workItems());
+        assertEquals(8192, s.kernels().get("poly_copy").residueWriteBytes());
+        assertEquals(8192, s.kernels().get("ntt_inverse_local").shoupProducts());
+        assertEquals(1024 + 3 * 1024, s.kernels().get("ntt_inverse_stage").shoupProducts());
+        KernelWork spread = s.kernels().get("switch_spread");
+        assertEquals(2048, spread.workItems());
+        assertEquals(2048, spread.shoupProducts());
+        assertEquals(4096, spread.reductions());
+        assertEquals(8192, spread.residueReadBytes());
+        assertEquals(16384, spread.residueWriteBytes());
+        assertEquals(4096, s.kernels().get("ntt_forward_stage").shoupProducts());
+        assertEquals(16384, s.kernels().get("ntt_forward_local").shoupProducts());
+        KernelWork combine = s.kernels().get("switch_combine");
+        assertEquals(4096, combine.workItems());
+        assertEquals(8192, combine.shoupProducts());
+        assertEquals(32768, combine.residueReadBytes());
+        assertEquals(16384, combine.residueWriteBytes());
+      }
     }
   }
 
