@@ -81,7 +81,17 @@ public final class CpuBackend implements Backend {
       b[j] = (j * 104729L) % m.value();
     }
     long qv = m.value();
+    // 12 rows: the 8- and 4-row double blocks; 25 coefficients: pair, single-vector and scalar tails.
+    long[][] denseSrc = {a, b, a, b};
+    double[] denseWeights = new double[4 * 12];
+    for (int k = 0; k < denseWeights.length; k++) {
+      denseWeights[k] = k % 127 - 63;
+    }
+    long[] denseAcc = new long[12 * 32];
     for (int it = 0; it < 1500; it++) {
+      java.util.Arrays.fill(denseAcc, 0);
+      kernels.accumulateDense(denseAcc, 0, 32, 12, denseWeights, 0, 4, denseSrc, 0, 25, 1L << 40);
+      kernels.accumulateDense(denseAcc, 0, 32, 5, denseWeights, 0, 4, denseSrc, 0, 8, 1L << 60);
       kernels.add(a, 0, b, 0, c, 0, 256, qv);
       kernels.subtract(a, 0, b, 0, c, 0, 256, qv);
       kernels.negate(a, 0, c, 0, 256, qv);
@@ -417,7 +427,8 @@ public final class CpuBackend implements Backend {
     RnsBasis basis = in.basis();
     int n = basis.n();
     int l = basis.size();
-    int chunk = Math.min(CHUNK, n);
+    boolean dense = w.density() > 0.3;
+    int chunk = dense ? denseChunk(n, w.rows()) : Math.min(CHUNK, n);
     int chunks = n / chunk;
     int maxAbs = 1;
     for (int v : w.values()) {
@@ -426,24 +437,60 @@ public final class CpuBackend implements Backend {
     final int maxAbsWeight = maxAbs;
     // Each term is below maxAbs * 2^31; keep the signed sum below 2^62.
     long maxTerms = Math.max(1, (1L << 62) / ((long) maxAbs << 31));
-    boolean dense = w.density() > 0.3;
-    int[] denseWeights = dense ? w.toDense() : null;
+    double[] transposed = dense ? transposedWeights(w) : null;
+    long[][][] columns = dense ? new long[width][w.columns()][] : null;
+    for (int c = 0; dense && c < width; c++) {
+      for (int k = 0; k < w.columns(); k++) {
+        columns[c][k] = x.poly(in.index(k * width + c));
+      }
+    }
     parallel(width * l * chunks, task -> {
       int c = task / (l * chunks);
       int i = (task / chunks) % l;
       int j0 = (task % chunks) * chunk;
       Modulus qm = basis.modulus(i);
-      // The integer-only reduction needs |acc| < 2^(2b-2); fall back to the wide one otherwise.
+      // The integer-only reduction needs |acc| < 2^(2b-2); fall back to the wide one otherwise. At
+      // least two terms: after a flush the reduced accumulator counts as one.
       long boundedTerms = ((1L << (2 * qm.bits() - 2)) / qm.value()) / maxAbsWeight;
-      boolean bounded = boundedTerms >= 1;
+      boolean bounded = boundedTerms >= 2;
       long limbMaxTerms = bounded ? Math.min(maxTerms, boundedTerms) : maxTerms;
       LayerTask t = new LayerTask(w, x, in, z, out, width, c, qm, i * n + j0, chunk, limbMaxTerms, bounded);
       if (dense) {
-        t.runDense(denseWeights);
+        t.runDense(transposed, columns[c], (long) maxAbsWeight * qm.value());
       } else {
         t.runSparse();
       }
     });
+  }
+
+  /**
+   * Coefficients per dense-layer task: the accumulators of all rows of a chunk (rows x chunk longs)
+   * stay within 512 KB of per-thread scratch, so the micro-kernel's register blocks never spill to
+   * memory further than L2.
+   */
+  static int denseChunk(int n, int rows) {
+    int chunk = Math.min(CHUNK, n);
+    while (chunk > 16 && (long) rows * chunk > DENSE_ACC_LONGS) {
+      chunk >>= 1;
+    }
+    return chunk;
+  }
+
+  private static final int DENSE_ACC_LONGS = 1 << 16;
+
+  /** wt[k * rows + r] = w[r][k]: the weights one input meets, contiguous for the micro-kernel. */
+  static double[] transposedWeights(IntMatrix w) {
+    int rows = w.rows();
+    double[] wt = new double[rows * w.columns()];
+    int[] start = w.rowStart();
+    int[] col = w.columnIndex();
+    int[] val = w.values();
+    for (int r = 0; r < rows; r++) {
+      for (int e = start[r]; e < start[r + 1]; e++) {
+        wt[col[e] * rows + r] = val[e];
+      }
+    }
+    return wt;
   }
 
   /**
@@ -481,34 +528,34 @@ public final class CpuBackend implements Backend {
       this.bounded = bounded;
     }
 
-    void runDense(int[] denseWeights) {
+    /**
+     * All rows of this chunk through {@link LimbKernels#accumulateDense}, in segments of inputs short
+     * enough that no partial sum passes the proven bound; between segments the accumulators are
+     * reduced (a reduced value counts as one term). With CryptoNets weights (|w| < 64) and 31-bit
+     * primes a whole layer of 845 inputs is one segment.
+     *
+     * @param wt the transposed weights, see {@link #transposedWeights}
+     * @param src the input polynomials of this ciphertext component, by column
+     * @param unit the bound of one term, max |w| * q
+     */
+    void runDense(double[] wt, long[][] src, long unit) {
       int rows = w.rows();
       int cols = w.columns();
       long q = qm.value();
-      int block = 8;
-      long[] acc = ThreadScratch.get(0, block * chunk);
-      for (int r0 = 0; r0 < rows; r0 += block) {
-        int rb = Math.min(block, rows - r0);
-        java.util.Arrays.fill(acc, 0, block * chunk, 0);
-        long terms = 0;
-        for (int k = 0; k < cols; k++) {
-          if (++terms > limbMaxTerms) {
-            for (int r = 0; r < rb; r++) {
-              kernels.reduceSigned(acc, r * chunk, acc, r * chunk, chunk, q);
-            }
-            terms = 2;
-          }
-          long[] src = x.poly(in.index(k * width + c));
-          for (int r = 0; r < rb; r++) {
-            int wv = denseWeights[(r0 + r) * cols + k];
-            if (wv != 0) {
-              kernels.accumulate(acc, r * chunk, src, off, wv, chunk);
-            }
-          }
+      long[] acc = ThreadScratch.get(0, rows * chunk);
+      java.util.Arrays.fill(acc, 0, rows * chunk, 0);
+      long carried = 0;
+      for (int k = 0; k < cols; ) {
+        int terms = (int) Math.min(cols - k, limbMaxTerms - carried);
+        kernels.accumulateDense(acc, 0, chunk, rows, wt, k, k + terms, src, off, chunk, (terms + carried) * unit);
+        k += terms;
+        if (k < cols) {
+          kernels.reduceSigned(acc, 0, acc, 0, rows * chunk, q);
+          carried = 1;
         }
-        for (int r = 0; r < rb; r++) {
-          store(acc, r * chunk, z.poly(out.index((r0 + r) * width + c)));
-        }
+      }
+      for (int r = 0; r < rows; r++) {
+        store(acc, r * chunk, z.poly(out.index(r * width + c)));
       }
     }
 

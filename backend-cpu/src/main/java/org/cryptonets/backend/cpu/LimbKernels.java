@@ -38,6 +38,19 @@ interface LimbKernels {
   void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len);
 
   /**
+   * The dense layer step, register-blocked: for every row r < rows and coefficient j < len,
+   * {@code acc[accOff + r*stride + j] += sum over k in [k0, k1) of wt[k*rows + r] * src[k][srcOff + j]},
+   * exactly, in signed 64-bit, with no reduction. {@code wt} is the weight matrix transposed (the
+   * weights of input k are contiguous), small integers held exactly as doubles.
+   *
+   * <p>{@code bound} is the caller's proof of range: every partial sum, the initial accumulator
+   * included, has magnitude at most {@code bound}, and {@code bound <= 2^62}. Implementations may
+   * pick a cheaper exact arithmetic from it (the vector path multiplies in doubles when {@code bound
+   * < 2^53}); the result is the same exact integer either way.
+   */
+  void accumulateDense(long[] acc, int accOff, int stride, int rows, double[] wt, int k0, int k1, long[][] src, int srcOff, int len, long bound);
+
+  /**
    * Base conversion of coefficients [from, from + len) of one polynomial: limb i of the source at
    * {@code src[srcOff + i*n + c]}, limb k of the result at {@code dst[dstOff + k*n + c]}.
    */

@@ -81,6 +81,20 @@ final class ScalarKernels implements LimbKernels {
   }
 
   @Override
+  public void accumulateDense(long[] acc, int accOff, int stride, int rows, double[] wt, int k0, int k1, long[][] src, int srcOff, int len, long bound) {
+    for (int k = k0; k < k1; k++) {
+      long[] a = src[k];
+      for (int r = 0; r < rows; r++) {
+        long w = (long) wt[k * rows + r];
+        int o = accOff + r * stride;
+        for (int j = 0; j < len; j++) {
+          acc[o + j] += w * a[srcOff + j];
+        }
+      }
+    }
+  }
+
+  @Override
   public void convertBase(BaseConverter conv, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
     int l = conv.from().size();
     int k = conv.to().size();

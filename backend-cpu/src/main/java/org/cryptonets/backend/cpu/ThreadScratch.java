@@ -11,6 +11,7 @@ package org.cryptonets.backend.cpu;
 final class ThreadScratch {
   static final int SLOTS = 4;
   private static final ThreadLocal<long[][]> ARRAYS = ThreadLocal.withInitial(() -> new long[SLOTS][]);
+  private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[1][]);
 
   private ThreadScratch() {}
 
@@ -21,6 +22,17 @@ final class ThreadScratch {
     if (x == null || x.length < length) {
       x = new long[length];
       a[slot] = x;
+    }
+    return x;
+  }
+
+  /** The thread's one double scratch array (the dense kernel's packed inputs), at least {@code length}. */
+  static double[] doubles(int length) {
+    double[][] a = DOUBLES.get();
+    double[] x = a[0];
+    if (x == null || x.length < length) {
+      x = new double[length];
+      a[0] = x;
     }
     return x;
   }

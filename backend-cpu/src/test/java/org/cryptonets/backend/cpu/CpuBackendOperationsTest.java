@@ -361,6 +361,47 @@ class CpuBackendOperationsTest {
   }
 
   /**
+   * (n, small prime bits or 0, rows, columns, max |w|) for the register-blocked dense path: rows
+   * that are not a multiple of the 8- or 4-row block, the CryptoNet's 100 rows, chunks of 16
+   * coefficients, weights at +-max, and a 14-bit prime whose integer-only reduction bound forces a
+   * flush every 86 inputs while the kernel still multiplies in doubles.
+   */
+  static Stream<Arguments> denseLayers() {
+    return Stream.of(
+        Arguments.of(1024, 0, 13, 37, 63),
+        Arguments.of(16, 0, 100, 20, 63),
+        Arguments.of(1024, 0, 3, 9, IntMatrix.MAX_ABS_WEIGHT),
+        Arguments.of(1024, 14, 5, 300, 63),
+        Arguments.of(1024, 14, 11, 200, 1000));
+  }
+
+  @ParameterizedTest
+  @MethodSource("denseLayers")
+  void denseLayerMatchesTheReferenceAtEveryBlockShape(int n, int smallBits, int rows, int cols, int maxAbs) {
+    List<Long> primes = new ArrayList<>(org.cryptonets.engine.PrimeGenerator.nttPrimes(31, n, 2, java.util.Set.of()));
+    if (smallBits > 0) {
+      primes.add(1, org.cryptonets.engine.PrimeGenerator.nttPrimes(smallBits, n, 1, java.util.Set.of()).get(0));
+    }
+    RnsBasis b = Fixtures.of(n, primes);
+    int width = 3;
+    Random rnd = new Random(rows * 7919L + cols);
+    int[] dense = new int[rows * cols];
+    for (int e = 0; e < dense.length; e++) {
+      dense[e] = e % 5 == 0 ? maxAbs : e % 7 == 0 ? -maxAbs : rnd.nextInt(2 * maxAbs + 1) - maxAbs;
+    }
+    IntMatrix w = IntMatrix.fromDense(rows, cols, dense);
+    assertTrue(w.density() > 0.3, "dense path not exercised");
+    long[] in = random(b, cols * width, rows + cols);
+    long[] expected = layer(b, dense, rows, cols, width, in);
+    agree(expected, be -> {
+      try (PolyBuffer x = load(be, b, in); PolyBuffer z = be.allocate(b, rows * width)) {
+        be.multiplyAccumulate(w, x.all(), width, z.all());
+        return read(be, z);
+      }
+    });
+  }
+
+  /**
    * Near-maximal weights (+-(2^24 - 1)) of one sign over 300 terms per row and inputs near q: the
    * sum reaches 300 * 2^55 > 2^63, so the 64-bit accumulators overflow unless the kernel reduces
    * them every 128 terms; dense and sparse.

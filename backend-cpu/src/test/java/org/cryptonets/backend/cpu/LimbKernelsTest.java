@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.cryptonets.engine.BaseConverter;
+import org.cryptonets.engine.IntMatrix;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.engine.NttTables;
 import org.cryptonets.engine.PrimeGenerator;
@@ -164,6 +165,112 @@ class LimbKernelsTest {
         }
         k.accumulate(quarter, off, a, 0, w, len);
         assertArrayEquals(expectedAcc, quarter, "accumulate");
+      }
+    }
+  }
+
+  /**
+   * (rows, len, k0, k1, maxAbs): rows below, at and past the 8- and 4-row blocks, coefficient counts
+   * with vector-pair, single-vector and scalar tails, input sub-ranges, and weights from small (the
+   * double-FMA path) to +-(2^24 - 1) (bounds past 2^53: the 64-bit path).
+   */
+  static Stream<Arguments> denseBlocks() {
+    List<Arguments> out = new ArrayList<>();
+    int[][] shapes = {
+      {1, 16, 0, 5}, {3, 7, 0, 4}, {4, 8, 0, 9}, {7, 17, 1, 6}, {8, 16, 0, 3}, {9, 33, 0, 7}, {12, 24, 2, 11},
+      {13, 40, 0, 10}, {17, 0, 0, 4}, {20, 15, 0, 0}, {8, 1, 0, 3}, {100, 48, 0, 20}
+    };
+    for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
+      for (int[] s : shapes) {
+        for (int maxAbs : new int[] {1, 63, 1 << 20, (1 << 24) - 1}) {
+          out.add(Arguments.of(k, s[0], s[1], s[2], s[3], maxAbs));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * accumulateDense equals a BigInteger sum, and the vector path equals the scalar one bit for bit,
+   * with weights at +-maxAbs, inputs at 0 and q - 1, a nonzero starting accumulator, offsets and a
+   * stride wider than the row, and sentinels around every row that must survive.
+   */
+  @ParameterizedTest
+  @MethodSource("denseBlocks")
+  void accumulateDenseIsTheExactWeightedSum(LimbKernels k, int rows, int len, int k0, int k1, int maxAbs) {
+    long q = PrimeGenerator.nttPrimes(31, 16, 1, Set.of()).get(0);
+    Random rnd = new Random(rows * 1000L + len * 10L + maxAbs);
+    int cols = k1 + 2;
+    int srcOff = 3;
+    int accOff = 2;
+    int stride = len + 5;
+    long[][] src = new long[cols][];
+    for (int c = 0; c < cols; c++) {
+      src[c] = residues(rnd, srcOff + len + 1, q);
+    }
+    double[] wt = new double[cols * rows];
+    for (int e = 0; e < wt.length; e++) {
+      wt[e] = e % 5 == 0 ? maxAbs : e % 7 == 0 ? -maxAbs : rnd.nextInt(2 * maxAbs + 1) - maxAbs;
+    }
+    long start = 3 * q; // an accumulator carried over from a flush: below one term
+    long[] acc = new long[accOff + rows * stride + 1];
+    Arrays.fill(acc, -9);
+    BigInteger[] expected = new BigInteger[rows * len];
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < len; j++) {
+        long a0 = rnd.nextLong(start);
+        acc[accOff + r * stride + j] = a0;
+        BigInteger sum = big(a0);
+        for (int c = k0; c < k1; c++) {
+          sum = sum.add(big((long) wt[c * rows + r]).multiply(big(src[c][srcOff + j])));
+        }
+        expected[r * len + j] = sum;
+      }
+    }
+    long bound = start + (long) (k1 - k0) * maxAbs * q;
+    long[] scalar = acc.clone();
+    ScalarKernels.INSTANCE.accumulateDense(scalar, accOff, stride, rows, wt, k0, k1, src, srcOff, len, bound);
+    k.accumulateDense(acc, accOff, stride, rows, wt, k0, k1, src, srcOff, len, bound);
+    String where = k.describe() + " rows " + rows + " len " + len + " k " + k0 + ".." + k1 + " maxAbs " + maxAbs;
+    assertArrayEquals(scalar, acc, where + ": vector differs from scalar");
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < len; j++) {
+        assertEquals(expected[r * len + j].longValueExact(), acc[accOff + r * stride + j], where + " at r " + r + " j " + j);
+      }
+      for (int j = len; j < stride && accOff + r * stride + j < acc.length; j++) {
+        assertEquals(-9, acc[accOff + r * stride + j], "wrote past the row: " + where);
+      }
+    }
+    assertEquals(-9, acc[0]);
+    assertEquals(-9, acc[acc.length - 1]);
+  }
+
+  /** Partial sums that reach 2^53 - 1 exactly (the edge of the double path) stay exact. */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void accumulateDenseIsExactAtTheDoubleBound(LimbKernels k, long q) {
+    int rows = 9;
+    int len = 19;
+    int terms = 4;
+    long limit = (1L << 53) - 1;
+    int maxAbs = (int) Math.min(IntMatrix.MAX_ABS_WEIGHT, limit / terms / (q - 1));
+    long[][] src = new long[terms][len];
+    for (long[] s : src) {
+      Arrays.fill(s, q - 1);
+    }
+    double[] wt = new double[terms * rows];
+    for (int e = 0; e < wt.length; e++) {
+      wt[e] = (e % rows) % 2 == 0 ? maxAbs : -maxAbs;
+    }
+    long top = (long) terms * maxAbs * (q - 1);
+    long[] acc = new long[rows * len];
+    for (int r = 0; r < rows; r++) {
+      Arrays.fill(acc, r * len, (r + 1) * len, r % 2 == 0 ? limit - top : top - limit);
+    }
+    k.accumulateDense(acc, 0, len, rows, wt, 0, terms, src, 0, len, limit);
+    for (int r = 0; r < rows; r++) {
+      for (int j = 0; j < len; j++) {
+        assertEquals(r % 2 == 0 ? limit : -limit, acc[r * len + j], k.describe() + " q " + q + " row " + r);
       }
     }
   }
