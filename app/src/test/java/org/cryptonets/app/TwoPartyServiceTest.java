@@ -14,7 +14,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.cryptonets.app.owner.KeygenCommand;
 import org.cryptonets.app.owner.ServiceCredentials;
-import org.cryptonets.bfv.BfvParameterSpec;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.SecurityLevel;
 import org.cryptonets.engine.Backend;
@@ -46,9 +45,7 @@ class TwoPartyServiceTest {
   @Test
   void keygenEncryptSubmitFetchDecryptThroughTheService() throws Exception {
     Path keys = tmp.resolve("keys");
-    BfvParameterSpec spec = BfvParameterSpec.of(1024, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2);
-    spec.security = SecurityLevel.NONE;
-    BfvParameters params = BfvParameters.create(spec);
+    BfvParameters params = org.cryptonets.app.parties.TwoPartyFlowTest.toyParameters(1024);
     CryptoNetPlan schedule = CryptoNetPlan.of(1024, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2, new int[] {5, 3}, 3);
     Backend backend = Backends.open("cpu");
     KeygenCommand.generate(keys, params, TwoPartyPlan.of(params, schedule, 54, ModelOption.COMMITTED, ModelOption.committed().sha256(),

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,31 +28,13 @@ import org.junit.jupiter.api.Test;
  * PartyFilesFuzz --seed S --iteration I} replays.
  */
 class PartyFilesFuzzTest {
-  /** Module and native options of this JVM, never heap sizes or agents. */
-  static List<String> inheritedOptions() {
-    List<String> out = new ArrayList<>();
-    List<String> in = ManagementFactory.getRuntimeMXBean().getInputArguments();
-    for (int k = 0; k < in.size(); k++) {
-      String a = in.get(k);
-      if (a.startsWith("--add-modules") || a.startsWith("--enable-native-access") || a.startsWith("--add-opens") || a.startsWith("--add-exports")) {
-        out.add(a);
-        if (!a.contains("=") && k + 1 < in.size()) {
-          out.add(in.get(++k));
-        }
-      } else if (a.startsWith("-Xss") || a.startsWith("-Djava.library.path=") || a.startsWith("-Djna.")) {
-        out.add(a);
-      }
-    }
-    return out;
-  }
-
   @Test
   void everyApplicationLoaderThrowsOnlyTheDocumentedExceptionInA512MBHeap() throws IOException, InterruptedException {
     long seed = Long.getLong("cryptonets.fuzz.seed", PartyFilesFuzz.DEFAULT_SEED);
     double seconds = Double.parseDouble(System.getProperty("cryptonets.fuzz.seconds", "5"));
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(inheritedOptions());
+    command.addAll(org.cryptonets.bfv.io.ForkedJvm.inheritedOptions());
     command.add("-Xmx512m");
     command.addAll(List.of(PartyFilesFuzz.class.getName(), "--seed", Long.toString(seed), "--seconds", Double.toString(seconds)));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);

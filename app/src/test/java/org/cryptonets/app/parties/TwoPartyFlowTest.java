@@ -50,7 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code TwoPartyFullBatchTest}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TwoPartyFlowTest {
+public class TwoPartyFlowTest {
   static final int IMAGES = 40;
 
   @TempDir
@@ -68,7 +68,8 @@ class TwoPartyFlowTest {
   Path results;
   org.cryptonets.inference.parties.CloudInference.Result inference;
 
-  static BfvParameters toyParameters(int n) {
+  /** INSECURE toy parameters (SecurityLevel.NONE): seven 31-bit primes, two 29-bit plaintext primes; shared with the service tests. */
+  public static BfvParameters toyParameters(int n) {
     BfvParameterSpec s = BfvParameterSpec.of(n, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2);
     s.security = SecurityLevel.NONE;
     return BfvParameters.create(s);

@@ -16,14 +16,17 @@ import java.util.concurrent.TimeUnit;
  * options of the test JVM and the given extra options (a small heap, say), under a timeout. Not
  * thread-safe; throws IOException if the JVM cannot be started.
  */
-final class ForkedJvm {
+public final class ForkedJvm {
   /** The exit code (-1 after a timeout) and everything the JVM printed. */
   record Outcome(int exitCode, boolean timedOut, String output) {}
 
   private ForkedJvm() {}
 
-  /** Options of this JVM worth passing on: modules, native access, stack size; never heap sizes or agents. */
-  static List<String> inheritedOptions() {
+  /**
+   * Options of this JVM worth passing on: modules, native access, stack size, the backend; never
+   * heap sizes or agents. Shared through bfv's test-jar with the forked-JVM tests of the app.
+   */
+  public static List<String> inheritedOptions() {
     List<String> out = new ArrayList<>();
     List<String> in = ManagementFactory.getRuntimeMXBean().getInputArguments();
     for (int k = 0; k < in.size(); k++) {
@@ -33,7 +36,7 @@ final class ForkedJvm {
         if (!a.contains("=") && k + 1 < in.size()) {
           out.add(in.get(++k));
         }
-      } else if (a.startsWith("-Xss") || a.startsWith("-Djava.library.path=") || a.startsWith("-Djna.")) {
+      } else if (a.startsWith("-Xss") || a.startsWith("-Djava.library.path=") || a.startsWith("-Djna.") || a.startsWith("-Dcryptonets.backend=")) {
         out.add(a);
       }
     }
