@@ -49,6 +49,37 @@ public final class BatchEncoder {
     return new Plaintext(params, plainIndex, a);
   }
 
+  /**
+   * Encodes {@code count} plaintexts at once on {@code backend}: {@code slots[k * n + i]} is slot i
+   * of plaintext k (signed values are reduced mod t). One batched inverse NTT modulo t on the
+   * backend replaces {@code count} host transforms (the same tables, so the same coefficients as
+   * {@link #encode}); measured 8 to 10 % of the owner's encryption when done on the host.
+   *
+   * @throws BfvException INVALID_ARGUMENT if {@code slots} does not hold count x n values
+   */
+  public Plaintext[] encodeAll(org.cryptonets.engine.Backend backend, long[] slots, int count) {
+    int n = params.n();
+    if (count < 1 || slots.length != (long) count * n) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, slots.length + " slot values for " + count + " plaintexts of n = " + n);
+    }
+    Modulus t = tables.modulus();
+    long[] host = new long[slots.length];
+    for (int j = 0; j < slots.length; j++) {
+      host[j] = t.reduce(slots[j]);
+    }
+    org.cryptonets.engine.RnsBasis basis = params.context(plainIndex, 1).plainBasis;
+    try (org.cryptonets.engine.PolyBuffer b = backend.allocate(basis, count)) {
+      backend.upload(host, b.all());
+      backend.inverseNtt(b.all());
+      backend.download(b.all(), host);
+    }
+    Plaintext[] out = new Plaintext[count];
+    for (int k = 0; k < count; k++) {
+      out[k] = new Plaintext(params, plainIndex, java.util.Arrays.copyOfRange(host, k * n, (k + 1) * n));
+    }
+    return out;
+  }
+
   /** The slot values in [0, t). */
   public long[] decode(Plaintext p) {
     if (p.plainIndex() != plainIndex) {

@@ -61,6 +61,7 @@ public final class DataOwner implements AutoCloseable {
   }
 
   private final BfvParameters params;
+  private final Backend backend;
   private final Scheme scheme;
   private final KeyGenerator keys;
   private final SecretKey secretKey;
@@ -97,6 +98,7 @@ public final class DataOwner implements AutoCloseable {
 
   private DataOwner(BfvParameters params, Scheme scheme, Backend backend, KeyGenerator keys, SecretKey secretKey) {
     this.params = params;
+    this.backend = backend;
     this.scheme = scheme;
     this.keys = keys;
     this.secretKey = secretKey;
@@ -161,15 +163,14 @@ public final class DataOwner implements AutoCloseable {
         throw new IllegalArgumentException("images of " + im.length + " and " + pixels + " pixels in one batch");
       }
     }
-    BatchEncoder enc = encoders.get(plainIndex);
-    Plaintext[] pts = new Plaintext[pixels];
+    // one image per slot: slot s of the plaintext for pixel p holds pixel p of image s
+    long[] slots = new long[pixels * n];
     IntStream.range(0, pixels).parallel().forEach(p -> {
-      long[] slots = new long[images.length];
       for (int s = 0; s < images.length; s++) {
-        slots[s] = images[s][p];
+        slots[p * n + s] = images[s][p];
       }
-      pts[p] = enc.encode(slots);
     });
+    Plaintext[] pts = encoders.get(plainIndex).encodeAll(backend, slots, pixels);
     return scheme == Scheme.BGV ? bgvEncryptor.encrypt(List.of(pts), level) : encryptor.encrypt(List.of(pts), level);
   }
 
