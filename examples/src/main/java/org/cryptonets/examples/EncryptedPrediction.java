@@ -8,9 +8,10 @@ import java.util.Arrays;
 import java.util.List;
 import org.cryptonets.bfv.BfvParameters;
 import org.cryptonets.bfv.CiphertextBatch;
-import org.cryptonets.bfv.CompressedCiphertexts;
-import org.cryptonets.bfv.Evaluator;
-import org.cryptonets.bfv.RelinKeys;
+import org.cryptonets.bfv.BgvEvaluator;
+import org.cryptonets.bfv.CompressedResults;
+import org.cryptonets.bfv.RelinearizationKeys;
+import org.cryptonets.bfv.Scheme;
 import org.cryptonets.data.ImageDataset;
 import org.cryptonets.data.LabeledImages;
 import org.cryptonets.engine.Backend;
@@ -43,7 +44,7 @@ public final class EncryptedPrediction {
     // Parameters for this model: the plaintext primes hold its logits; n, the ciphertext primes
     // and the level schedule follow from its depth and weights, at 128-bit security.
     int logitBits = network.measure(data.test()).logitBits();
-    CryptoNetPlan plan = ParameterPlanner.choose(network, logitBits, ParameterPlanner.plainBitsFor(logitBits)).plan();
+    CryptoNetPlan plan = ParameterPlanner.choose(network, logitBits, ParameterPlanner.plainBitsFor(logitBits), Scheme.BGV).plan();
     BfvParameters params = plan.parameters();
 
     LabeledImages images = data.test().head(count);
@@ -52,18 +53,18 @@ public final class EncryptedPrediction {
       inputs[i] = network.quantizeInput(images.image(i)); // image i goes to slot i
     }
     try (Backend backend = Backends.open();
-        DataOwner owner = new DataOwner(params, backend, new SecureRandom()); // holds the secret key
-        RelinKeys relinKeys = owner.createRelinKeys();
-        Evaluator evaluator = new Evaluator(params, backend)) {
+        DataOwner owner = new DataOwner(params, plan.scheme(), backend, new SecureRandom()); // holds the secret key
+        RelinearizationKeys relinKeys = owner.createRelinearizationKeys();
+        BgvEvaluator evaluator = new BgvEvaluator(params, backend)) {
       // The cloud's side sees the parameters, the relinearization keys and the model: no secret key.
       EncryptedCryptoNet cloud = new EncryptedCryptoNet(params, evaluator, relinKeys, network, plan);
-      List<CompressedCiphertexts> results = new ArrayList<>();
+      List<CompressedResults> results = new ArrayList<>();
       for (int j = 0; j < params.plainModuli().size(); j++) { // one pass per plaintext prime
         try (CiphertextBatch encrypted = owner.encryptImages(inputs, j, plan.inputLevel())) {
           results.add(cloud.evaluateForReturn(encrypted, (step, prime, seconds) -> { }, CryptoNetPlan.resultBits(plan.plainPrimeBits())));
         }
       }
-      DataOwner.Decryption decrypted = owner.decrypt(results, count, logitBits);
+      DataOwner.Decryption decrypted = owner.decryptResults(results, count, logitBits);
       int[] predictions = decrypted.predictions();
       for (int i = 0; i < count; i++) {
         BigInteger[] clear = network.logits(inputs[i]);
