@@ -48,7 +48,7 @@ import picocli.CommandLine.Spec;
  * place, so a crash never leaves half a report) and prints the Markdown.
  *
  * <pre>
- * BackendComparison [--profile quick|full] [--backends cpu,opencl] [--data DIR] [--out DIR] [--images N]
+ * BackendComparison [--profile quick|full] [--backends cpu,opencl] [--data DIR] [--out DIR] [--images N] [--scheme bfv|bgv]
  * </pre>
  *
  * <ul>
@@ -205,7 +205,9 @@ public final class BackendComparison {
     Path out;
     @Option(names = "--images", order = 5, paramLabel = "N", description = "test images to run, 1 to the size of the test set (default: one full batch)")
     Integer images;
-    @Option(names = {"-h", "--help"}, order = 6, usageHelp = true, description = "print this help and exit")
+    @Option(names = "--scheme", order = 6, paramLabel = "bfv|bgv", description = "the homomorphic scheme (default: bgv, as the app's demo)")
+    String scheme = "bgv";
+    @Option(names = {"-h", "--help"}, order = 7, usageHelp = true, description = "print this help and exit")
     boolean help;
 
     /**
@@ -213,6 +215,9 @@ public final class BackendComparison {
      * line prints the usage whatever else is there. @throws ParameterException for a bad value
      */
     private void validate() {
+      if (!scheme.equals("bfv") && !scheme.equals("bgv")) {
+        throw usage("--scheme " + scheme + ": expected bfv or bgv");
+      }
       if (!profile.equals("quick") && !profile.equals("full")) {
         throw usage("--profile " + profile + ": expected quick or full");
       }
@@ -273,18 +278,19 @@ public final class BackendComparison {
       // As the app's demo: the plaintext range is sized by the logits over the whole test set, and
       // the parameters are the planner's choice for the network.
       int logitBits = net.measure(data.test()).logitBits();
-      CryptoNetPlan full = org.cryptonets.inference.ParameterPlanner.choose(net, logitBits, PLAIN_PRIME_BITS).plan();
+      org.cryptonets.bfv.Scheme chosenScheme = scheme.equals("bgv") ? org.cryptonets.bfv.Scheme.BGV : org.cryptonets.bfv.Scheme.BFV;
+      CryptoNetPlan full = org.cryptonets.inference.ParameterPlanner.choose(net, logitBits, PLAIN_PRIME_BITS, chosenScheme).plan();
       CryptoNetPlan plan;
       BfvParameters params;
       String securityNote;
       if (quick) {
         plan = toyPlan(full, QUICK_N);
         params = plan.parameters(SecurityLevel.NONE);
-        securityNote = "n = " + QUICK_N + " with the production prime chain (" + params.coeffBasis().productBits() + "-bit q), SecurityLevel.NONE";
+        securityNote = chosenScheme + ", n = " + QUICK_N + " with the production prime chain (" + params.coeffBasis().productBits() + "-bit q), SecurityLevel.NONE";
       } else {
         plan = full;
         params = plan.parameters();
-        securityNote = "128-bit security (HomomorphicEncryption.org bound for n = " + params.n() + ")";
+        securityNote = chosenScheme + ", 128-bit security (HomomorphicEncryption.org bound for n = " + params.n() + ")";
       }
       int defaultImages = quick ? params.n() : FULL_IMAGES;
       int images;
@@ -362,7 +368,7 @@ public final class BackendComparison {
       levels.add(full.levelAfterSquare(i));
     }
     return CryptoNetPlan.of(n, bits, full.plainPrimeBits(), full.plainPrimeCount(), levels.stream().mapToInt(Integer::intValue).toArray(),
-        full.outputLevel(), full.inputLevel());
+        full.outputLevel(), full.inputLevel()).withScheme(full.scheme());
   }
 
   /** Prints a line when a stage starts or ends, and at most every 10 s in between. */

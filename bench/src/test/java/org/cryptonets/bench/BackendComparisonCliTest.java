@@ -82,6 +82,7 @@ class BackendComparisonCliTest {
   @Test
   void badValuesExitTwo(@TempDir Path tmp) throws IOException {
     assertTrue(assertUsageError("--profile", "medium").contains("expected quick or full"));
+    assertTrue(assertUsageError("--scheme", "ckks").contains("expected bfv or bgv"));
     assertUsageError("--profile", "quick", "--profile", "full");
     assertUsageError("--images");
     assertUsageError("--images", "many");
