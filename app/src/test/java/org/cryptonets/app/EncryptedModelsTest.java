@@ -26,17 +26,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Models exported from PyTorch, through the whole encrypted pipeline: the committed Fashion-MNIST
  * CryptoNets with two and three squares, quantized, given parameters by the planner, and run on
- * real Fashion-MNIST test images. Every decrypted residue and logit must equal the integer network
- * in the clear. To fit CI these use INSECURE toy parameters (n = 1024, SecurityLevel.NONE) with the
+ * real Fashion-MNIST test images, the two-square one under BFV, the three-square one (five
+ * plaintext primes) under BGV. Every decrypted residue and logit must equal the integer network in
+ * the clear. To fit CI these use INSECURE toy parameters (n = 1024, SecurityLevel.NONE) with the
  * prime chain, plaintext primes and level schedule the planner chose for the real ring; the 128-bit
  * runs are {@code ./cryptonets demo --model ...} (figures in BENCHMARKS.md).
  */
 class EncryptedModelsTest {
   static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
 
-  @ParameterizedTest(name = "{0}: depth {1}")
-  @CsvSource({"fashion-cryptonet.onnx, 2, 3/6/5/6", "fashion-cryptonet3.onnx, 3, 3/7/7/6/8"})
-  void exportedModelsAreExactUnderEncryption(String file, int depth, String widths) throws Exception {
+  @ParameterizedTest(name = "{0}: depth {1}, {3}")
+  @CsvSource({"fashion-cryptonet.onnx, 2, 3/6/5/6, BFV", "fashion-cryptonet3.onnx, 3, 3/7/7/6/8, BGV"})
+  void exportedModelsAreExactUnderEncryption(String file, int depth, String widths, org.cryptonets.bfv.Scheme scheme) throws Exception {
     if (!Files.isDirectory(FASHION)) {
       if ("true".equals(System.getenv("CI"))) {
         throw new AssertionError("CI installs dataset-fashion-mnist; " + FASHION + " is missing");
@@ -51,10 +52,10 @@ class EncryptedModelsTest {
     assertEquals(depth, net.depth());
     LabeledImages test = ImageDataset.load(FASHION).test();
     int logitBits = net.measure(test.head(1024)).logitBits();
-    ParameterPlanner.Choice choice = ParameterPlanner.choose(net, logitBits, 29);
+    ParameterPlanner.Choice choice = ParameterPlanner.choose(net, logitBits, 29, scheme);
     CryptoNetPlan real = choice.plan();
     CryptoNetPlan toy = CryptoNetPlan.of(1024, real.coeffPrimeBits(), real.plainPrimeBits(), real.plainPrimeCount(),
-        java.util.stream.IntStream.range(0, depth).map(real::levelAfterSquare).toArray(), real.outputLevel(), real.inputLevel());
+        java.util.stream.IntStream.range(0, depth).map(real::levelAfterSquare).toArray(), real.outputLevel(), real.inputLevel()).withScheme(scheme);
     BfvParameters params = toy.parameters(SecurityLevel.NONE);
     try (Backend cpu = Backends.open("cpu")) {
       EncryptedInference.Result r = EncryptedInference.run(cpu, net, toy, params, test, 1024, (s, d, t) -> { });
@@ -66,6 +67,7 @@ class EncryptedModelsTest {
       assertEquals(r.correctPlain, r.correctEncrypted);
       assertTrue(r.noiseBudgetMinBits > 0, "noise budget " + r.noiseBudgetMinBits);
       assertTrue(r.logitBits > 62 == (depth == 3), "depth 3 logits need more than 64 bits: " + r.logitBits);
+      assertEquals(scheme, r.scheme);
       System.out.printf("%s: %d plaintext primes, network %.1f s, noise budget %d bits (estimated %d at n = %d)%n", file, real.plainPrimeCount(),
           r.networkSeconds, r.noiseBudgetMinBits, choice.estimatedBudgetBits(), real.n());
     }
