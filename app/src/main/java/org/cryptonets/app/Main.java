@@ -158,7 +158,7 @@ public final class Main {
     }
 
     int repeat = 1;
-    @Option(names = "--scheme", paramLabel = "S", description = "bfv or bgv (default: " + SchemeOption.DEFAULT_NAME + ")", converter = SchemeOption.class)
+    @Option(names = "--scheme", paramLabel = "S", description = SchemeOption.DESCRIPTION, converter = SchemeOption.class)
     org.cryptonets.bfv.Scheme scheme;
 
     @Option(names = "--repeat", paramLabel = "K", description = "run encryption, the network and decryption K times on the same batches, 1 to 100; "
@@ -311,7 +311,7 @@ public final class Main {
     if (encrypted != 0) {
       try (Backend backend = openBackend(t.backend)) {
         int batch = encrypted > 0 ? encrypted : Math.min(data.test().size(), 8192);
-        er = runEncrypted(backend, model, net, data, batch, 0, 1, SchemeOption.DEFAULT).result();
+        er = runEncrypted(backend, model, net, data, batch, 0, 1, null).result();
       }
     }
     OUT.println();
@@ -399,7 +399,7 @@ public final class Main {
       model.network().checkData(data.test());
       int images = Math.min(imagesOption, data.test().size());
       IntegerNetwork net = model.chooseWidths(data.train(), OUT::println);
-      EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption, opts.repeat, SchemeOption.orDefault(opts.scheme));
+      EncryptedRun run = runEncrypted(backend, model, net, data, images, plainBitsOption, opts.repeat, opts.scheme);
       ParameterPlanner.Choice choice = run.choice();
       CryptoNetPlan plan = choice.plan();
       int plainBits = plan.plainPrimeBits();
@@ -438,7 +438,8 @@ public final class Main {
 
   /**
    * The one encrypted path of the command line (demo, evaluate --encrypted, train): parameters
-   * chosen for the network, then the library's end-to-end run with progress bars.
+   * chosen for the network (and the scheme, when {@code scheme} is null: see
+   * {@link ParameterPlanner#chooseScheme}), then the library's end-to-end run with progress bars.
    */
   private static EncryptedRun runEncrypted(Backend backend, LoadedModel model, IntegerNetwork net, ImageDataset data, int images,
       int plainBitsOption, int repeats, org.cryptonets.bfv.Scheme scheme) {
@@ -449,11 +450,12 @@ public final class Main {
     int plainBits = plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(m.logitBits());
     ParameterPlanner.Choice choice;
     try {
-      choice = ParameterPlanner.choose(net, m.logitBits(), plainBits, scheme);
+      choice = scheme == null ? ParameterPlanner.chooseScheme(net, m.logitBits(), plainBits) : ParameterPlanner.choose(net, m.logitBits(), plainBits, scheme);
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage());
     }
     CryptoNetPlan plan = choice.plan();
+    scheme = plan.scheme();
     OUT.println("CryptoNets on encrypted data: " + images + " test images of " + data.test().shape() + ", backend " + backend.name() + " ("
         + backend.device() + ")");
     OUT.println("model: " + model.name() + (model.sha256().isEmpty() ? "" : " (SHA-256 " + model.sha256() + ")") + ", depth " + model.depth() + ", "

@@ -16,12 +16,12 @@ import picocli.CommandLine.TypeConversionException;
  */
 public final class SchemeOption implements ITypeConverter<Scheme> {
   /**
-   * The scheme used without the option: BGV, measured faster on the committed network (its squares
-   * are pointwise products in NTT form; see BENCHMARKS.md, "BFV and BGV").
+   * What the option says in usage lines. Without it the planner chooses ({@code
+   * ParameterPlanner.chooseScheme}): BGV, measured several times faster on the committed network
+   * (its squares are pointwise products in NTT form; BENCHMARKS.md, "BFV and BGV"), unless BGV
+   * needs a larger ring than BFV for the model.
    */
-  public static final Scheme DEFAULT = Scheme.BGV;
-  /** Its name in usage lines. */
-  public static final String DEFAULT_NAME = "bgv";
+  public static final String DESCRIPTION = "bfv or bgv (default: bgv, or bfv where bgv would need a larger ring)";
 
   @Override
   public Scheme convert(String value) {
@@ -32,8 +32,4 @@ public final class SchemeOption implements ITypeConverter<Scheme> {
     };
   }
 
-  /** {@code scheme}, or the default when the option was not given. */
-  public static Scheme orDefault(Scheme scheme) {
-    return scheme == null ? DEFAULT : scheme;
-  }
 }

@@ -84,6 +84,11 @@ public final class ParameterPlanner {
 
   /** As above for {@code scheme}. */
   public static Choice choose(IntegerNetwork network, int logitBits, int plainBits, Scheme scheme) {
+    return choose(linearCosts(network), logitBits, plainBits, scheme);
+  }
+
+  /** log2 of each linear layer's largest row L1 norm, first to last. */
+  static double[] linearCosts(IntegerNetwork network) {
     double[] layerCosts = new double[network.depth() + 1];
     int linear = 0;
     for (IntegerNetwork.Layer layer : network.layers()) {
@@ -91,7 +96,7 @@ public final class ParameterPlanner {
         layerCosts[linear++] = Math.log(l.maxRowL1Norm() + 1.0) / Math.log(2);
       }
     }
-    return choose(layerCosts, logitBits, plainBits, scheme);
+    return layerCosts;
   }
 
   /**
@@ -136,6 +141,56 @@ public final class ParameterPlanner {
     }
     throw new IllegalArgumentException("no 128-bit parameter set holds this network: " + String.join("; ", reasons)
         + ". Use fewer square activations, narrower weights (fewer bits per layer), or smaller plaintext primes");
+  }
+
+  /**
+   * The scheme and parameters when the user names no scheme: BGV, measured several times faster
+   * than BFV at the same ring degree (its squares are pointwise products in NTT form), unless BGV
+   * needs a larger ring than BFV for this network. BGV's noise cannot fall below about t sqrt(n)
+   * after a modulus switch, so deep networks with large plaintext primes can need more primes
+   * under BGV (the three-square Fashion-MNIST model: n = 16384 under BGV, 8192 under BFV), and a
+   * ring twice as large costs more than BGV saves.
+   *
+   * @throws IllegalArgumentException if neither scheme has a 128-bit parameter set for the network
+   */
+  public static Choice chooseScheme(IntegerNetwork network, int logitBits, int plainBits) {
+    return chooseScheme(linearCosts(network), logitBits, plainBits);
+  }
+
+  /** As above from the layers' noise costs (see {@link #choose(double[], int, int)}). */
+  public static Choice chooseScheme(double[] linearCostBits, int logitBits, int plainBits) {
+    Choice bgv = null;
+    Choice bfv = null;
+    IllegalArgumentException bgvFailure = null;
+    try {
+      bgv = choose(linearCostBits, logitBits, plainBits, Scheme.BGV);
+    } catch (IllegalArgumentException e) {
+      bgvFailure = e;
+    }
+    if (bgv != null && bgv.plan().n() == RING_DEGREES[0]) {
+      return withReason(bgv, "scheme BGV (the default: squares are pointwise products in NTT form)");
+    }
+    try {
+      bfv = choose(linearCostBits, logitBits, plainBits, Scheme.BFV);
+    } catch (IllegalArgumentException e) {
+      if (bgvFailure != null) {
+        throw bgvFailure;
+      }
+    }
+    if (bgv == null) {
+      return withReason(bfv, "scheme BFV: no BGV parameter set holds this network");
+    }
+    if (bfv != null && bfv.plan().n() < bgv.plan().n()) {
+      return withReason(bfv, "scheme BFV: BGV would need n = " + bgv.plan().n() + " where BFV fits n = " + bfv.plan().n());
+    }
+    return withReason(bgv, "scheme BGV (the default: squares are pointwise products in NTT form)");
+  }
+
+  private static Choice withReason(Choice c, String reason) {
+    List<String> reasons = new ArrayList<>();
+    reasons.add(reason);
+    reasons.addAll(c.reasons());
+    return new Choice(c.plan(), List.copyOf(reasons), c.estimatedBudgetBits());
   }
 
   /**

@@ -98,6 +98,24 @@ class ParameterPlannerTest {
     assertTrue(p.outputLevel() <= p.levelAfterSquare(1) && p.levelAfterSquare(1) <= p.levelAfterSquare(0) && p.levelAfterSquare(0) <= p.inputLevel());
   }
 
+  /**
+   * Without a named scheme: BGV where it fits the smallest ring, BFV where BGV would need a larger
+   * ring than BFV (deep networks with large plaintext primes), and the reason says which.
+   */
+  @ParameterizedTest(name = "depth {0}, {1} logit bits")
+  @CsvSource({"2, 54, BGV, 8192", "3, 134, BFV, 8192"})
+  void theSchemeFollowsTheRingEachNeeds(int depth, int logitBits, org.cryptonets.bfv.Scheme expected, int n) {
+    double[] costs = new double[depth + 1];
+    java.util.Arrays.fill(costs, 8);
+    ParameterPlanner.Choice c = ParameterPlanner.chooseScheme(costs, logitBits, 29);
+    assertEquals(expected, c.plan().scheme(), c.reasons().toString());
+    assertEquals(n, c.plan().n(), c.reasons().toString());
+    assertTrue(c.reasons().get(0).startsWith("scheme " + expected), c.reasons().get(0));
+    if (expected == org.cryptonets.bfv.Scheme.BFV) {
+      assertTrue(ParameterPlanner.choose(costs, logitBits, 29, org.cryptonets.bfv.Scheme.BGV).plan().n() > n);
+    }
+  }
+
   /** The search and the step-by-step estimate are the same model: the schedule found scores its own budget. */
   @ParameterizedTest(name = "depth {0}")
   @CsvSource({"1, 8192", "2, 8192", "3, 16384", "4, 16384"})

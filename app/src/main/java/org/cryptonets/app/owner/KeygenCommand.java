@@ -67,7 +67,7 @@ public final class KeygenCommand implements Callable<Integer> {
     this.out = out;
   }
 
-  @Option(names = "--scheme", paramLabel = "S", description = "bfv or bgv (default: " + SchemeOption.DEFAULT_NAME + "); the keys, and every file made with them, are for this scheme",
+  @Option(names = "--scheme", paramLabel = "S", description = SchemeOption.DESCRIPTION + "; the keys, and every file made with them, are for this scheme",
       converter = SchemeOption.class)
   private Scheme scheme;
 
@@ -105,8 +105,8 @@ public final class KeygenCommand implements Callable<Integer> {
     }
     ParameterPlanner.Choice choice;
     try {
-      choice = ParameterPlanner.choose(network, valueBits, plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(valueBits),
-          SchemeOption.orDefault(scheme));
+      int plainBits = plainBitsOption > 0 ? plainBitsOption : ParameterPlanner.plainBitsFor(valueBits);
+      choice = scheme == null ? ParameterPlanner.chooseScheme(network, valueBits, plainBits) : ParameterPlanner.choose(network, valueBits, plainBits, scheme);
     } catch (IllegalArgumentException e) {
       throw new UsageError("keygen: " + e.getMessage());
     }
