@@ -37,7 +37,7 @@ class CrtComposerTest {
   }
 
   @ParameterizedTest(name = "{0} primes of {1} bits, values of up to {2} bits")
-  @CsvSource({"3, 31, 80", "3, 31, 92", "4, 31, 100", "4, 26, 100"})
+  @CsvSource({"3, 31, 80", "3, 31, 92", "4, 31, 100", "4, 26, 100", "2, 31, 60", "2, 29, 56", "1, 31, 29", "3, 20, 58"})
   void composeRecoversSignedValues(int count, int bits, int valueBits) {
     List<Modulus> ps = primes(count, bits);
     CrtComposer crt = new CrtComposer(ps);
@@ -68,6 +68,27 @@ class CrtComposerTest {
     assertEquals(half, crt.compose(residues(half.negate().subtract(BigInteger.ONE), ps)));
     assertEquals(BigInteger.ZERO, crt.compose(new long[3]));
     assertEquals(BigInteger.ONE.negate(), crt.compose(residues(BigInteger.ONE.negate(), ps)));
+  }
+
+  /** The 64-bit path (T < 2^62) and the BigInteger path agree on every residue vector, reduced or not, and at both edges. */
+  @ParameterizedTest(name = "{0} primes of {1} bits")
+  @CsvSource({"2, 31", "2, 29", "3, 20", "1, 31"})
+  void longPathEqualsTheBigIntegerPath(int count, int bits) {
+    List<Modulus> ps = primes(count, bits);
+    CrtComposer crt = new CrtComposer(ps);
+    assertTrue(crt.product().bitLength() <= 62);
+    java.util.SplittableRandom r = new java.util.SplittableRandom(count * 100L + bits);
+    for (int trial = 0; trial < 5000; trial++) {
+      long[] res = new long[count];
+      for (int i = 0; i < count; i++) {
+        res[i] = trial % 5 == 0 ? r.nextLong() : r.nextLong(ps.get(i).value()); // some far outside [0, t)
+      }
+      assertEquals(crt.composeWide(res), crt.compose(res), java.util.Arrays.toString(res));
+    }
+    BigInteger half = crt.product().shiftRight(1);
+    for (BigInteger v : List.of(half, half.negate(), half.add(BigInteger.ONE), BigInteger.ZERO, BigInteger.ONE.negate())) {
+      assertEquals(crt.composeWide(residues(v, ps)), crt.compose(residues(v, ps)), "value " + v);
+    }
   }
 
   @Test
