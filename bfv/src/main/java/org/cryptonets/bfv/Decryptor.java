@@ -34,20 +34,7 @@ public final class Decryptor {
     if (level == params.maxLevel()) {
       return key.powers();
     }
-    return keyAtLevel.computeIfAbsent(level, l -> {
-      RnsBasis full = params.coeffBasis();
-      int n = params.n();
-      long[] host = new long[2 * full.size() * n];
-      backend.download(key.powers().all(), host);
-      long[] cut = new long[2 * l * n];
-      System.arraycopy(host, 0, cut, 0, l * n);
-      System.arraycopy(host, full.size() * n, cut, l * n, l * n);
-      java.util.Arrays.fill(host, 0);
-      PolyBuffer b = backend.allocate(params.basisAt(l), 2);
-      backend.upload(cut, b.all());
-      java.util.Arrays.fill(cut, 0);
-      return b;
-    });
+    return keyAtLevel.computeIfAbsent(level, l -> KeyResidues.prefix(params, backend, key.powers().all(), l));
   }
 
   /** c0 + c1 s + c2 s^2 in coefficient form over the batch's level, one polynomial per ciphertext. */

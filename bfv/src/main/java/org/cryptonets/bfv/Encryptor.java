@@ -189,22 +189,9 @@ public final class Encryptor {
     if (level == params.maxLevel()) {
       return full;
     }
-    return keysAtLevel.computeIfAbsent(level, lv -> {
-      int n = params.n();
-      int top = params.maxLevel();
-      int polys = full.polys();
-      long[] host = new long[polys * top * n];
-      backend.download(full.all(), host);
-      long[] cut = new long[polys * lv * n];
-      for (int p = 0; p < polys; p++) {
-        System.arraycopy(host, p * top * n, cut, p * lv * n, lv * n);
-      }
-      java.util.Arrays.fill(host, 0);
-      PolyBuffer b = backend.allocate(params.basisAt(lv), polys);
-      backend.upload(cut, b.all());
-      java.util.Arrays.fill(cut, 0);
-      return b;
-    });
+    // s alone for symmetric encryption (the key's buffer also holds s^2); (pk0, pk1) with a public key
+    int polys = secretKey != null ? 1 : full.polys();
+    return keysAtLevel.computeIfAbsent(level, lv -> KeyResidues.prefix(params, backend, full.range(0, polys), lv));
   }
 
   /**
