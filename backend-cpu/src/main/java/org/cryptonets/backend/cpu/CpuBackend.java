@@ -428,7 +428,11 @@ public final class CpuBackend implements Backend {
     int n = basis.n();
     int l = basis.size();
     boolean dense = w.density() > 0.3;
-    int chunk = dense ? denseChunk(n, w.rows()) : Math.min(CHUNK, n);
+    // Sparse layers whose every row sum fits 2^62 run whole in registers (LimbKernels.sparseLayer);
+    // others take the segmented accumulate path, which reduces between segments.
+    long rowAbsMax = maxRowAbsSum(w);
+    boolean registerRows = !dense && rowAbsMax <= (1L << 62) / maxModulus(basis);
+    int chunk = dense ? denseChunk(n, w.rows()) : registerRows ? Math.min(SPARSE_CHUNK, n) : Math.min(CHUNK, n);
     int chunks = n / chunk;
     int maxAbs = 1;
     for (int v : w.values()) {
@@ -438,10 +442,15 @@ public final class CpuBackend implements Backend {
     // Each term is below maxAbs * 2^31; keep the signed sum below 2^62.
     long maxTerms = Math.max(1, (1L << 62) / ((long) maxAbs << 31));
     double[] transposed = dense ? transposedWeights(w) : null;
-    long[][][] columns = dense ? new long[width][w.columns()][] : null;
-    for (int c = 0; dense && c < width; c++) {
-      for (int k = 0; k < w.columns(); k++) {
-        columns[c][k] = x.poly(in.index(k * width + c));
+    double[] sparseWeights = registerRows ? sparseWeights(w) : null;
+    // The register path packs the strips of the inputs a layer reads: only the columns it uses
+    // (conv1 arrives in blocks of 64 rows that read about 150 of the 784 inputs), renumbered.
+    int[] used = registerRows ? usedColumns(w) : null;
+    int[] packedCols = registerRows ? renumbered(w.columnIndex(), used, w.columns()) : null;
+    long[][][] columns = dense ? new long[width][w.columns()][] : registerRows ? new long[width][used.length][] : null;
+    for (int c = 0; columns != null && c < width; c++) {
+      for (int k = 0; k < columns[c].length; k++) {
+        columns[c][k] = x.poly(in.index((dense ? k : used[k]) * width + c));
       }
     }
     parallel(width * l * chunks, task -> {
@@ -457,11 +466,84 @@ public final class CpuBackend implements Backend {
       LayerTask t = new LayerTask(w, x, in, z, out, width, c, qm, i * n + j0, chunk, limbMaxTerms, bounded);
       if (dense) {
         t.runDense(transposed, columns[c], (long) maxAbsWeight * qm.value());
+      } else if (registerRows) {
+        t.runSparseRegisters(packedCols, sparseWeights, columns[c], rowAbsMax * (qm.value() - 1));
       } else {
         t.runSparse();
       }
     });
   }
+
+  /** The largest sum of |weight| over one row. */
+  static long maxRowAbsSum(IntMatrix w) {
+    int[] start = w.rowStart();
+    int[] val = w.values();
+    long max = 0;
+    for (int r = 0; r < w.rows(); r++) {
+      long sum = 0;
+      for (int e = start[r]; e < start[r + 1]; e++) {
+        sum += Math.abs((long) val[e]);
+      }
+      max = Math.max(max, sum);
+    }
+    return max;
+  }
+
+  private static long maxModulus(RnsBasis basis) {
+    long max = 0;
+    for (int i = 0; i < basis.size(); i++) {
+      max = Math.max(max, basis.modulus(i).value());
+    }
+    return max;
+  }
+
+  /** The distinct column indices of {@code w}, ascending. */
+  static int[] usedColumns(IntMatrix w) {
+    boolean[] seen = new boolean[w.columns()];
+    for (int k : w.columnIndex()) {
+      seen[k] = true;
+    }
+    int count = 0;
+    for (boolean b : seen) {
+      count += b ? 1 : 0;
+    }
+    int[] out = new int[count];
+    for (int k = 0, i = 0; k < seen.length; k++) {
+      if (seen[k]) {
+        out[i++] = k;
+      }
+    }
+    return out;
+  }
+
+  /** Each column index replaced by its position in {@code used}. */
+  static int[] renumbered(int[] cols, int[] used, int columns) {
+    int[] position = new int[columns];
+    for (int i = 0; i < used.length; i++) {
+      position[used[i]] = i;
+    }
+    int[] out = new int[cols.length];
+    for (int e = 0; e < cols.length; e++) {
+      out[e] = position[cols[e]];
+    }
+    return out;
+  }
+
+  /** The CSR values as doubles (small integers, exact), for {@link LimbKernels#sparseLayer}. */
+  static double[] sparseWeights(IntMatrix w) {
+    int[] val = w.values();
+    double[] out = new double[val.length];
+    for (int e = 0; e < val.length; e++) {
+      out[e] = val[e];
+    }
+    return out;
+  }
+
+  /**
+   * Coefficients per sparse-layer task on the register path: the strips of all 784 inputs of conv1,
+   * packed as doubles, take 784 x 256 x 8 = 1.6 MB, within a core's L2 on the machines measured.
+   */
+  private static final int SPARSE_CHUNK = 256;
 
   /**
    * Coefficients per dense-layer task: the accumulators of all rows of a chunk (rows x chunk longs)
@@ -557,6 +639,15 @@ public final class CpuBackend implements Backend {
       for (int r = 0; r < rows; r++) {
         store(acc, r * chunk, z.poly(out.index(r * width + c)));
       }
+    }
+
+    /** All rows of this chunk through {@link LimbKernels#sparseLayer}; {@code bound} is max row |w| sum times (q - 1). */
+    void runSparseRegisters(int[] cols, double[] weights, long[][] src, long bound) {
+      long[][] dst = new long[w.rows()][];
+      for (int r = 0; r < dst.length; r++) {
+        dst[r] = z.poly(out.index(r * width + c));
+      }
+      kernels.sparseLayer(dst, off, w.rowStart(), cols, weights, src, off, chunk, qm, bound);
     }
 
     void runSparse() {

@@ -51,6 +51,18 @@ interface LimbKernels {
   void accumulateDense(long[] acc, int accOff, int stride, int rows, double[] wt, int k0, int k1, long[][] src, int srcOff, int len, long bound);
 
   /**
+   * A whole sparse layer on one coefficient strip, reduced: for every row r and coefficient
+   * j < len, {@code dst[r][dstOff + j] = (sum over e in [rowStart[r], rowStart[r+1]) of
+   * weights[e] * src[cols[e]][srcOff + j]) mod q}, in [0, q). {@code weights} are small integers held
+   * exactly as doubles (CSR values of the layer's matrix), inputs are residues in [0, q).
+   *
+   * <p>{@code bound} is the caller's proof of range, at most 2^62: for every row, the sum of |weight|
+   * times (q - 1) is at most {@code bound}. Implementations may pick a cheaper exact arithmetic from
+   * it (the vector path multiplies in doubles when {@code bound < 2^53}); the result is the same.
+   */
+  void sparseLayer(long[][] dst, int dstOff, int[] rowStart, int[] cols, double[] weights, long[][] src, int srcOff, int len, Modulus q, long bound);
+
+  /**
    * Base conversion of coefficients [from, from + len) of one polynomial: limb i of the source at
    * {@code src[srcOff + i*n + c]}, limb k of the result at {@code dst[dstOff + k*n + c]}.
    */

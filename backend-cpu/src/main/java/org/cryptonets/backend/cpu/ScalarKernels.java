@@ -95,6 +95,27 @@ final class ScalarKernels implements LimbKernels {
   }
 
   @Override
+  public void sparseLayer(long[][] dst, int dstOff, int[] rowStart, int[] cols, double[] weights, long[][] src, int srcOff, int len, Modulus q, long bound) {
+    long[] row = ThreadScratch.get(1, len);
+    boolean bounded = bound < (1L << (2 * q.bits() - 2));
+    for (int r = 0; r + 1 < rowStart.length; r++) {
+      java.util.Arrays.fill(row, 0, len, 0);
+      for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
+        long w = (long) weights[e];
+        long[] a = src[cols[e]];
+        for (int j = 0; j < len; j++) {
+          row[j] += w * a[srcOff + j];
+        }
+      }
+      if (bounded) {
+        reduceBounded(row, 0, dst[r], dstOff, len, q);
+      } else {
+        reduceSigned(row, 0, dst[r], dstOff, len, q.value());
+      }
+    }
+  }
+
+  @Override
   public void convertBase(BaseConverter conv, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
     int l = conv.from().size();
     int k = conv.to().size();

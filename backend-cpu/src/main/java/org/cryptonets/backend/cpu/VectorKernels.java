@@ -34,6 +34,9 @@ final class VectorKernels implements LimbKernels {
   private static final VectorShuffle<Long> SWAP2 = W > 2 ? SWAP[2] : null;
   private static final VectorShuffle<Long> SWAP4 = W > 4 ? SWAP[4] : null;
   private static final VectorMask<Long>[] HIGH = highMasks();
+  private static final VectorMask<Long> HIGH1 = HIGH[1];
+  private static final VectorMask<Long> HIGH2 = W > 2 ? HIGH[2] : null;
+  private static final VectorMask<Long> HIGH4 = W > 4 ? HIGH[4] : null;
   private static final ConcurrentHashMap<NttTables, long[][]> PER_LANE = new ConcurrentHashMap<>();
 
   @SuppressWarnings("unchecked")
@@ -91,11 +94,67 @@ final class VectorKernels implements LimbKernels {
    * costs less than scalar butterflies.
    */
   private static void forwardStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
-    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
+    // One copy per stage so that each rearrange takes a constant shuffle: with a shuffle chosen at
+    // run time, even among constants, JDK 17 checks its indexes on every call
+    // (AbstractShuffle.checkIndexes: 29 percent of encryption in a JDK 17 profile).
+    if (t == 1) {
+      forwardStageInVector1(a, off, n, ew, ews, q);
+    } else if (t == 2) {
+      forwardStageInVector2(a, off, n, ew, ews, q);
+    } else if (t == 4) {
+      forwardStageInVector4(a, off, n, ew, ews, q);
+    } else {
+      forwardStageInVectorAny(a, off, n, t, ew, ews, q);
+    }
+  }
+
+  private static void forwardStageInVector1(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(SWAP1);
+      LongVector u = x.blend(y, HIGH1);
+      LongVector v = y.blend(x, HIGH1);
+      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      sum.blend(d, HIGH1).intoArray(a, off + j);
+    }
+  }
+
+  private static void forwardStageInVector2(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(SWAP2);
+      LongVector u = x.blend(y, HIGH2);
+      LongVector v = y.blend(x, HIGH2);
+      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      sum.blend(d, HIGH2).intoArray(a, off + j);
+    }
+  }
+
+  private static void forwardStageInVector4(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(SWAP4);
+      LongVector u = x.blend(y, HIGH4);
+      LongVector v = y.blend(x, HIGH4);
+      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      sum.blend(d, HIGH4).intoArray(a, off + j);
+    }
+  }
+
+  private static void forwardStageInVectorAny(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
       LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(swap);
+      LongVector y = x.rearrange(SWAP[t]);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
       v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
@@ -105,13 +164,68 @@ final class VectorKernels implements LimbKernels {
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
-
   private static void inverseStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
-    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
+    // One copy per stage so that each rearrange takes a constant shuffle: with a shuffle chosen at
+    // run time, even among constants, JDK 17 checks its indexes on every call
+    // (AbstractShuffle.checkIndexes: 29 percent of encryption in a JDK 17 profile).
+    if (t == 1) {
+      inverseStageInVector1(a, off, n, ew, ews, q);
+    } else if (t == 2) {
+      inverseStageInVector2(a, off, n, ew, ews, q);
+    } else if (t == 4) {
+      inverseStageInVector4(a, off, n, ew, ews, q);
+    } else {
+      inverseStageInVectorAny(a, off, n, t, ew, ews, q);
+    }
+  }
+
+  private static void inverseStageInVector1(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(SWAP1);
+      LongVector u = x.blend(y, HIGH1);
+      LongVector v = y.blend(x, HIGH1);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      sum.blend(d, HIGH1).intoArray(a, off + j);
+    }
+  }
+
+  private static void inverseStageInVector2(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(SWAP2);
+      LongVector u = x.blend(y, HIGH2);
+      LongVector v = y.blend(x, HIGH2);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      sum.blend(d, HIGH2).intoArray(a, off + j);
+    }
+  }
+
+  private static void inverseStageInVector4(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(SWAP4);
+      LongVector u = x.blend(y, HIGH4);
+      LongVector v = y.blend(x, HIGH4);
+      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector d = u.sub(v);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      sum.blend(d, HIGH4).intoArray(a, off + j);
+    }
+  }
+
+  private static void inverseStageInVectorAny(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
       LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(swap);
+      LongVector y = x.rearrange(SWAP[t]);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
       LongVector sum = reduceOnce(u.add(v), q);
@@ -121,7 +235,6 @@ final class VectorKernels implements LimbKernels {
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
-
   /** Package-private switch so tests can compare the in-vector stages with scalar butterflies. */
   static boolean inVectorStages = true;
 
@@ -382,6 +495,112 @@ final class VectorKernels implements LimbKernels {
       }
     }
     ScalarKernels.INSTANCE.accumulateDense(acc, accOff + j, stride, rows, wt, k0, k1, src, srcOff + j, len - j, bound);
+  }
+
+  /**
+   * The sparse layer (conv1: 845 rows of 25 taps over 784 inputs) with each row's sum held in
+   * registers over all its taps, 8 vectors (64 coefficients) at a time, and reduced straight into
+   * the output. The old path ({@link #accumulate} per tap) loaded and stored the accumulator strip
+   * for every multiply-add and multiplied with {@code vpmullq}; here, while {@code bound < 2^51},
+   * the strip of every input is converted to doubles once per call and each tap is one FMA per
+   * vector (exact: every partial sum is an integer below 2^51). Otherwise each tap is a 64-bit
+   * multiply-add, still in registers.
+   *
+   * <p>The conversions between longs and doubles add and subtract 1.5 * 2^52 and reinterpret the
+   * bits, exact for integers below 2^51 in magnitude: JDK 17 does not intrinsify the vector
+   * {@code D2L} conversion, and boxing it after every row of 25 taps made this path 1.5x slower
+   * than the per-tap one it replaces.
+   */
+  @Override
+  public void sparseLayer(long[][] dst, int dstOff, int[] rowStart, int[] cols, double[] weights, long[][] src, int srcOff, int len, Modulus q, long bound) {
+    long[] row = ThreadScratch.get(1, len);
+    boolean bounded = bound < (1L << (2 * q.bits() - 2));
+    int blocks = len / (8 * W) * (8 * W);
+    boolean doubles = bound < (1L << 51) && D.length() == W && blocks > 0;
+    double[] packed = null;
+    if (doubles) {
+      packed = ThreadScratch.doubles(src.length * blocks);
+      for (int k = 0; k < src.length; k++) {
+        if (src[k] != null) {
+          packStrip(src[k], srcOff, packed, k * blocks, blocks);
+        }
+      }
+    }
+    for (int r = 0; r + 1 < rowStart.length; r++) {
+      int e0 = rowStart[r];
+      int e1 = rowStart[r + 1];
+      int j = 0;
+      if (doubles) {
+        for (; j < blocks; j += 8 * W) {
+          sparseRowDouble8(row, j, packed, blocks, j, cols, weights, e0, e1);
+        }
+      }
+      for (; j <= len - W; j += W) {
+        sparseRowLong1(row, j, src, srcOff + j, cols, weights, e0, e1);
+      }
+      for (; j < len; j++) {
+        long sum = 0;
+        for (int e = e0; e < e1; e++) {
+          sum += (long) weights[e] * src[cols[e]][srcOff + j];
+        }
+        row[j] = sum;
+      }
+      if (bounded) {
+        reduceBounded(row, 0, dst[r], dstOff, len, q);
+      } else {
+        reduceSigned(row, 0, dst[r], dstOff, len, q.value());
+      }
+    }
+  }
+
+  private static void packStrip(long[] s, int so, double[] packed, int po, int len) {
+    for (int j = 0; j < len; j += W) {
+      LongVector.fromArray(S, s, so + j).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC).intoArray(packed, po + j);
+    }
+  }
+
+  /** 1.5 * 2^52: adding it to an integer-valued double below 2^51 puts the integer in the low mantissa bits. */
+  private static final double MAGIC_VALUE = 0x1.8p52;
+  private static final DoubleVector MAGIC = DoubleVector.broadcast(D, MAGIC_VALUE);
+  private static final LongVector MAGIC_BITS = LongVector.broadcast(S, Double.doubleToRawLongBits(MAGIC_VALUE));
+
+  /** An integer-valued double vector, |v| < 2^51, stored as longs without the D2L conversion. */
+  private static void storeExact(DoubleVector v, long[] a, int o) {
+    v.add(MAGIC).reinterpretAsLongs().sub(MAGIC_BITS).intoArray(a, o);
+  }
+
+  /** One row, coefficients [j, j + 8W): eight independent FMA chains over the row's taps. */
+  private static void sparseRowDouble8(long[] out, int o, double[] packed, int stride, int j, int[] cols, double[] weights, int e0, int e1) {
+    DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int e = e0; e < e1; e++) {
+      DoubleVector w = DoubleVector.broadcast(D, weights[e]);
+      int b = cols[e] * stride + j;
+      a0 = DoubleVector.fromArray(D, packed, b).fma(w, a0);
+      a1 = DoubleVector.fromArray(D, packed, b + W).fma(w, a1);
+      a2 = DoubleVector.fromArray(D, packed, b + 2 * W).fma(w, a2);
+      a3 = DoubleVector.fromArray(D, packed, b + 3 * W).fma(w, a3);
+      a4 = DoubleVector.fromArray(D, packed, b + 4 * W).fma(w, a4);
+      a5 = DoubleVector.fromArray(D, packed, b + 5 * W).fma(w, a5);
+      a6 = DoubleVector.fromArray(D, packed, b + 6 * W).fma(w, a6);
+      a7 = DoubleVector.fromArray(D, packed, b + 7 * W).fma(w, a7);
+    }
+    storeExact(a0, out, o);
+    storeExact(a1, out, o + W);
+    storeExact(a2, out, o + 2 * W);
+    storeExact(a3, out, o + 3 * W);
+    storeExact(a4, out, o + 4 * W);
+    storeExact(a5, out, o + 5 * W);
+    storeExact(a6, out, o + 6 * W);
+    storeExact(a7, out, o + 7 * W);
+  }
+
+  /** One row, coefficients [j, j + W), in 64-bit lanes: the path for bounds of 2^53 and above. */
+  private static void sparseRowLong1(long[] out, int o, long[][] src, int so, int[] cols, double[] weights, int e0, int e1) {
+    LongVector a = LongVector.zero(S);
+    for (int e = e0; e < e1; e++) {
+      a = LongVector.fromArray(S, src[cols[e]], so).mul((long) weights[e]).add(a);
+    }
+    a.intoArray(out, o);
   }
 
   /** Coefficient pairs per packed strip: 4 x 16 coefficients of 845 inputs are 432 KB, within L2. */

@@ -245,6 +245,83 @@ class LimbKernelsTest {
     assertEquals(-9, acc[acc.length - 1]);
   }
 
+  static Stream<Arguments> sparseLayers() {
+    List<Arguments> out = new ArrayList<>();
+    for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
+      // {bits of q, rows, len, taps per row, maxAbs}: double path (256, 64), 64-bit vector lanes
+      // (bounds of 2^53 and above, and the 11 coefficients after a block), scalar tails, a 20-bit
+      // prime whose sums need the wide reduction, and rows without taps.
+      for (int[] c : new int[][] {
+          {31, 7, 256, 25, 63}, {31, 5, 64 + 8 + 3, 25, 63}, {31, 4, 256, 25, (1 << 24) - 1},
+          {31, 3, 77, 9, 1 << 20}, {20, 6, 128, 25, (1 << 24) - 1}, {31, 3, 5, 4, 63}, {31, 4, 64, 0, 63}}) {
+        out.add(Arguments.of(k, c[0], c[1], c[2], c[3], c[4]));
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * sparseLayer is the exact weighted sum of each row's taps reduced mod q (BigInteger reference),
+   * the vector path equals the scalar one, inputs at 0 and q - 1 and weights at +-maxAbs included,
+   * and nothing outside [dstOff, dstOff + len) of an output changes.
+   */
+  @ParameterizedTest
+  @MethodSource("sparseLayers")
+  void sparseLayerIsTheReducedWeightedSum(LimbKernels k, int bits, int rows, int len, int taps, int maxAbs) {
+    long q = PrimeGenerator.nttPrimes(bits, 16, 1, Set.of()).get(0);
+    Random rnd = new Random(rows * 1000L + len * 10L + taps + maxAbs);
+    int inputs = 40;
+    int srcOff = 5;
+    int dstOff = 3;
+    long[][] src = new long[inputs][];
+    for (int i = 0; i < inputs; i++) {
+      src[i] = residues(rnd, srcOff + len + 2, q);
+      src[i][srcOff] = q - 1;
+      src[i][srcOff + len - 1] = i % 2 == 0 ? 0 : q - 1;
+    }
+    int[] rowStart = new int[rows + 1];
+    int[] cols = new int[rows * taps];
+    double[] weights = new double[rows * taps];
+    long rowAbsMax = 0;
+    for (int r = 0; r < rows; r++) {
+      rowStart[r + 1] = rowStart[r] + taps;
+      long sum = 0;
+      for (int t = 0; t < taps; t++) {
+        int e = r * taps + t;
+        cols[e] = rnd.nextInt(inputs);
+        weights[e] = t % 5 == 0 ? maxAbs : t % 7 == 0 ? -maxAbs : rnd.nextInt(2 * maxAbs + 1) - maxAbs;
+        sum += Math.abs((long) weights[e]);
+      }
+      rowAbsMax = Math.max(rowAbsMax, sum);
+    }
+    long bound = Math.max(1, rowAbsMax * (q - 1));
+    long[][] dst = new long[rows][dstOff + len + 2];
+    for (long[] d : dst) {
+      Arrays.fill(d, -7);
+    }
+    long[][] scalar = new long[rows][];
+    for (int r = 0; r < rows; r++) {
+      scalar[r] = dst[r].clone();
+    }
+    ScalarKernels.INSTANCE.sparseLayer(scalar, dstOff, rowStart, cols, weights, src, srcOff, len, Modulus.of(q), bound);
+    k.sparseLayer(dst, dstOff, rowStart, cols, weights, src, srcOff, len, Modulus.of(q), bound);
+    String where = k.describe() + " q bits " + bits + " rows " + rows + " len " + len + " taps " + taps + " maxAbs " + maxAbs;
+    for (int r = 0; r < rows; r++) {
+      assertArrayEquals(scalar[r], dst[r], where + ": vector differs from scalar at row " + r);
+      for (int j = 0; j < len; j++) {
+        BigInteger sum = BigInteger.ZERO;
+        for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
+          sum = sum.add(big((long) weights[e]).multiply(big(src[cols[e]][srcOff + j])));
+        }
+        assertEquals(sum.mod(big(q)).longValueExact(), dst[r][dstOff + j], where + " at r " + r + " j " + j);
+      }
+      for (int j = 0; j < dstOff; j++) {
+        assertEquals(-7, dst[r][j], "wrote before the strip: " + where);
+      }
+      assertEquals(-7, dst[r][dstOff + len], "wrote past the strip: " + where);
+    }
+  }
+
   /** Partial sums that reach 2^53 - 1 exactly (the edge of the double path) stay exact. */
   @ParameterizedTest
   @MethodSource("cases")
