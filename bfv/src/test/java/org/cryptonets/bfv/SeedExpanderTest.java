@@ -47,6 +47,16 @@ class SeedExpanderTest {
     assertArrayEquals(a, b);
   }
 
+  /** A restarted expander gives exactly the stream a fresh one would, wherever the old stream stopped. */
+  @ParameterizedTest(name = "after {0} longs, restart at domain {1}, nonce {2}")
+  @CsvSource({"0, 5, 42", "1, 5, 43", "2048, 4, 0", "5000, 6, -1", "3, 5, 4294967338"})
+  void restartEqualsAFreshExpander(int consumed, int domain, long nonce) {
+    SeedExpander reused = new SeedExpander(seed(1), 5, 7);
+    longs(reused, consumed);
+    reused.restart(domain, nonce);
+    assertArrayEquals(longs(new SeedExpander(seed(1), domain, nonce), 5000), longs(reused, 5000));
+  }
+
   @ParameterizedTest(name = "seed {0}, domain {1}, nonce {2} differs from seed 1, domain 5, nonce 42")
   @CsvSource({"1, 5, 43", "1, 5, -42", "1, 5, 4294967338", "1, 4, 42", "1, 6, 42", "2, 5, 42"})
   void anyChangeGivesAnIndependentStream(int seedByte, int domain, long nonce) {

@@ -261,10 +261,23 @@ public final class CpuBackend implements Backend {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + dst + " (" + dst.hostLength() + ")");
     }
     int n = dst.basis().n();
-    for (int p = 0; p < dst.count(); p++) {
-      for (int i = 0; i < dst.basis().size(); i++) {
-        long q = dst.basis().modulus(i).value();
-        int base = p * len + i * n;
+    int limbs = dst.basis().size();
+    // Both passes run in parallel over polynomials, and the range check is an OR-reduction that C2
+    // vectorizes (v | (q - 1 - v) is negative exactly when v is outside [0, q)); the position of a
+    // bad value is searched only when there is one. Measured with JDK 17 on the development VM:
+    // uploading 784 polynomials of 6 limbs (one BGV encryption chunk set) took 140-200 ms, one
+    // fifth of encryption, with the element-wise checked loop on one thread.
+    parallel(dst.count() * limbs, k -> {
+      int p = k / limbs;
+      int i = k % limbs;
+      long q = dst.basis().modulus(i).value();
+      int base = p * len + i * n;
+      long any = 0;
+      for (int j = 0; j < n; j++) {
+        long v = host[base + j];
+        any |= v | (q - 1 - v);
+      }
+      if (any < 0) {
         for (int j = 0; j < n; j++) {
           long v = host[base + j];
           if (v < 0 || v >= q) {
@@ -273,10 +286,8 @@ public final class CpuBackend implements Backend {
           }
         }
       }
-    }
-    for (int p = 0; p < dst.count(); p++) {
-      System.arraycopy(host, p * len, b.poly(dst.index(p)), 0, len);
-    }
+    });
+    parallel(dst.count(), p -> System.arraycopy(host, p * len, b.poly(dst.index(p)), 0, len));
   }
 
   @Override
@@ -286,9 +297,7 @@ public final class CpuBackend implements Backend {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + src + " (" + src.hostLength() + ")");
     }
     int len = src.basis().size() * src.basis().n();
-    for (int p = 0; p < src.count(); p++) {
-      System.arraycopy(b.poly(src.index(p)), 0, host, p * len, len);
-    }
+    parallel(src.count(), p -> System.arraycopy(b.poly(src.index(p)), 0, host, p * len, len));
   }
 
   @Override
