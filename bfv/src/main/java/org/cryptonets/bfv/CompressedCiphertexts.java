@@ -74,10 +74,21 @@ public final class CompressedCiphertexts {
     } else {
       backend.download(batch.buffer().all(), host);
     }
+    long[] out = new long[polys * n];
+    if (PowerOfTwoRounding.supports(basis, bits)) {
+      PowerOfTwoRounding rounding = new PowerOfTwoRounding(basis, bits);
+      IntStream.range(0, polys).parallel().forEach(p -> {
+        int b0 = p * l * n;
+        for (int j = 0; j < n; j++) {
+          long x = rounding.compose(host[b0 + j], l == 2 ? host[b0 + n + j] : 0);
+          out[p * n + j] = rounding.round(x);
+        }
+      });
+      return new CompressedCiphertexts(params, batch.plainIndex(), bits, batch.count(), out);
+    }
     BigInteger q = basis.product();
     BigInteger half = q.shiftRight(1);
     long mask = (1L << bits) - 1;
-    long[] out = new long[polys * n];
     IntStream.range(0, polys).parallel().forEach(p -> {
       long[] residues = new long[l];
       for (int j = 0; j < n; j++) {
