@@ -439,7 +439,7 @@ public final class CpuBackend implements Backend {
     boolean dense = w.density() > 0.3;
     // Sparse layers whose every row sum fits 2^62 run whole in registers (LimbKernels.sparseLayer);
     // others take the segmented accumulate path, which reduces between segments.
-    long rowAbsMax = maxRowAbsSum(w);
+    long rowAbsMax = w.maxRowL1();
     boolean registerRows = !dense && rowAbsMax <= (1L << 62) / maxModulus(basis);
     int chunk = dense ? denseChunk(n, w.rows()) : registerRows ? Math.min(SPARSE_CHUNK, n) : Math.min(CHUNK, n);
     int chunks = n / chunk;
@@ -481,21 +481,6 @@ public final class CpuBackend implements Backend {
         t.runSparse();
       }
     });
-  }
-
-  /** The largest sum of |weight| over one row. */
-  static long maxRowAbsSum(IntMatrix w) {
-    int[] start = w.rowStart();
-    int[] val = w.values();
-    long max = 0;
-    for (int r = 0; r < w.rows(); r++) {
-      long sum = 0;
-      for (int e = start[r]; e < start[r + 1]; e++) {
-        sum += Math.abs((long) val[e]);
-      }
-      max = Math.max(max, sum);
-    }
-    return max;
   }
 
   private static long maxModulus(RnsBasis basis) {
