@@ -34,9 +34,6 @@ final class VectorKernels implements LimbKernels {
   private static final VectorShuffle<Long> SWAP2 = W > 2 ? SWAP[2] : null;
   private static final VectorShuffle<Long> SWAP4 = W > 4 ? SWAP[4] : null;
   private static final VectorMask<Long>[] HIGH = highMasks();
-  private static final VectorMask<Long> HIGH1 = HIGH[1];
-  private static final VectorMask<Long> HIGH2 = W > 2 ? HIGH[2] : null;
-  private static final VectorMask<Long> HIGH4 = W > 4 ? HIGH[4] : null;
   private static final ConcurrentHashMap<NttTables, long[][]> PER_LANE = new ConcurrentHashMap<>();
 
   @SuppressWarnings("unchecked")
@@ -94,67 +91,11 @@ final class VectorKernels implements LimbKernels {
    * costs less than scalar butterflies.
    */
   private static void forwardStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
-    // One copy per stage so that each rearrange takes a constant shuffle: with a shuffle chosen at
-    // run time, even among constants, JDK 17 checks its indexes on every call
-    // (AbstractShuffle.checkIndexes: 29 percent of encryption in a JDK 17 profile).
-    if (t == 1) {
-      forwardStageInVector1(a, off, n, ew, ews, q);
-    } else if (t == 2) {
-      forwardStageInVector2(a, off, n, ew, ews, q);
-    } else if (t == 4) {
-      forwardStageInVector4(a, off, n, ew, ews, q);
-    } else {
-      forwardStageInVectorAny(a, off, n, t, ew, ews, q);
-    }
-  }
-
-  private static void forwardStageInVector1(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
-    for (int j = 0; j < n; j += W) {
-      LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP1);
-      LongVector u = x.blend(y, HIGH1);
-      LongVector v = y.blend(x, HIGH1);
-      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      LongVector sum = reduceOnce(u.add(v), q);
-      LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      sum.blend(d, HIGH1).intoArray(a, off + j);
-    }
-  }
-
-  private static void forwardStageInVector2(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
-    for (int j = 0; j < n; j += W) {
-      LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP2);
-      LongVector u = x.blend(y, HIGH2);
-      LongVector v = y.blend(x, HIGH2);
-      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      LongVector sum = reduceOnce(u.add(v), q);
-      LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      sum.blend(d, HIGH2).intoArray(a, off + j);
-    }
-  }
-
-  private static void forwardStageInVector4(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
-    for (int j = 0; j < n; j += W) {
-      LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP4);
-      LongVector u = x.blend(y, HIGH4);
-      LongVector v = y.blend(x, HIGH4);
-      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      LongVector sum = reduceOnce(u.add(v), q);
-      LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      sum.blend(d, HIGH4).intoArray(a, off + j);
-    }
-  }
-
-  private static void forwardStageInVectorAny(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
       LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP[t]);
+      LongVector y = x.rearrange(swap);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
       v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
@@ -164,68 +105,13 @@ final class VectorKernels implements LimbKernels {
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
+
   private static void inverseStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
-    // One copy per stage so that each rearrange takes a constant shuffle: with a shuffle chosen at
-    // run time, even among constants, JDK 17 checks its indexes on every call
-    // (AbstractShuffle.checkIndexes: 29 percent of encryption in a JDK 17 profile).
-    if (t == 1) {
-      inverseStageInVector1(a, off, n, ew, ews, q);
-    } else if (t == 2) {
-      inverseStageInVector2(a, off, n, ew, ews, q);
-    } else if (t == 4) {
-      inverseStageInVector4(a, off, n, ew, ews, q);
-    } else {
-      inverseStageInVectorAny(a, off, n, t, ew, ews, q);
-    }
-  }
-
-  private static void inverseStageInVector1(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
-    for (int j = 0; j < n; j += W) {
-      LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP1);
-      LongVector u = x.blend(y, HIGH1);
-      LongVector v = y.blend(x, HIGH1);
-      LongVector sum = reduceOnce(u.add(v), q);
-      LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      sum.blend(d, HIGH1).intoArray(a, off + j);
-    }
-  }
-
-  private static void inverseStageInVector2(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
-    for (int j = 0; j < n; j += W) {
-      LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP2);
-      LongVector u = x.blend(y, HIGH2);
-      LongVector v = y.blend(x, HIGH2);
-      LongVector sum = reduceOnce(u.add(v), q);
-      LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      sum.blend(d, HIGH2).intoArray(a, off + j);
-    }
-  }
-
-  private static void inverseStageInVector4(long[] a, int off, int n, long[] ew, long[] ews, LongVector q) {
-    for (int j = 0; j < n; j += W) {
-      LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP4);
-      LongVector u = x.blend(y, HIGH4);
-      LongVector v = y.blend(x, HIGH4);
-      LongVector sum = reduceOnce(u.add(v), q);
-      LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      sum.blend(d, HIGH4).intoArray(a, off + j);
-    }
-  }
-
-  private static void inverseStageInVectorAny(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
       LongVector x = LongVector.fromArray(S, a, off + j);
-      LongVector y = x.rearrange(SWAP[t]);
+      LongVector y = x.rearrange(swap);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
       LongVector sum = reduceOnce(u.add(v), q);
@@ -235,6 +121,7 @@ final class VectorKernels implements LimbKernels {
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
+
   /** Package-private switch so tests can compare the in-vector stages with scalar butterflies. */
   static boolean inVectorStages = true;
 
