@@ -212,6 +212,11 @@ public final class CpuBackend implements Backend {
       }
       return;
     }
+    // Checked up front as well: ForkJoinTask.get on JDK 25 returns a task that finished before the
+    // wait without looking at the caller's interrupt flag.
+    if (Thread.currentThread().isInterrupted()) {
+      throw new EngineException(EngineException.Code.DEVICE_FAILURE, "interrupted");
+    }
     try {
       pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(body)).get();
     } catch (InterruptedException e) {
@@ -837,9 +842,18 @@ public final class CpuBackend implements Backend {
     System.arraycopy(src, (l - 1) * n, r, 0, n);
     kernels.inverseNtt(r, 0, from.ntt(l - 1));
     s.correction(r, 0);
+    long largest = from.modulus(l - 1).value() >>> 1;
     for (int i = 0; i < l - 1; i++) {
-      long q = from.modulus(i).value();
-      kernels.reduceSigned(r, 0, tmp, 0, n, q);
+      Modulus qm = from.modulus(i);
+      long q = qm.value();
+      // |r| <= q_l / 2: the integer-only Barrett path where it holds (always, for primes of
+      // similar size). reduceSigned's long-double conversions are not intrinsified on JDK 17 and
+      // made it 40 % of BGV modulus switching there (JFR).
+      if (largest < 1L << (2 * qm.bits() - 2)) {
+        kernels.reduceBounded(r, 0, tmp, 0, n, qm);
+      } else {
+        kernels.reduceSigned(r, 0, tmp, 0, n, q);
+      }
       kernels.forwardNtt(tmp, 0, from.ntt(i));
       kernels.multiplyConstant(src, i * n, s.lastInverse(i), s.lastInverseShoup(i), dst, i * n, n, q);
       kernels.multiplyConstant(tmp, 0, s.tOverLast(i), s.tOverLastShoup(i), tmp, 0, n, q);

@@ -122,12 +122,76 @@ final class VectorKernels implements LimbKernels {
     }
   }
 
+  /**
+   * One forward stage with t >= W: m groups of t butterflies, vector against vector. Kept out of
+   * {@link #forwardNtt} by the compiler directive ({@link CompilerDirectives}), like the in-vector
+   * stages: each stage then is a small compilation unit that C2 intrinsifies completely.
+   */
+  private static void forwardStageWide(long[] a, int off, int m, int t, long[] w, long[] ws, LongVector q) {
+    for (int i = 0; i < m; i++) {
+      int j1 = off + 2 * i * t;
+      LongVector wv = LongVector.broadcast(S, w[m + i]);
+      LongVector wsv = LongVector.broadcast(S, ws[m + i]);
+      for (int j = j1; j < j1 + t; j += W) {
+        LongVector u = LongVector.fromArray(S, a, j);
+        LongVector v = shoup(LongVector.fromArray(S, a, j + t), wv, wsv, q);
+        reduceOnce(u.add(v), q).intoArray(a, j);
+        LongVector d = u.sub(v);
+        d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(a, j + t);
+      }
+    }
+  }
+
+  /** One inverse stage with t >= W: h groups of t butterflies (see {@link #forwardStageWide}). */
+  private static void inverseStageWide(long[] a, int off, int h, int t, long[] w, long[] ws, LongVector q) {
+    int j1 = off;
+    for (int i = 0; i < h; i++) {
+      LongVector wv = LongVector.broadcast(S, w[h + i]);
+      LongVector wsv = LongVector.broadcast(S, ws[h + i]);
+      for (int j = j1; j < j1 + t; j += W) {
+        LongVector u = LongVector.fromArray(S, a, j);
+        LongVector v = LongVector.fromArray(S, a, j + t);
+        reduceOnce(u.add(v), q).intoArray(a, j);
+        LongVector d = u.sub(v);
+        d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+        shoup(d, wv, wsv, q).intoArray(a, j + t);
+      }
+      j1 += 2 * t;
+    }
+  }
+
   /** Package-private switch so tests can compare the in-vector stages with scalar butterflies. */
   static boolean inVectorStages = true;
 
   @Override
   public String describe() {
     return "vector " + S.vectorBitSize() + "-bit (" + W + " lanes)";
+  }
+
+  private static final long LOW32 = 0xFFFFFFFFL;
+
+  /**
+   * x * y for lanes known to lie in [0, 2^32) (residues below 2^31, Shoup and Barrett constants and
+   * quotients below 2^32): the same bits as {@code x.mul(y)}, written with both operands masked to
+   * their low 32 bits so that C2 on JDK 24 and later emits one 32x32->64 vpmuludq per vector
+   * instead of vpmullq (three uops on Intel cores); the masks of broadcast constants are hoisted out
+   * of the loops. Measured on the Intel Xeon (Emerald Rapids) development VM, JDK 25: Shoup multiply
+   * by a constant, n = 8192, best of 2000, 3.9 against 5.7 us; NTT n = 8192, forward and inverse,
+   * best of 40 x 64 in four JVMs each, 96-98 against 113-118 us.
+   */
+  private static LongVector mul32(LongVector x, LongVector y) {
+    return MASKED_MULTIPLY ? x.and(LOW32).mul(y.and(LOW32)) : x.mul(y);
+  }
+
+  /**
+   * Whether {@link #mul32} masks its operands: only where C2 turns the masks into vpmuludq (JDK 24
+   * and later); on JDK 17 they are extra instructions (NTT n = 8192, forward and inverse: 126
+   * against 118 us with them).
+   */
+  static final boolean MASKED_MULTIPLY = Runtime.version().feature() >= 24;
+
+  private static LongVector mul32(LongVector x, long y) {
+    return mul32(x, LongVector.broadcast(S, y));
   }
 
   /** v mod q for v in [0, 2q): subtract q and add it back where the result went negative. */
@@ -137,15 +201,15 @@ final class VectorKernels implements LimbKernels {
   }
 
   private static LongVector shoup(LongVector x, LongVector w, LongVector ws, LongVector q) {
-    LongVector est = x.mul(ws).lanewise(VectorOperators.LSHR, 32);
-    return reduceOnce(x.mul(w).sub(est.mul(q)), q);
+    LongVector est = mul32(x, ws).lanewise(VectorOperators.LSHR, 32);
+    return reduceOnce(mul32(x, w).sub(mul32(est, q)), q);
   }
 
   private static LongVector barrett(LongVector x, Modulus m, LongVector q, LongVector f) {
-    LongVector est = x.lanewise(VectorOperators.LSHR, m.barrettShiftIn()).mul(f).lanewise(VectorOperators.LSHR, m.barrettShiftOut());
+    LongVector est = mul32(x.lanewise(VectorOperators.LSHR, m.barrettShiftIn()), f).lanewise(VectorOperators.LSHR, m.barrettShiftOut());
     // Two conditional subtractions written out rather than nested calls: the shallower inline
     // tree stays within C2's budget inside large callers.
-    LongVector r = x.sub(est.mul(q)).sub(q);
+    LongVector r = x.sub(mul32(est, q)).sub(q);
     r = r.add(r.lanewise(VectorOperators.ASHR, 63).and(q)).sub(q);
     return r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
   }
@@ -161,18 +225,7 @@ final class VectorKernels implements LimbKernels {
     for (int m = 1; m < n; m <<= 1) {
       t >>= 1;
       if (t >= W) {
-        for (int i = 0; i < m; i++) {
-          int j1 = off + 2 * i * t;
-          LongVector wv = LongVector.broadcast(S, w[m + i]);
-          LongVector wsv = LongVector.broadcast(S, ws[m + i]);
-          for (int j = j1; j < j1 + t; j += W) {
-            LongVector u = LongVector.fromArray(S, a, j);
-            LongVector v = shoup(LongVector.fromArray(S, a, j + t), wv, wsv, q);
-            reduceOnce(u.add(v), q).intoArray(a, j);
-            LongVector d = u.sub(v);
-            d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(a, j + t);
-          }
-        }
+        forwardStageWide(a, off, m, t, w, ws, q);
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int st = Integer.numberOfTrailingZeros(t);
@@ -209,19 +262,7 @@ final class VectorKernels implements LimbKernels {
       int h = m >> 1;
       int j1 = off;
       if (t >= W) {
-        for (int i = 0; i < h; i++) {
-          LongVector wv = LongVector.broadcast(S, w[h + i]);
-          LongVector wsv = LongVector.broadcast(S, ws[h + i]);
-          for (int j = j1; j < j1 + t; j += W) {
-            LongVector u = LongVector.fromArray(S, a, j);
-            LongVector v = LongVector.fromArray(S, a, j + t);
-            reduceOnce(u.add(v), q).intoArray(a, j);
-            LongVector d = u.sub(v);
-            d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-            shoup(d, wv, wsv, q).intoArray(a, j + t);
-          }
-          j1 += 2 * t;
-        }
+        inverseStageWide(a, off, h, t, w, ws, q);
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int logW = Integer.numberOfTrailingZeros(W);
@@ -287,7 +328,7 @@ final class VectorKernels implements LimbKernels {
     LongVector f = LongVector.broadcast(S, m.barrettFactor());
     int j = 0;
     for (; j <= len - W; j += W) {
-      LongVector x = LongVector.fromArray(S, a, ao + j).mul(LongVector.fromArray(S, b, bo + j));
+      LongVector x = mul32(LongVector.fromArray(S, a, ao + j), LongVector.fromArray(S, b, bo + j));
       barrett(x, m, q, f).intoArray(out, oo + j);
     }
     ScalarKernels.INSTANCE.multiply(a, ao + j, b, bo + j, out, oo + j, len - j, m);
@@ -299,7 +340,7 @@ final class VectorKernels implements LimbKernels {
     LongVector f = LongVector.broadcast(S, m.barrettFactor());
     int j = 0;
     for (; j <= len - W; j += W) {
-      LongVector x = LongVector.fromArray(S, a, ao + j).mul(LongVector.fromArray(S, b, bo + j));
+      LongVector x = mul32(LongVector.fromArray(S, a, ao + j), LongVector.fromArray(S, b, bo + j));
       reduceOnce(barrett(x, m, q, f).add(LongVector.fromArray(S, out, oo + j)), q).intoArray(out, oo + j);
     }
     ScalarKernels.INSTANCE.multiplyAdd(a, ao + j, b, bo + j, out, oo + j, len - j, m);
@@ -639,8 +680,8 @@ final class VectorKernels implements LimbKernels {
 
   /** x * w mod q left in [0, 2q): Shoup without the final correction, for sums reduced later. */
   private static LongVector shoupLazy(LongVector x, long w, long ws, LongVector q) {
-    LongVector est = x.mul(ws).lanewise(VectorOperators.LSHR, 32);
-    return x.mul(w).sub(est.mul(q));
+    LongVector est = mul32(x, ws).lanewise(VectorOperators.LSHR, 32);
+    return mul32(x, w).sub(mul32(est, q));
   }
 
   /** x mod q for 0 <= x < 2^52 via a double quotient estimate; exact after the corrections. */
