@@ -11,7 +11,8 @@ package org.cryptonets.backend.cpu;
 final class ThreadScratch {
   static final int SLOTS = 4;
   private static final ThreadLocal<long[][]> ARRAYS = ThreadLocal.withInitial(() -> new long[SLOTS][]);
-  private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[1][]);
+  static final int DOUBLE_SLOTS = 2;
+  private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[DOUBLE_SLOTS][]);
 
   private ThreadScratch() {}
 
@@ -26,13 +27,13 @@ final class ThreadScratch {
     return x;
   }
 
-  /** The thread's one double scratch array (the dense kernel's packed inputs), at least {@code length}. */
-  static double[] doubles(int length) {
+  /** The thread's double scratch array for {@code slot}, at least {@code length}; contents undefined. */
+  static double[] doubles(int slot, int length) {
     double[][] a = DOUBLES.get();
-    double[] x = a[0];
+    double[] x = a[slot];
     if (x == null || x.length < length) {
       x = new double[length];
-      a[0] = x;
+      a[slot] = x;
     }
     return x;
   }
