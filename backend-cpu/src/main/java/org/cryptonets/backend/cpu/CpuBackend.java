@@ -255,8 +255,32 @@ public final class CpuBackend implements Backend {
     if (polys < 0) {
       throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "negative polynomial count " + polys);
     }
-    return new CpuPolyBuffer(this, basis, polys);
+    if (polys < PARALLEL_ZEROING || pool == null) {
+      return new CpuPolyBuffer(this, basis, polys);
+    }
+    // Large buffers (a layer's outputs: 845 x 3 polynomials of 6 limbs is 1 GB) zero their recycled
+    // arrays on all threads: zeroing on the caller's thread was most of the time between layers.
+    int len = basis.size() * basis.n();
+    long[][] data = new long[polys][];
+    int[] recycled = new int[polys];
+    int count = 0;
+    for (int p = 0; p < polys; p++) {
+      long[] a = arrays.takeRecycled(len);
+      if (a == null) {
+        a = new long[len];
+      } else {
+        recycled[count++] = p;
+      }
+      data[p] = a;
+    }
+    if (count > 0) {
+      parallel(count, k -> java.util.Arrays.fill(data[recycled[k]], 0));
+    }
+    return new CpuPolyBuffer(this, basis, data);
   }
+
+  /** Buffers of at least this many polynomials are zeroed in parallel. */
+  private static final int PARALLEL_ZEROING = 16;
 
   @Override
   public void upload(long[] host, PolyRange dst) {

@@ -17,13 +17,22 @@ final class CpuPolyBuffer implements PolyBuffer {
   private long[][] data;
 
   CpuPolyBuffer(CpuBackend owner, RnsBasis basis, int polys) {
+    this(owner, basis, arrays(owner, basis, polys));
+  }
+
+  CpuPolyBuffer(CpuBackend owner, RnsBasis basis, long[][] data) {
     this.owner = owner;
     this.basis = basis;
-    this.data = new long[polys][];
+    this.data = data;
+  }
+
+  private static long[][] arrays(CpuBackend owner, RnsBasis basis, int polys) {
+    long[][] data = new long[polys][];
     int len = basis.size() * basis.n();
     for (int p = 0; p < polys; p++) {
       data[p] = owner.pool().take(len);
     }
+    return data;
   }
 
   long[] poly(int index) {

@@ -24,19 +24,27 @@ final class PolyArrayPool {
 
   /** A zero-filled array of exactly {@code length} longs. */
   long[] take(int length) {
-    long[] a = null;
-    synchronized (this) {
-      ArrayDeque<long[]> q = free.get(length);
-      if (q != null && !q.isEmpty()) {
-        a = q.pop();
-        pooledBytes -= 8L * length;
-      }
-    }
+    long[] a = takeRecycled(length);
     if (a == null) {
       return new long[length];
     }
     Arrays.fill(a, 0);
     return a;
+  }
+
+  /**
+   * A recycled array of exactly {@code length} longs with its old contents, or null when none is
+   * free: for callers that zero many arrays at once in parallel.
+   */
+  long[] takeRecycled(int length) {
+    synchronized (this) {
+      ArrayDeque<long[]> q = free.get(length);
+      if (q != null && !q.isEmpty()) {
+        pooledBytes -= 8L * length;
+        return q.pop();
+      }
+    }
+    return null;
   }
 
   void give(long[] a) {

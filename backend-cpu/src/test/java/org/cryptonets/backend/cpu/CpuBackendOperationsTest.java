@@ -62,6 +62,25 @@ class CpuBackendOperationsTest {
     assertTrue(BACKENDS.get(0).device().contains("scalar"), BACKENDS.get(0).device());
   }
 
+  /**
+   * A buffer is zero-filled whatever its arrays held before: small buffers (zeroed on the caller's
+   * thread) and large ones (recycled arrays zeroed in parallel), each after a buffer of random
+   * residues of the same shape was closed into the pool.
+   */
+  @Test
+  void allocationAfterRecyclingIsZeroFilled() {
+    for (CpuBackend be : BACKENDS) {
+      RnsBasis b = basis(1024, 3);
+      for (int polys : new int[] {1, 15, 16, 40}) {
+        PolyBuffer junk = load(be, b, random(b, polys, polys));
+        junk.close();
+        try (PolyBuffer fresh = be.allocate(b, polys)) {
+          assertTrue(Arrays.stream(read(be, fresh)).allMatch(v -> v == 0), be.device() + ": " + polys + " polynomials not zero-filled");
+        }
+      }
+    }
+  }
+
   /** (n, primes) */
   static Stream<Arguments> shapes() {
     return Stream.of(Arguments.of(16, 3), Arguments.of(1024, 3), Arguments.of(1024, 8), Arguments.of(8192, 4), Arguments.of(8192, 8));
