@@ -110,13 +110,14 @@ public final class BgvEncryptor implements AutoCloseable {
       random.nextBytes(uniformSeed);
     }
     PolyBuffer key = keyAt(level);
-    CiphertextBatch out = CiphertextBatch.allocateBgv(backend, params, plainIndex, level, 2, count, 1);
+    // every residue of out is uploaded or computed below, and tmp is written before it is read
+    CiphertextBatch out = CiphertextBatch.allocateBgvForOverwrite(backend, params, plainIndex, level, 2, count, 1);
     int chunk = Math.max(1, Math.min(count, ENCRYPT_CHUNK));
     long[] c0 = new long[chunk * l * n];
     long[] c1 = new long[chunk * l * n];
     long[] u = publicKey != null ? new long[chunk * l * n] : null;
     byte[] uSeed = uniformSeed;
-    try (PolyBuffer tmp = backend.allocate(q, chunk); PolyBuffer ub = u == null ? null : backend.allocate(q, chunk)) {
+    try (PolyBuffer tmp = backend.allocateUninitialized(q, chunk); PolyBuffer ub = u == null ? null : backend.allocateUninitialized(q, chunk)) {
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
         int base = first;

@@ -122,7 +122,16 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     return CiphertextBatch.allocateBgv(backend, params, a.plainIndex(), a.level(), size, count, factor);
   }
 
-  /** An uninitialised BGV batch (NTT form whatever {@code nttForm} says); its factor is set by the first write. */
+  /** {@link #like} with unspecified residues, for outputs an operation writes whole. */
+  private CiphertextBatch likeForOverwrite(CiphertextBatch a, int size, int count, long factor) {
+    return CiphertextBatch.allocateBgvForOverwrite(backend, params, a.plainIndex(), a.level(), size, count, factor);
+  }
+
+  /**
+   * An uninitialised BGV batch (NTT form whatever {@code nttForm} says); its factor is set by the
+   * first write. Its residues are unspecified until written (memory is not cleared first): fill
+   * every ciphertext before reading any; a batch nothing was written into is refused.
+   */
   @Override
   public CiphertextBatch allocate(int plainIndex, int level, int size, int count, boolean nttForm) {
     params.checkPlainIndex(plainIndex);
@@ -130,7 +139,7 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     if (size < 2 || size > 3 || count < 1) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "cannot allocate " + count + " ciphertexts of size " + size);
     }
-    return CiphertextBatch.allocateBgv(backend, params, plainIndex, level, size, count, CiphertextBatch.FACTOR_UNSET);
+    return CiphertextBatch.allocateBgvForOverwrite(backend, params, plainIndex, level, size, count, CiphertextBatch.FACTOR_UNSET);
   }
 
   /**
@@ -244,7 +253,7 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     if (w.columns() != in.count()) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "weights have " + w.columns() + " columns for " + in.count() + " ciphertexts");
     }
-    CiphertextBatch out = like(in, in.size(), w.rows(), in.correctionFactor());
+    CiphertextBatch out = likeForOverwrite(in, in.size(), w.rows(), in.correctionFactor());
     backend.multiplyAccumulate(w, in.buffer().all(), in.size(), out.buffer().all());
     return out;
   }
@@ -360,7 +369,7 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     if (level < 1 || level > a.level()) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "cannot square at level " + a.level() + " into level " + level);
     }
-    CiphertextBatch out = CiphertextBatch.allocateBgv(backend, params, a.plainIndex(), level, 3, a.count(), CiphertextBatch.FACTOR_UNSET);
+    CiphertextBatch out = CiphertextBatch.allocateBgvForOverwrite(backend, params, a.plainIndex(), level, 3, a.count(), CiphertextBatch.FACTOR_UNSET);
     squareInto(a, out, 0);
     return out;
   }
@@ -432,8 +441,8 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     requireSize(a, 3, "relinearization");
     RnsBasis basis = params.basisAt(a.level());
     int count = a.count();
-    CiphertextBatch out = like(a, 2, count, a.correctionFactor());
-    try (PolyBuffer digits = backend.allocate(basis, count); PolyBuffer switched = backend.allocate(basis, 2 * count)) {
+    CiphertextBatch out = likeForOverwrite(a, 2, count, a.correctionFactor());
+    try (PolyBuffer digits = backend.allocateUninitialized(basis, count); PolyBuffer switched = backend.allocateUninitialized(basis, 2 * count)) {
       backend.copy(a.component(2), digits.all());
       backend.inverseNtt(digits.all());
       backend.keySwitch(digits.all(), keys.keysFor(a.plainIndex()), switched.all());
@@ -466,7 +475,7 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
       throw new BfvException(BfvException.ErrorCode.INVALID_CIPHERTEXT, "ciphertext at level 1 has no prime left to drop");
     }
     Modulus t = t(a);
-    CiphertextBatch out = CiphertextBatch.allocateBgv(backend, params, a.plainIndex(), a.level() - 1, a.size(), a.count(),
+    CiphertextBatch out = CiphertextBatch.allocateBgvForOverwrite(backend, params, a.plainIndex(), a.level() - 1, a.size(), a.count(),
         t.multiply(a.correctionFactor(), droppedInverse(t, a.level())));
     backend.dropLastModulusNtt(switchFor(a.plainIndex(), a.level()), a.buffer().all(), out.buffer().all());
     return out;

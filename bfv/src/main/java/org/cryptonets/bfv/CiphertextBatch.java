@@ -65,6 +65,16 @@ public final class CiphertextBatch implements AutoCloseable {
     return b;
   }
 
+  /**
+   * {@link #allocateBgv} with unspecified residues ({@link Backend#allocateUninitialized}): for
+   * outputs the caller writes completely before anything reads them.
+   */
+  static CiphertextBatch allocateBgvForOverwrite(Backend backend, BfvParameters params, int plainIndex, int level, int size, int count, long factor) {
+    CiphertextBatch b = new CiphertextBatch(Scheme.BGV, params, plainIndex, level, size, count, backend.allocateUninitialized(params.basisAt(level), size * count), true);
+    b.correctionFactor = factor;
+    return b;
+  }
+
   /** The scheme the ciphertexts are encrypted under. */
   public Scheme scheme() {
     return scheme;

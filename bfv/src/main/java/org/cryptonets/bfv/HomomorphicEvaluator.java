@@ -26,7 +26,9 @@ public interface HomomorphicEvaluator extends AutoCloseable {
   /**
    * An uninitialised batch to fill with {@link #copyInto}, {@link #multiplyAccumulateInto} or
    * {@link #squareInto}. {@code nttForm} is the form it starts in where the scheme has a choice
-   * (BFV); BGV batches are always in NTT form and ignore it.
+   * (BFV); BGV batches are always in NTT form and ignore it. Fill every ciphertext before reading
+   * any: the residues of a ciphertext not written yet are unspecified (BGV does not clear the
+   * memory first).
    */
   CiphertextBatch allocate(int plainIndex, int level, int size, int count, boolean nttForm);
 

@@ -279,6 +279,21 @@ public final class CpuBackend implements Backend {
     return new CpuPolyBuffer(this, basis, data);
   }
 
+  /** Recycled arrays as they are (their old residues stay until the caller overwrites them). */
+  @Override
+  public PolyBuffer allocateUninitialized(RnsBasis basis, int polys) {
+    if (polys < 0) {
+      throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "negative polynomial count " + polys);
+    }
+    int len = basis.size() * basis.n();
+    long[][] data = new long[polys][];
+    for (int p = 0; p < polys; p++) {
+      long[] a = arrays.takeRecycled(len);
+      data[p] = a != null ? a : new long[len];
+    }
+    return new CpuPolyBuffer(this, basis, data);
+  }
+
   /** Buffers of at least this many polynomials are zeroed in parallel. */
   private static final int PARALLEL_ZEROING = 16;
 
