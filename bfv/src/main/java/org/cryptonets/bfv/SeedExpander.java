@@ -105,12 +105,25 @@ public final class SeedExpander {
       long q = m.value();
       long mask = (1L << m.bits()) - 1;
       int base = off + i * n;
-      for (int j = 0; j < n; j++) {
-        long v;
-        do {
-          v = nextInt() & mask;
-        } while (v >= q);
-        out[base + j] = v;
+      // The same words in the same order as a nextInt() per draw (the evaluating side regenerates
+      // these values from the seed), read a block at a time: the per-draw refill check and call
+      // were most of this loop's cost.
+      int j = 0;
+      while (j < n) {
+        if (position > BLOCK - 4) {
+          refill();
+        }
+        int p = position;
+        int end = BLOCK - 3;
+        byte[] buf = this.out;
+        while (j < n && p < end) {
+          long v = (int) INT.get(buf, p) & mask;
+          p += 4;
+          if (v < q) {
+            out[base + j++] = v;
+          }
+        }
+        position = p;
       }
     }
   }

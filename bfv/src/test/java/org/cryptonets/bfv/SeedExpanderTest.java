@@ -11,6 +11,7 @@ import java.util.Set;
 import javax.crypto.Cipher;
 import javax.crypto.spec.SecretKeySpec;
 import org.cryptonets.bfv.BfvException.ErrorCode;
+import org.cryptonets.engine.Modulus;
 import org.cryptonets.engine.PrimeGenerator;
 import org.cryptonets.engine.RnsBasis;
 import org.junit.jupiter.api.Test;
@@ -165,6 +166,35 @@ class SeedExpanderTest {
         assertEquals(n / 16.0, b, n / 16.0 * 0.25, "bucket count of limb " + i);
       }
     }
+  }
+
+  /**
+   * The uniform residues are the stream's 32-bit words in order, masked to the prime's bits, those
+   * at or above q skipped: the definition both parties rely on, checked against draws through
+   * nextInt across several keystream refills, with an 18-bit prime whose mask rejects a good share.
+   */
+  @Test
+  void uniformIsTheMaskedWordStreamWithRejection() {
+    int n = 8192;
+    RnsBasis basis = RnsBasis.of(n, PrimeGenerator.nttPrimes(31, n, 1, Set.of()).get(0), PrimeGenerator.nttPrimes(18, n, 1, Set.of()).get(0));
+    long[] out = new long[2 * n];
+    SeedExpander expander = new SeedExpander(seed(9), 3, 77);
+    expander.nextInt(); // start part-way through a keystream block
+    expander.uniform(basis, out, 0);
+    SeedExpander reference = new SeedExpander(seed(9), 3, 77);
+    reference.nextInt();
+    for (int i = 0; i < 2; i++) {
+      Modulus m = basis.modulus(i);
+      long mask = (1L << m.bits()) - 1;
+      for (int j = 0; j < n; j++) {
+        long v;
+        do {
+          v = reference.nextInt() & mask;
+        } while (v >= m.value());
+        assertEquals(v, out[i * n + j], "limb " + i + " coefficient " + j);
+      }
+    }
+    assertEquals(reference.nextInt(), expander.nextInt(), "both consumed the same words");
   }
 
   @ParameterizedTest(name = "seed of {0} bytes")
