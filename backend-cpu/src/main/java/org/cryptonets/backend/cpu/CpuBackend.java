@@ -260,19 +260,9 @@ public final class CpuBackend implements Backend {
     }
     // Large buffers (a layer's outputs: 845 x 3 polynomials of 6 limbs is 1 GB) zero their recycled
     // arrays on all threads: zeroing on the caller's thread was most of the time between layers.
-    int len = basis.size() * basis.n();
     long[][] data = new long[polys][];
     int[] recycled = new int[polys];
-    int count = 0;
-    for (int p = 0; p < polys; p++) {
-      long[] a = arrays.takeRecycled(len);
-      if (a == null) {
-        a = new long[len];
-      } else {
-        recycled[count++] = p;
-      }
-      data[p] = a;
-    }
+    int count = takeArrays(basis, data, recycled);
     if (count > 0) {
       parallel(count, k -> java.util.Arrays.fill(data[recycled[k]], 0));
     }
@@ -285,13 +275,28 @@ public final class CpuBackend implements Backend {
     if (polys < 0) {
       throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "negative polynomial count " + polys);
     }
-    int len = basis.size() * basis.n();
     long[][] data = new long[polys][];
-    for (int p = 0; p < polys; p++) {
-      long[] a = arrays.takeRecycled(len);
-      data[p] = a != null ? a : new long[len];
-    }
+    takeArrays(basis, data, null);
     return new CpuPolyBuffer(this, basis, data);
+  }
+
+  /**
+   * Fills {@code data} with recycled arrays as they are, or fresh (zero) ones where the pool has
+   * none; the indices of the recycled ones go to {@code recycled} (if not null). Returns their count.
+   */
+  private int takeArrays(RnsBasis basis, long[][] data, int[] recycled) {
+    int len = basis.size() * basis.n();
+    int count = 0;
+    for (int p = 0; p < data.length; p++) {
+      long[] a = arrays.takeRecycled(len);
+      if (a == null) {
+        a = new long[len];
+      } else if (recycled != null) {
+        recycled[count++] = p;
+      }
+      data[p] = a;
+    }
+    return count;
   }
 
   /** Buffers of at least this many polynomials are zeroed in parallel. */

@@ -489,7 +489,7 @@ final class VectorKernels implements LimbKernels {
 
   private static void packStrip(long[] s, int so, double[] packed, int po, int len) {
     for (int j = 0; j < len; j += W) {
-      LongVector.fromArray(S, s, so + j).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC).intoArray(packed, po + j);
+      smallToDouble(LongVector.fromArray(S, s, so + j)).intoArray(packed, po + j);
     }
   }
 
@@ -497,6 +497,19 @@ final class VectorKernels implements LimbKernels {
   private static final double MAGIC_VALUE = 0x1.8p52;
   private static final DoubleVector MAGIC = DoubleVector.broadcast(D, MAGIC_VALUE);
   private static final LongVector MAGIC_BITS = LongVector.broadcast(S, Double.doubleToRawLongBits(MAGIC_VALUE));
+
+  /** Integer lanes below 2^51 in magnitude as exact doubles, without the L2D conversion. */
+  private static DoubleVector smallToDouble(LongVector x) {
+    return x.add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC);
+  }
+
+  /**
+   * x as hi 2^32 + lo, each half converted by {@link #smallToDouble}: exact below 2^53 in
+   * magnitude, one rounding (in the join) above.
+   */
+  private static DoubleVector joinedToDouble(LongVector x) {
+    return smallToDouble(x.lanewise(VectorOperators.ASHR, 32)).mul(TWO_32).add(smallToDouble(x.and(LOW32)));
+  }
 
   /** An integer-valued double vector, |v| < 2^51, stored as longs without the D2L conversion. */
   private static void storeExact(DoubleVector v, long[] a, int o) {
@@ -554,8 +567,8 @@ final class VectorKernels implements LimbKernels {
       for (int p = 0; p < pairs; p++) {
         int d = p * terms * 2 * W + o;
         // inputs are residues below 2^31: the exact bit-trick conversion of packStrip
-        LongVector.fromArray(S, s, so + 2 * p * W).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC).intoArray(packed, d);
-        LongVector.fromArray(S, s, so + (2 * p + 1) * W).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC).intoArray(packed, d + W);
+        smallToDouble(LongVector.fromArray(S, s, so + 2 * p * W)).intoArray(packed, d);
+        smallToDouble(LongVector.fromArray(S, s, so + (2 * p + 1) * W)).intoArray(packed, d + W);
       }
     }
   }
@@ -567,10 +580,7 @@ final class VectorKernels implements LimbKernels {
    * coefficients on JDK 17, 0.3 MB on JDK 25).
    */
   private static DoubleVector loadDouble(long[] a, int o) {
-    LongVector x = LongVector.fromArray(S, a, o);
-    DoubleVector hi = x.lanewise(VectorOperators.ASHR, 32).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC);
-    DoubleVector lo = x.and(LOW32).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC);
-    return hi.mul(TWO_32).add(lo);
+    return joinedToDouble(LongVector.fromArray(S, a, o));
   }
 
   /**
@@ -881,9 +891,7 @@ final class VectorKernels implements LimbKernels {
     int j = 0;
     for (; j <= len - W; j += W) {
       LongVector x = LongVector.fromArray(S, acc, accOff + j);
-      DoubleVector hi = x.lanewise(VectorOperators.ASHR, 32).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC);
-      DoubleVector lo = x.and(LOW32).add(MAGIC_BITS).reinterpretAsDoubles().sub(MAGIC);
-      LongVector est = hi.mul(TWO_32).add(lo).mul(inv).add(MAGIC).reinterpretAsLongs().sub(MAGIC_BITS);
+      LongVector est = joinedToDouble(x).mul(inv).add(MAGIC).reinterpretAsLongs().sub(MAGIC_BITS);
       LongVector r = x.sub(est.mul(q));
       r = r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
       r = r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
