@@ -3,6 +3,7 @@ package org.cryptonets.bfv;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.cryptonets.engine.Backend;
@@ -38,7 +39,7 @@ public final class BgvEncryptor implements AutoCloseable {
   private final BgvPublicKey publicKey;
   private final SecretKey secretKey;
   private final SecureRandom random;
-  /** Key material restricted to lower levels: s (symmetric) or every (pk0, pk1) pair. */
+  /** Key material restricted to lower levels: s (symmetric) or every (pk0, pk1) pair; -s at -level. */
   private final ConcurrentHashMap<Integer, PolyBuffer> keyAtLevel = new ConcurrentHashMap<>();
 
   public BgvEncryptor(BfvParameters params, Backend backend, BgvPublicKey publicKey) {
@@ -80,6 +81,19 @@ public final class BgvEncryptor implements AutoCloseable {
     return keyAtLevel.computeIfAbsent(level, l -> KeyResidues.prefix(params, backend, full.range(0, polys), l));
   }
 
+  /**
+   * -s at {@code level}, so that symmetric encryption adds c1 (-s) to c0 in one pass; kept with the
+   * other key copies and wiped with them.
+   */
+  private PolyBuffer negatedSecretAt(int level) {
+    PolyBuffer s = keyAt(level);
+    return keyAtLevel.computeIfAbsent(-level, l -> {
+      PolyBuffer neg = backend.allocate(params.basisAt(level), 1);
+      backend.negate(s.range(0, 1), neg.all());
+      return neg;
+    });
+  }
+
   /** Encrypts plaintexts of one plaintext prime directly at {@code level}, in NTT form. */
   public CiphertextBatch encrypt(List<Plaintext> plaintexts, int level) {
     params.checkLevel(level);
@@ -95,13 +109,7 @@ public final class BgvEncryptor implements AutoCloseable {
     int count = plaintexts.size();
     RnsBasis q = params.basisAt(level);
     int n = params.n();
-    int l = q.size();
     long t = params.plainModulus(plainIndex).value();
-    long[] lifts = new long[l];
-    for (int i = 0; i < l; i++) {
-      long qi = q.modulus(i).value();
-      lifts[i] = ((1L << 38) / qi + 1) * qi;
-    }
     byte[] noiseSeed = new byte[SeedExpander.SEED_BYTES];
     random.nextBytes(noiseSeed);
     byte[] uniformSeed = null;
@@ -109,84 +117,87 @@ public final class BgvEncryptor implements AutoCloseable {
       uniformSeed = new byte[SeedExpander.SEED_BYTES];
       random.nextBytes(uniformSeed);
     }
-    PolyBuffer key = keyAt(level);
-    // every residue of out is uploaded or computed below, and tmp is written before it is read
+    PolyBuffer key = secretKey != null ? negatedSecretAt(level) : keyAt(level);
+    // every residue of out is written below
     CiphertextBatch out = CiphertextBatch.allocateBgvForOverwrite(backend, params, plainIndex, level, 2, count, 1);
     int chunk = Math.max(1, Math.min(count, ENCRYPT_CHUNK));
-    long[] c0 = new long[chunk * l * n];
-    long[] c1 = new long[chunk * l * n];
-    long[] u = publicKey != null ? new long[chunk * l * n] : null;
+    // The host samples one integer per coefficient (m + t e, and for the public key t e1 and u);
+    // the backend reduces them into every limb and transforms them (Backend.uploadIntegers).
+    long[] v = new long[chunk * n];
+    long[] te1 = publicKey != null ? new long[chunk * n] : null;
+    long[] u = publicKey != null ? new long[chunk * n] : null;
     byte[] uSeed = uniformSeed;
-    try (PolyBuffer tmp = backend.allocateUninitialized(q, chunk); PolyBuffer ub = u == null ? null : backend.allocateUninitialized(q, chunk)) {
+    // Expanders of the uniform stream, reused across the writer's calls (a construction is mostly
+    // the AES key schedule); the stream is public (its seed travels with the batch).
+    ConcurrentLinkedQueue<SeedExpander> uniformExpanders = new ConcurrentLinkedQueue<>();
+    try (PolyBuffer ub = u == null ? null : backend.allocateUninitialized(q, chunk)) {
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
         int base = first;
-        // Contiguous ranges of the chunk, one pair of expanders per range, restarted for each
+        // Contiguous ranges of the chunk, one noise expander per range, restarted for each
         // ciphertext (a fresh expander per ciphertext spent most of its time on the AES key schedule).
         int parts = Math.min(c, Math.max(1, ForkJoinPool.getCommonPoolParallelism() + 1));
         IntStream.range(0, parts).parallel().forEach(part -> {
           int lo = part * c / parts;
           int hi = (part + 1) * c / parts;
           SeedExpander noise = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_BGV_ENCRYPT_NOISE, base + lo);
-          SeedExpander uniform = uSeed == null ? null : new SeedExpander(uSeed, KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, base + lo);
           int[] e = new int[n];
-          long[] v = new long[n];
           for (int kk = lo; kk < hi; kk++) {
             int k = base + kk;
             noise.restart(KeyGenerator.DOMAIN_BGV_ENCRYPT_NOISE, k);
             noise.centeredBinomial(e);
             long[] m = plaintexts.get(k).coefficientsUnsafe();
-            int off = kk * l * n;
+            int off = kk * n;
             for (int j = 0; j < n; j++) {
-              // m + t e with m centred: |m + t e| < t (eta + 1) < 2^37, the same for every prime.
-              v[j] = (m[j] > t >>> 1 ? m[j] - t : m[j]) + t * e[j];
+              // m + t e with m centred: |m + t e| < t (eta + 1)
+              v[off + j] = (m[j] > t >>> 1 ? m[j] - t : m[j]) + t * e[j];
             }
-            for (int i = 0; i < l; i++) {
-              residuesOfSmall(v, q.modulus(i), lifts[i], c0, off + i * n);
-            }
-            if (uniform != null) {
-              uniform.restart(KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, k);
-              uniform.uniform(q, c1, off);
-            } else {
+            if (publicKey != null) {
               noise.centeredBinomial(e);
-              KeyGenerator.scaledToResidues(e, t, q, c1, off);
+              for (int j = 0; j < n; j++) {
+                te1[off + j] = t * e[j];
+              }
               noise.ternary(e);
-              KeyGenerator.smallToResidues(e, q, u, off);
+              for (int j = 0; j < n; j++) {
+                u[off + j] = e[j];
+              }
             }
           }
           java.util.Arrays.fill(e, 0);
-          java.util.Arrays.fill(v, 0);
           noise.wipe();
-          if (uniform != null) {
-            uniform.wipe();
-          }
         });
-        int len = c * l * n;
         PolyRange c0r = out.component(0).sub(first, c);
         PolyRange c1r = out.component(1).sub(first, c);
-        backend.upload(len == c0.length ? c0 : java.util.Arrays.copyOf(c0, len), c0r);
-        backend.forwardNtt(c0r);
-        backend.upload(len == c1.length ? c1 : java.util.Arrays.copyOf(c1, len), c1r);
-        PolyRange tr = tmp.range(0, c);
+        backend.uploadIntegers(prefix(v, c * n), c0r, true);
         if (secretKey != null) {
-          // c1 is already uniform in NTT form: no transform.
-          backend.multiplyBroadcast(c1r, key.range(0, 1), tr);
-          backend.subtract(c0r, tr, c0r);
+          // c1 is uniform, drawn in NTT form: no transform.
+          backend.generate(c1r, (p, target, offset) -> {
+            SeedExpander x = uniformExpanders.poll();
+            if (x == null) {
+              x = new SeedExpander(uSeed, KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, base + p);
+            }
+            x.restart(KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, base + p);
+            x.uniform(q, target, offset);
+            uniformExpanders.add(x);
+          });
+          backend.multiplyAddBroadcast(c1r, key.range(0, 1), c0r);
         } else {
-          backend.forwardNtt(c1r);
+          backend.uploadIntegers(prefix(te1, c * n), c1r, true);
           PolyRange ur = ub.range(0, c);
-          backend.upload(len == u.length ? u : java.util.Arrays.copyOf(u, len), ur);
-          backend.forwardNtt(ur);
-          backend.multiplyBroadcast(ur, key.range(2 * plainIndex, 1), tr);
-          backend.add(c0r, tr, c0r);
-          backend.multiplyBroadcast(ur, key.range(2 * plainIndex + 1, 1), tr);
-          backend.add(c1r, tr, c1r);
+          backend.uploadIntegers(prefix(u, c * n), ur, true);
+          backend.multiplyAddBroadcast(ur, key.range(2 * plainIndex, 1), c0r);
+          backend.multiplyAddBroadcast(ur, key.range(2 * plainIndex + 1, 1), c1r);
         }
       }
-    }
-    java.util.Arrays.fill(c0, 0);
-    if (u != null) {
-      java.util.Arrays.fill(u, 0);
+    } finally {
+      java.util.Arrays.fill(v, 0);
+      if (u != null) {
+        java.util.Arrays.fill(te1, 0);
+        java.util.Arrays.fill(u, 0);
+      }
+      for (SeedExpander x : uniformExpanders) {
+        x.wipe();
+      }
     }
     if (secretKey != null) {
       out.setSeed(uniformSeed, level);
@@ -194,30 +205,9 @@ public final class BgvEncryptor implements AutoCloseable {
     return out;
   }
 
-  /**
-   * out[oo + j] = v[j] mod q for |v[j]| < 2^37: v + lift (a multiple of q in [2^38, 2^39]) is in
-   * [0, 2^40), reduced with a Barrett quotient floor((x * floor(2^s / q)) / 2^s), s = bits(q) + 21,
-   * which is never more than one below the true quotient for q of 20 to 39 bits (others take
-   * floorMod); x * floor(2^s / q) stays below 2^63 there. Written out
-   * here because the generic Modulus.reduceProduct, too large to inline in the encryption loop,
-   * cost about 15 ns per residue (a fifth of BGV encryption in a JDK 25 profile).
-   */
-  static void residuesOfSmall(long[] v, org.cryptonets.engine.Modulus qm, long lift, long[] out, int oo) {
-    long q = qm.value();
-    int n = v.length;
-    if (qm.bits() < 20 || qm.bits() > 39) {
-      for (int j = 0; j < n; j++) {
-        out[oo + j] = Math.floorMod(v[j], q);
-      }
-      return;
-    }
-    int shift = qm.bits() + 21;
-    long mul = (1L << shift) / q;
-    for (int j = 0; j < n; j++) {
-      long x = v[j] + lift;
-      long r = x - ((x * mul) >>> shift) * q;
-      out[oo + j] = r >= q ? r - q : r;
-    }
+  /** The first {@code len} values: the array itself when it holds exactly that many. */
+  private static long[] prefix(long[] a, int len) {
+    return len == a.length ? a : java.util.Arrays.copyOf(a, len);
   }
 
   /**

@@ -27,6 +27,12 @@ public final class Plaintext {
     this.coefficients = coefficients.clone();
   }
 
+  /** Adopts {@code coefficients} without a copy or a check: residues in [0, t) the caller made. */
+  Plaintext(int plainIndex, long[] coefficients) {
+    this.plainIndex = plainIndex;
+    this.coefficients = coefficients;
+  }
+
   public int plainIndex() {
     return plainIndex;
   }

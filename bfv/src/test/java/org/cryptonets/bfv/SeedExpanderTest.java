@@ -197,6 +197,23 @@ class SeedExpanderTest {
     assertEquals(reference.nextInt(), expander.nextInt(), "both consumed the same words");
   }
 
+  /** Block-wise noise draws are the nextLong() stream, across keystream blocks and from mid-block. */
+  @Test
+  void centeredBinomialIsTheLongWordStream() {
+    int[] out = new int[5000];
+    SeedExpander expander = new SeedExpander(seed(11), 4, 5);
+    expander.nextInt(); // 4 bytes in: every 8-byte word straddles the reference's alignment
+    expander.centeredBinomial(out);
+    SeedExpander reference = new SeedExpander(seed(11), 4, 5);
+    reference.nextInt();
+    long mask = (1L << 21) - 1;
+    for (int j = 0; j < out.length; j++) {
+      long r = reference.nextLong();
+      assertEquals(Long.bitCount(r & mask) - Long.bitCount((r >>> 21) & mask), out[j], "draw " + j);
+    }
+    assertEquals(reference.nextLong(), expander.nextLong(), "both consumed the same words");
+  }
+
   @ParameterizedTest(name = "seed of {0} bytes")
   @ValueSource(ints = {-1, 0, 16, 31, 33, 64})
   void seedMustBe32Bytes(int length) {

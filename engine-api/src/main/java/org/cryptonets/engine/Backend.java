@@ -50,6 +50,59 @@ public interface Backend extends AutoCloseable {
    */
   void upload(long[] host, PolyRange dst);
 
+  /**
+   * Writes signed integers into every limb: limb i of polynomial p of {@code dst} receives
+   * {@code values[p * n + j] mod q_i}, then the forward NTT if {@code toNtt}. For the small
+   * polynomials the host samples (noise, messages, ternary values): one value per coefficient
+   * crosses instead of one per limb, and a backend can reduce and transform each limb while it is in
+   * cache. The default reduces on the host, then uploads and transforms.
+   *
+   * @throws EngineException SHAPE_MISMATCH if {@code values} does not hold {@code dst.count() * n}
+   *     values, VALUE_OUT_OF_RANGE for a value outside (-2^62, 2^62)
+   */
+  default void uploadIntegers(long[] values, PolyRange dst, boolean toNtt) {
+    RnsBasis basis = dst.basis();
+    int n = basis.n();
+    int limbs = basis.size();
+    if (values.length != (long) dst.count() * n) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " integers for " + dst.count() + " polynomials of n = " + n);
+    }
+    long[] host = new long[Math.toIntExact(dst.hostLength())];
+    for (int p = 0; p < dst.count(); p++) {
+      for (int j = 0; j < n; j++) {
+        long v = values[p * n + j];
+        if (v <= -(1L << 62) || v >= (1L << 62)) {
+          throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE, "integer " + v + " at polynomial " + p + ", coefficient " + j + " is not in (-2^62, 2^62)");
+        }
+        for (int i = 0; i < limbs; i++) {
+          host[(p * limbs + i) * n + j] = Math.floorMod(v, basis.modulus(i).value());
+        }
+      }
+    }
+    upload(host, dst);
+    if (toNtt) {
+      forwardNtt(dst);
+    }
+  }
+
+  /**
+   * Residues that host code writes straight into a buffer: {@code writer} is called once for each
+   * polynomial of {@code dst} and writes its limbs in the layout of {@link #upload}. A backend whose
+   * buffers live in host memory passes its own arrays (no staging copy); others stage and upload.
+   * Calls for different polynomials may run concurrently. The written values are checked as an
+   * upload's are.
+   *
+   * @throws EngineException VALUE_OUT_OF_RANGE if a written value is not a residue in [0, q_i)
+   */
+  default void generate(PolyRange dst, ResidueWriter writer) {
+    int len = dst.basis().size() * dst.basis().n();
+    long[] host = new long[Math.toIntExact(dst.hostLength())];
+    for (int p = 0; p < dst.count(); p++) {
+      writer.write(p, host, p * len);
+    }
+    upload(host, dst);
+  }
+
   /** Copies {@code src} to the host, same layout as {@link #upload}; waits for pending work. */
   void download(PolyRange src, long[] host);
 
@@ -75,6 +128,18 @@ public interface Backend extends AutoCloseable {
    * secret key, or a plaintext in NTT form).
    */
   void multiplyBroadcast(PolyRange a, PolyRange b, PolyRange out);
+
+  /**
+   * out += a * b, with b ONE polynomial applied to every polynomial of a, as {@link
+   * #multiplyBroadcast}: encryption's key products in one pass over the ciphertexts instead of
+   * three. The default multiplies into a temporary buffer and adds.
+   */
+  default void multiplyAddBroadcast(PolyRange a, PolyRange b, PolyRange out) {
+    try (PolyBuffer tmp = allocateUninitialized(a.basis(), a.count())) {
+      multiplyBroadcast(a, b, tmp.all());
+      add(out, tmp.all(), out);
+    }
+  }
 
   /** out = a * scalar for a signed scalar (reduced modulo each prime). */
   void multiplyScalar(PolyRange a, long scalar, PolyRange out);

@@ -164,10 +164,17 @@ public final class DataOwner implements AutoCloseable {
       }
     }
     // one image per slot: slot s of the plaintext for pixel p holds pixel p of image s
+    // in blocks of 16 pixels, so that each image's cache line is read once, not 16 times
     long[] slots = new long[pixels * n];
-    IntStream.range(0, pixels).parallel().forEach(p -> {
+    int block = 16;
+    IntStream.range(0, (pixels + block - 1) / block).parallel().forEach(b -> {
+      int from = b * block;
+      int to = Math.min(pixels, from + block);
       for (int s = 0; s < images.length; s++) {
-        slots[p * n + s] = images[s][p];
+        int[] image = images[s];
+        for (int p = from; p < to; p++) {
+          slots[p * n + s] = image[p];
+        }
       }
     });
     Plaintext[] pts = encoders.get(plainIndex).encodeAll(backend, slots, pixels);

@@ -80,6 +80,31 @@ class CpuBackendErrorsTest {
     }
   }
 
+  /**
+   * uploadIntegers takes (-2^62, 2^62) and nothing else; generate checks what its writer wrote as an
+   * upload does; neither leaves a partly reduced input behind for a rejected integer.
+   */
+  @ParameterizedTest
+  @MethodSource("backends")
+  void integerAndGeneratedUploadsRejectValuesOutOfRange(CpuBackend be) {
+    try (be) {
+      RnsBasis b = basis(N, 3);
+      PolyBuffer buf = be.allocate(b, 2);
+      for (long v : new long[] {1L << 62, -(1L << 62), Long.MAX_VALUE, Long.MIN_VALUE, (1L << 62) + 5}) {
+        for (int at : new int[] {0, N + 7, 2 * N - 1}) {
+          long[] ints = new long[2 * N];
+          ints[at] = v;
+          fails(Code.VALUE_OUT_OF_RANGE, () -> be.uploadIntegers(ints, buf.all(), true));
+        }
+      }
+      assertArrayEquals(new long[2 * 3 * N], read(be, buf), "a rejected integer upload must not change the buffer");
+      long q2 = b.modulus(2).value();
+      for (long v : new long[] {-1, q2, Long.MAX_VALUE}) {
+        fails(Code.VALUE_OUT_OF_RANGE, () -> be.generate(buf.all(), (p, target, offset) -> target[offset + 2 * N + 3] = v));
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("backends")
   void hostArraysOfTheWrongLengthAreShapeMismatch(CpuBackend be) {
@@ -136,6 +161,10 @@ class CpuBackendErrorsTest {
     rows.add(Arguments.of("multiply basis", be, (Consumer<Backend>) x -> x.multiply(o2.all(), b2.all(), a2.all())));
     rows.add(Arguments.of("broadcast of two", be, (Consumer<Backend>) x -> x.multiplyBroadcast(a2.all(), b2.all(), a2.all())));
     rows.add(Arguments.of("broadcast basis", be, (Consumer<Backend>) x -> x.multiplyBroadcast(a2.all(), o2.range(0, 1), b2.all())));
+    rows.add(Arguments.of("multiply-add broadcast of two", be, (Consumer<Backend>) x -> x.multiplyAddBroadcast(a2.all(), b2.all(), a2.all())));
+    rows.add(Arguments.of("multiply-add broadcast out count", be, (Consumer<Backend>) x -> x.multiplyAddBroadcast(a2.all(), b2.range(0, 1), a3.all())));
+    rows.add(Arguments.of("integers for too few polynomials", be, (Consumer<Backend>) x -> x.uploadIntegers(new long[N], a2.all(), false)));
+    rows.add(Arguments.of("integers one per limb", be, (Consumer<Backend>) x -> x.uploadIntegers(new long[2 * 3 * N], a2.all(), true)));
     rows.add(Arguments.of("scalar count", be, (Consumer<Backend>) x -> x.multiplyScalar(a2.all(), 3, a3.all())));
     rows.add(Arguments.of("layer input count", be, (Consumer<Backend>) x -> x.multiplyAccumulate(w, a3.all(), 1, t3.range(0, 1))));
     rows.add(Arguments.of("layer output count", be, (Consumer<Backend>) x -> x.multiplyAccumulate(w, a2.all(), 1, t3.range(0, 2))));

@@ -258,6 +258,98 @@ class CpuBackendOperationsTest {
 
   @ParameterizedTest
   @MethodSource("shapes")
+  void multiplyAddBroadcastAddsTheProductWithOnePolynomial(int n, int k) {
+    RnsBasis b = basis(n, k);
+    int len = n * k;
+    long[] x = random(b, 4, 16);
+    long[] w = random(b, 3, 17);
+    long[] acc = random(b, 4, 18);
+    long[] tiled = concat(polys(w, len, 1, 1), polys(w, len, 1, 1), polys(w, len, 1, 1), polys(w, len, 1, 1));
+    long[] product = map(b, x, tiled, (m, u, v) -> BigInteger.valueOf(u).multiply(BigInteger.valueOf(v)).mod(BigInteger.valueOf(m.value())).longValue());
+    long[] expected = map(b, acc, product, (m, u, v) -> (u + v) % m.value());
+    agree(expected, be -> {
+      try (PolyBuffer a = load(be, b, x); PolyBuffer c = load(be, b, w); PolyBuffer out = load(be, b, acc)) {
+        be.multiplyAddBroadcast(a.all(), c.range(1, 1), out.all());
+        return read(be, out);
+      }
+    });
+  }
+
+  /**
+   * Integers from the edges of (-2^62, 2^62), around multiples of each prime and small, reduced into
+   * every limb (BigInteger mod) and, with toNtt, transformed by the limb's NttTables; into a strided
+   * view, the other polynomials untouched.
+   */
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void uploadIntegersReducesIntoEveryLimbAndTransforms(int n, int k) {
+    RnsBasis b = basis(n, k);
+    int polys = 3;
+    Random r = new Random(n * 31L + k);
+    long limit = (1L << 62) - 1;
+    long q0 = b.modulus(0).value();
+    long[] edges = {-limit, limit, -limit + 1, limit - 1, 0, 1, -1, q0, -q0, q0 - 1, -q0 + 1, q0 + 1, 21 * q0, -21 * q0 - 1};
+    long[] ints = new long[polys * n];
+    for (int j = 0; j < ints.length; j++) {
+      int pick = r.nextInt(4);
+      ints[j] = j < edges.length ? edges[j] : pick == 0 ? r.nextLong() >> 2 : pick == 1 ? r.nextInt(64) - 32 : pick == 2 ? (r.nextLong() >> 26) : r.nextLong() % (1L << 38);
+    }
+    long[] residues = new long[polys * k * n];
+    for (int p = 0; p < polys; p++) {
+      for (int i = 0; i < k; i++) {
+        BigInteger q = BigInteger.valueOf(b.modulus(i).value());
+        for (int j = 0; j < n; j++) {
+          residues[(p * k + i) * n + j] = BigInteger.valueOf(ints[p * n + j]).mod(q).longValueExact();
+        }
+      }
+    }
+    long[] transformed = residues.clone();
+    for (int p = 0; p < polys; p++) {
+      for (int i = 0; i < k; i++) {
+        b.ntt(i).forward(transformed, (p * k + i) * n);
+      }
+    }
+    long[] untouched = random(b, 5, 19);
+    int len = n * k;
+    // into polynomials 1 and 3 of five (stride 2): 0, 2 and 4 keep their values
+    long[] strided = concat(polys(untouched, len, 0, 1), polys(transformed, len, 0, 1), polys(untouched, len, 2, 1),
+        polys(transformed, len, 1, 1), polys(untouched, len, 4, 1));
+    agree(concat(residues, transformed, strided), be -> {
+      try (PolyBuffer x = be.allocate(b, polys); PolyBuffer y = be.allocate(b, polys); PolyBuffer z = load(be, b, untouched)) {
+        be.uploadIntegers(ints, x.all(), false);
+        be.uploadIntegers(ints, y.all(), true);
+        be.uploadIntegers(Arrays.copyOf(ints, 2 * n), z.range(1, 2, 2), true);
+        return concat(read(be, x), read(be, y), read(be, z));
+      }
+    });
+  }
+
+  /** generate hands each polynomial of the range to the writer once, and what it writes lands there. */
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void generateWritesEachPolynomialOfTheRangeOnce(int n, int k) {
+    RnsBasis b = basis(n, k);
+    int len = n * k;
+    long[] data = random(b, 4, 20);
+    long[] untouched = random(b, 6, 21);
+    long[] expected = concat(polys(untouched, len, 0, 1), polys(data, len, 0, 4), polys(untouched, len, 5, 1));
+    agree(expected, be -> {
+      java.util.concurrent.atomic.AtomicIntegerArray calls = new java.util.concurrent.atomic.AtomicIntegerArray(4);
+      try (PolyBuffer z = load(be, b, untouched)) {
+        be.generate(z.range(1, 4), (p, target, offset) -> {
+          calls.incrementAndGet(p);
+          System.arraycopy(data, p * len, target, offset, len);
+        });
+        for (int p = 0; p < 4; p++) {
+          assertEquals(1, calls.get(p), "writer calls for polynomial " + p);
+        }
+        return read(be, z);
+      }
+    });
+  }
+
+  @ParameterizedTest
+  @MethodSource("shapes")
   void multiplyScalarReducesSignedScalars(int n, int k) {
     RnsBasis b = basis(n, k);
     long[] x = random(b, 2, 8);

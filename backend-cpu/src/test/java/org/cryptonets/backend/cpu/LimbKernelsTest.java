@@ -30,6 +30,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  * reference, hence each other.
  */
 class LimbKernelsTest {
+  /**
+   * The JDK-dependent vector paths are the ones this JDK should take, so a run on JDK 24 or later
+   * (CI runs these tests on JDK 25 where one is installed) exercises the 32-bit multiplies and the
+   * unsigned minimum, and a silent fallback fails here rather than only costing time.
+   */
+  @org.junit.jupiter.api.Test
+  void theJdkDependentVectorPathsMatchTheRunningJdk() {
+    boolean modern = Runtime.version().feature() >= 24;
+    assertEquals(modern, VectorKernels.MASKED_MULTIPLY, "masked 32-bit multiplies");
+    assertEquals(modern, VectorKernels.HAS_UNSIGNED_MIN, "unsigned minimum");
+  }
+
   private static final int[] LENGTHS = {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100};
   private static final int[] OFFSETS = {0, 1, 5};
 

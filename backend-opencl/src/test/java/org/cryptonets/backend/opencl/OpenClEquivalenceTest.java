@@ -226,6 +226,29 @@ class OpenClEquivalenceTest {
     }
   }
 
+  /** uploadIntegers and generate: the interface's defaults on OpenCL, the CPU backend's own code. */
+  @ParameterizedTest
+  @ValueSource(ints = {1024, 8192})
+  void integerUploadsAndGeneratedResidues(int n) {
+    RnsBasis q = bases(n).q();
+    int len = q.size() * n;
+    Random r = new Random(n + 3);
+    long[] ints = new long[3 * n];
+    for (int j = 0; j < ints.length; j++) {
+      ints[j] = j == 0 ? (1L << 62) - 1 : j == 1 ? -(1L << 62) + 1 : j % 3 == 0 ? r.nextLong() >> 2 : r.nextInt(1 << 20) - (1 << 19);
+    }
+    long[] residues = randomResidues(q, 3, new Random(n + 4));
+    try (Twin coefficients = new Twin(q, 3); Twin transformed = new Twin(q, 3); Twin generated = new Twin(q, 3)) {
+      both(be -> be.uploadIntegers(ints, coefficients.on(be), false));
+      coefficients.assertSame("integers reduced into every limb");
+      both(be -> be.uploadIntegers(ints, transformed.on(be), true));
+      transformed.assertSame("integers reduced and transformed");
+      both(be -> be.generate(generated.on(be), (p, target, offset) -> System.arraycopy(residues, p * len, target, offset, len)));
+      generated.assertSame("generated residues");
+      assertArrayEquals(residues, generated.download(gpu));
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {1024, 4096, 8192})
   void elementwise(int n) {
@@ -241,6 +264,8 @@ class OpenClEquivalenceTest {
       out.assertSame("multiply");
       both(be -> be.multiplyBroadcast(a.on(be), b.on(be, 2, 1), out.on(be)));
       out.assertSame("multiply broadcast");
+      both(be -> be.multiplyAddBroadcast(a.on(be), b.on(be, 2, 1), out.on(be)));
+      out.assertSame("multiply-add broadcast (the interface's default on OpenCL)");
       for (long scalar : new long[] {0, 1, -1, 3, -123456789, Long.MAX_VALUE, Long.MIN_VALUE, q.modulus(0).value() + 5}) {
         both(be -> be.multiplyScalar(a.on(be), scalar, out.on(be)));
         out.assertSame("multiply by " + scalar);
