@@ -64,18 +64,15 @@ public final class BatchEncoder {
     }
     Modulus t = tables.modulus();
     long tv = t.value();
-    org.cryptonets.engine.RnsBasis basis = params.context(plainIndex, 1).plainBasis;
     Plaintext[] out = new Plaintext[count];
     // The slots are reduced straight into the backend's buffer, and each plaintext adopts its own
     // downloaded array: one copy of the coefficients instead of four (BENCHMARKS.md, "encoding").
-    try (org.cryptonets.engine.PolyBuffer b = backend.allocateUninitialized(basis, count)) {
-      backend.generate(b.all(), (k, target, offset) -> {
-        for (int j = 0; j < n; j++) {
-          long v = slots[k * n + j];
-          target[offset + j] = v >= 0 && v < tv ? v : t.reduce(v);
-        }
-      });
-      backend.inverseNtt(b.all());
+    try (org.cryptonets.engine.PolyBuffer b = encodeOnBackend(backend, count, (k, target, offset) -> {
+      for (int j = 0; j < n; j++) {
+        long v = slots[k * n + j];
+        target[offset + j] = v >= 0 && v < tv ? v : t.reduce(v);
+      }
+    })) {
       for (int k = 0; k < count; k++) {
         long[] a = new long[n];
         backend.download(b.range(k, 1), a);
@@ -83,6 +80,31 @@ public final class BatchEncoder {
       }
     }
     return out;
+  }
+
+  /**
+   * Encodes {@code count} plaintexts on {@code backend} and leaves their coefficients there, over
+   * the plaintext prime alone (for {@link BgvEncryptor#encryptEncoded}): {@code slots} writes all n
+   * slot values of plaintext k, each in [0, t), at {@code target[offset..offset + n)}, and may be
+   * called concurrently for different plaintexts. The caller closes the buffer.
+   *
+   * @throws BfvException INVALID_ARGUMENT for a count below 1
+   * @throws org.cryptonets.engine.EngineException VALUE_OUT_OF_RANGE if a slot value is outside [0, t)
+   */
+  public org.cryptonets.engine.PolyBuffer encodeOnBackend(org.cryptonets.engine.Backend backend, int count, org.cryptonets.engine.ResidueWriter slots) {
+    if (count < 1) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, count + " plaintexts to encode");
+    }
+    org.cryptonets.engine.RnsBasis basis = params.context(plainIndex, 1).plainBasis;
+    org.cryptonets.engine.PolyBuffer b = backend.allocateUninitialized(basis, count);
+    try {
+      backend.generate(b.all(), slots);
+      backend.inverseNtt(b.all());
+      return b;
+    } catch (RuntimeException e) {
+      b.close();
+      throw e;
+    }
   }
 
   /** The slot values in [0, t). */

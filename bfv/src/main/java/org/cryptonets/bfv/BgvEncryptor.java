@@ -106,7 +106,38 @@ public final class BgvEncryptor implements AutoCloseable {
         throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "plaintexts of plaintext primes " + plainIndex + " and " + p.plainIndex() + " in one batch");
       }
     }
-    int count = plaintexts.size();
+    int n = params.n();
+    return encrypt(plaintexts.size(), plainIndex, level, (first, c, m) -> {
+      for (int k = 0; k < c; k++) {
+        System.arraycopy(plaintexts.get(first + k).coefficientsUnsafe(), 0, m, k * n, n);
+      }
+    });
+  }
+
+  /**
+   * Encrypts plaintexts that {@link BatchEncoder#encodeOnBackend} left on the backend (coefficient
+   * form over plaintext prime {@code plainIndex} alone) directly at {@code level}, in NTT form, as
+   * {@link #encrypt(List, int)} does: the coefficients reach the host a chunk at a time, with no
+   * {@link Plaintext} objects (for a full batch of images, 51 MB per plaintext prime not allocated).
+   *
+   * @throws BfvException INVALID_ARGUMENT for an empty range, a range over another basis than the
+   *     plaintext prime's, or a level outside [1, top]
+   */
+  public CiphertextBatch encryptEncoded(PolyRange plaintexts, int plainIndex, int level) {
+    params.checkLevel(level);
+    RnsBasis plainBasis = params.context(plainIndex, 1).plainBasis;
+    if (plaintexts.count() == 0 || !plaintexts.basis().equals(plainBasis)) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, plaintexts + " is not a run of encoded plaintexts for plaintext prime " + plainIndex);
+    }
+    return encrypt(plaintexts.count(), plainIndex, level, (first, c, m) -> backend.download(plaintexts.sub(first, c), m));
+  }
+
+  /** Writes the coefficients (in [0, t)) of plaintexts [first, first + count) to m[k * n + j]. */
+  private interface MessageSource {
+    void fill(int first, int count, long[] m);
+  }
+
+  private CiphertextBatch encrypt(int count, int plainIndex, int level, MessageSource messages) {
     RnsBasis q = params.basisAt(level);
     int n = params.n();
     long t = params.plainModulus(plainIndex).value();
@@ -134,6 +165,8 @@ public final class BgvEncryptor implements AutoCloseable {
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
         int base = first;
+        long[] vc = c == chunk ? v : new long[c * n];
+        messages.fill(first, c, vc);
         // Contiguous ranges of the chunk, one noise expander per range, restarted for each
         // ciphertext (a fresh expander per ciphertext spent most of its time on the AES key schedule).
         int parts = Math.min(c, Math.max(1, ForkJoinPool.getCommonPoolParallelism() + 1));
@@ -146,11 +179,11 @@ public final class BgvEncryptor implements AutoCloseable {
             int k = base + kk;
             noise.restart(KeyGenerator.DOMAIN_BGV_ENCRYPT_NOISE, k);
             noise.centeredBinomial(e);
-            long[] m = plaintexts.get(k).coefficientsUnsafe();
             int off = kk * n;
             for (int j = 0; j < n; j++) {
               // m + t e with m centred: |m + t e| < t (eta + 1)
-              v[off + j] = (m[j] > t >>> 1 ? m[j] - t : m[j]) + t * e[j];
+              long m = vc[off + j];
+              vc[off + j] = (m > t >>> 1 ? m - t : m) + t * e[j];
             }
             if (publicKey != null) {
               noise.centeredBinomial(e);
@@ -168,7 +201,10 @@ public final class BgvEncryptor implements AutoCloseable {
         });
         PolyRange c0r = out.component(0).sub(first, c);
         PolyRange c1r = out.component(1).sub(first, c);
-        backend.uploadIntegers(prefix(v, c * n), c0r, true);
+        backend.uploadIntegers(vc, c0r, true);
+        if (vc != v) {
+          java.util.Arrays.fill(vc, 0);
+        }
         if (secretKey != null) {
           // c1 is uniform, drawn in NTT form: no transform.
           backend.generate(c1r, (p, target, offset) -> {

@@ -154,6 +154,36 @@ class BgvSchemeTest {
     }
   }
 
+  /**
+   * Plaintexts encoded on the backend encrypt as Plaintext objects do, across a partial last chunk
+   * (70 ciphertexts, chunks of 64), with either key; the encoded buffer must be over the plaintext
+   * prime, and slot values outside [0, t) are refused.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"symmetric", "public key"})
+  void encodedPlaintextsEncryptAsPlaintextObjectsDo(String kind) {
+    BgvEncryptor e = kind.equals("symmetric") ? symmetric : asymmetric;
+    int n = toyInsecure.n();
+    long[][] x = randomSlots(new SplittableRandom(kind.length()), 70, t(1));
+    try (org.cryptonets.engine.PolyBuffer encoded = encoders[1].encodeOnBackend(backend, 70, (k, target, offset) -> System.arraycopy(x[k], 0, target, offset, n));
+        CiphertextBatch fromBuffer = e.encryptEncoded(encoded.all(), 1, 3);
+        CiphertextBatch fromObjects = encrypt(e, 1, x, 3)) {
+      assertEquals(1, fromBuffer.plainIndex());
+      assertDecrypts(x, fromBuffer, kind + ", encoded on the backend");
+      assertDecrypts(x, fromObjects, kind + ", Plaintext objects");
+      try (CiphertextBatch sub = e.encryptEncoded(encoded.range(5, 4), 1, 2)) {
+        assertDecrypts(java.util.Arrays.copyOfRange(x, 5, 9), sub, kind + ", a sub-range at level 2");
+      }
+      BfvTestSupport.assertCode(BfvException.ErrorCode.INVALID_ARGUMENT, () -> e.encryptEncoded(encoded.all(), 0, 3));
+    }
+    try (CiphertextBatch wrongBasis = encrypt(e, 1, x, 1)) {
+      BfvTestSupport.assertCode(BfvException.ErrorCode.INVALID_ARGUMENT, () -> e.encryptEncoded(wrongBasis.component(0), 1, 3));
+    }
+    org.cryptonets.engine.EngineException tooLarge = org.junit.jupiter.api.Assertions.assertThrows(org.cryptonets.engine.EngineException.class,
+        () -> encoders[0].encodeOnBackend(backend, 2, (k, target, offset) -> target[offset + 7] = t(0)).close());
+    assertEquals(org.cryptonets.engine.EngineException.Code.VALUE_OUT_OF_RANGE, tooLarge.code());
+  }
+
   /** A symmetric batch's c1 is exactly the seed's expansion at its level: the receiver rebuilds it. */
   @ParameterizedTest(name = "level {0}")
   @ValueSource(ints = {1, 3, 5})

@@ -67,18 +67,19 @@ public interface Backend extends AutoCloseable {
     if (values.length != (long) dst.count() * n) {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " integers for " + dst.count() + " polynomials of n = " + n);
     }
-    long[] host = new long[Math.toIntExact(dst.hostLength())];
-    for (int p = 0; p < dst.count(); p++) {
-      for (int j = 0; j < n; j++) {
-        long v = values[p * n + j];
-        if (v <= -(1L << 62) || v >= (1L << 62)) {
-          throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE, "integer " + v + " at polynomial " + p + ", coefficient " + j + " is not in (-2^62, 2^62)");
-        }
-        for (int i = 0; i < limbs; i++) {
-          host[(p * limbs + i) * n + j] = Math.floorMod(v, basis.modulus(i).value());
-        }
+    for (int k = 0; k < values.length; k++) {
+      if (values[k] <= -(1L << 62) || values[k] >= (1L << 62)) {
+        throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE, "integer " + values[k] + " at polynomial " + k / n + ", coefficient " + k % n + " is not in (-2^62, 2^62)");
       }
     }
+    long[] host = new long[Math.toIntExact(dst.hostLength())];
+    java.util.stream.IntStream.range(0, dst.count() * limbs).parallel().forEach(k -> {
+      int p = k / limbs;
+      Modulus q = basis.modulus(k % limbs);
+      for (int j = 0; j < n; j++) {
+        host[k * n + j] = q.reduce(values[p * n + j]);
+      }
+    });
     upload(host, dst);
     if (toNtt) {
       forwardNtt(dst);
@@ -97,9 +98,7 @@ public interface Backend extends AutoCloseable {
   default void generate(PolyRange dst, ResidueWriter writer) {
     int len = dst.basis().size() * dst.basis().n();
     long[] host = new long[Math.toIntExact(dst.hostLength())];
-    for (int p = 0; p < dst.count(); p++) {
-      writer.write(p, host, p * len);
-    }
+    java.util.stream.IntStream.range(0, dst.count()).parallel().forEach(p -> writer.write(p, host, p * len));
     upload(host, dst);
   }
 

@@ -22,6 +22,7 @@ import org.cryptonets.bfv.RelinearizationKeys;
 import org.cryptonets.bfv.Scheme;
 import org.cryptonets.bfv.SecretKey;
 import org.cryptonets.engine.Backend;
+import org.cryptonets.engine.PolyBuffer;
 
 /**
  * The data owner's side, one API for the in-process demo and the two-party commands: holds the
@@ -164,6 +165,21 @@ public final class DataOwner implements AutoCloseable {
       }
     }
     // one image per slot: slot s of the plaintext for pixel p holds pixel p of image s
+    if (scheme == Scheme.BGV) {
+      // Encoded straight from the images into the backend's buffer (slot s of plaintext p is pixel
+      // p of image s, unused slots zero) and encrypted from there: no slot array, no Plaintext.
+      long t = params.plainModulus(plainIndex).value();
+      int count = images.length;
+      try (PolyBuffer encoded = encoders.get(plainIndex).encodeOnBackend(backend, pixels, (p, target, offset) -> {
+        for (int s = 0; s < count; s++) {
+          long v = images[s][p];
+          target[offset + s] = v >= 0 && v < t ? v : Math.floorMod(v, t);
+        }
+        java.util.Arrays.fill(target, offset + count, offset + n, 0L);
+      })) {
+        return bgvEncryptor.encryptEncoded(encoded.all(), plainIndex, level);
+      }
+    }
     // in blocks of 16 pixels, so that each image's cache line is read once, not 16 times
     long[] slots = new long[pixels * n];
     int block = 16;
@@ -178,7 +194,7 @@ public final class DataOwner implements AutoCloseable {
       }
     });
     Plaintext[] pts = encoders.get(plainIndex).encodeAll(backend, slots, pixels);
-    return scheme == Scheme.BGV ? bgvEncryptor.encrypt(List.of(pts), level) : encryptor.encrypt(List.of(pts), level);
+    return encryptor.encrypt(List.of(pts), level);
   }
 
   /**
