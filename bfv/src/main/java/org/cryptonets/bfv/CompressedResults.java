@@ -71,12 +71,12 @@ public final class CompressedResults {
     }
     org.cryptonets.engine.Modulus t = ciphertexts.parameters().plainModulus(ciphertexts.plainIndex());
     long[][] out = new long[decrypted.length][];
-    for (int k = 0; k < decrypted.length; k++) {
+    java.util.stream.IntStream.range(0, decrypted.length).parallel().forEach(k -> {
       out[k] = new long[decrypted[k].length];
       for (int j = 0; j < decrypted[k].length; j++) {
         out[k][j] = t.multiply(t.reduce(decrypted[k][j]), plainFactor);
       }
-    }
+    });
     return out;
   }
 }

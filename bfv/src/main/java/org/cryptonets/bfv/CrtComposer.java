@@ -81,15 +81,20 @@ public final class CrtComposer {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, residues.length + " residues for " + primes.length + " plaintext primes");
     }
     if (prefix != null) {
-      long x = primes[0].reduce(residues[0]);
-      for (int i = 1; i < primes.length; i++) {
-        Modulus t = primes[i];
-        long d = t.multiply(t.subtract(t.reduce(residues[i]), t.reduce(x)), prefixInverse[i]);
-        x += prefix[i] * d;
-      }
-      return BigInteger.valueOf(x > productLong / 2 ? x - productLong : x);
+      return BigInteger.valueOf(composeNarrow(residues));
     }
     return composeWide(residues);
+  }
+
+  /** Garner's mixed radix in 64-bit arithmetic, for T < 2^62: the centred value. */
+  private long composeNarrow(long[] residues) {
+    long x = primes[0].reduce(residues[0]);
+    for (int i = 1; i < primes.length; i++) {
+      Modulus t = primes[i];
+      long d = t.multiply(t.subtract(t.reduce(residues[i]), t.reduce(x)), prefixInverse[i]);
+      x += prefix[i] * d;
+    }
+    return x > productLong / 2 ? x - productLong : x;
   }
 
   /** {@link #compose} with BigIntegers, whatever T (package-private: tests compare both). */
@@ -108,6 +113,12 @@ public final class CrtComposer {
    * @throws BfvException VALUE_OUT_OF_RANGE if it does not fit 64 bits
    */
   public long composeLong(long[] residues) {
+    if (prefix != null) {
+      if (residues.length != primes.length) {
+        throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, residues.length + " residues for " + primes.length + " plaintext primes");
+      }
+      return composeNarrow(residues);
+    }
     BigInteger v = compose(residues);
     if (v.bitLength() > 63) {
       throw new BfvException(BfvException.ErrorCode.VALUE_OUT_OF_RANGE, "CRT value " + v + " does not fit a long");

@@ -161,13 +161,19 @@ public final class Decryptor {
     long q0 = two.modulus(0).value();
     long q1 = two.modulus(1).value();
     long[] host = new long[count * 2 * n];
-    for (int k = 0; k < count; k++) {
+    Modulus m0 = two.modulus(0);
+    Modulus m1 = two.modulus(1);
+    // Barrett instead of a division where the values (below 2^bits) allow it; every loop here runs
+    // in parallel over the ciphertexts (decryption was 20-35 ms for the committed model's results)
+    boolean barrett = c.bits() <= 2 * Math.min(m0.bits(), m1.bits());
+    java.util.stream.IntStream.range(0, count).parallel().forEach(k -> {
       int c1 = 2 * k * n + n;
       for (int j = 0; j < n; j++) {
-        host[(2 * k) * n + j] = v[c1 + j] % q0;
-        host[(2 * k + 1) * n + j] = v[c1 + j] % q1;
+        long x = v[c1 + j];
+        host[(2 * k) * n + j] = barrett ? m0.reduceProduct(x) : x % q0;
+        host[(2 * k + 1) * n + j] = barrett ? m1.reduceProduct(x) : x % q1;
       }
-    }
+    });
     try (PolyBuffer b = backend.allocate(two, count)) {
       backend.upload(host, b.all());
       backend.forwardNtt(b.all());
@@ -175,22 +181,21 @@ public final class Decryptor {
       backend.inverseNtt(b.all());
       backend.download(b.all(), host);
     }
-    Modulus m1 = two.modulus(1);
     long inv = m1.inverse(q0 % q1);
     long big = q0 * q1;
     long halfBig = big / 2;
     long[][] x = new long[count][n];
-    for (int k = 0; k < count; k++) {
+    java.util.stream.IntStream.range(0, count).parallel().forEach(k -> {
       for (int j = 0; j < n; j++) {
         long a = host[(2 * k) * n + j];
-        long d = m1.multiply(m1.subtract(host[(2 * k + 1) * n + j], a % q1), inv);
+        long d = m1.multiply(m1.subtract(host[(2 * k + 1) * n + j], m1.reduce(a)), inv);
         long y = a + q0 * d;
         if (y > halfBig) {
           y -= big;
         }
         x[k][j] = (v[2 * k * n + j] + y) & mask;
       }
-    }
+    });
     return x;
   }
 
@@ -225,7 +230,7 @@ public final class Decryptor {
     int count = x.length;
     int[] budget = budgets(x, bits, t);
     long[] host = new long[count * n];
-    for (int k = 0; k < count; k++) {
+    java.util.stream.IntStream.range(0, count).parallel().forEach(k -> {
       long[] m = x[k];
       int off = k * n;
       for (int j = 0; j < n; j++) {
@@ -239,7 +244,7 @@ public final class Decryptor {
         long q = (hi << (64 - bits)) | (sum >>> bits);
         host[off + j] = q == t ? 0 : q;
       }
-    }
+    });
     RnsBasis plainBasis = params.context(c.plainIndex(), 1).plainBasis;
     try (PolyBuffer m = backend.allocate(plainBasis, count)) {
       backend.upload(host, m.all());
@@ -267,7 +272,7 @@ public final class Decryptor {
     long mask = (1L << bits) - 1;
     long half = 1L << (bits - 1);
     int[] budget = new int[x.length];
-    for (int k = 0; k < x.length; k++) {
+    java.util.stream.IntStream.range(0, x.length).parallel().forEach(k -> {
       long max = 0;
       for (long v : x[k]) {
         long r = (t * v) & mask;
@@ -275,7 +280,7 @@ public final class Decryptor {
         max = Math.max(max, centred);
       }
       budget[k] = Math.max(0, bits - 1 - (64 - Long.numberOfLeadingZeros(max)));
-    }
+    });
     return budget;
   }
 

@@ -91,6 +91,24 @@ class CrtComposerTest {
     }
   }
 
+
+  /** Two 30-bit primes (T < 2^62, the 64-bit path): composeLong is compose's value, residues given unreduced too. */
+  @Test
+  void narrowComposeLongMatchesTheBigIntegerComposition() {
+    List<Modulus> ps = primes(2, 30);
+    CrtComposer crt = new CrtComposer(ps);
+    BigInteger half = crt.product().shiftRight(1);
+    java.util.Random rnd = new java.util.Random(62);
+    for (int s = 0; s < 2000; s++) {
+      BigInteger v = s == 0 ? half : s == 1 ? half.negate() : s == 2 ? BigInteger.ZERO : new BigInteger(64, rnd).mod(crt.product()).subtract(half);
+      long[] r = residues(v, ps);
+      if (s % 3 == 0) {
+        r[1] += ps.get(1).value() * (s % 7 - 3); // the same residue, unreduced
+      }
+      assertEquals(crt.composeWide(r), BigInteger.valueOf(crt.composeLong(r)), "value " + v);
+      assertEquals(v, crt.compose(r), "value " + v);
+    }
+  }
   @Test
   void residueReducesSignedLongs() {
     List<Modulus> ps = primes(3, 25);

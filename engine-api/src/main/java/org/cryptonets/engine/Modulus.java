@@ -83,6 +83,9 @@ public final class Modulus {
 
   /** Reduces any signed 64-bit value to [0, q). */
   public long reduce(long x) {
+    if (x >= 0 && x < value) {
+      return x; // already a residue: no division (most callers pass residues)
+    }
     long r = x % value;
     return r < 0 ? r + value : r;
   }

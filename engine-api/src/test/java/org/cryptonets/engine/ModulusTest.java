@@ -111,7 +111,7 @@ class ModulusTest {
     Modulus m = Modulus.of(q);
     BigInteger bq = big(q);
     Random rnd = new Random(q + 2);
-    for (long x : new long[] {Long.MIN_VALUE, Long.MAX_VALUE, -1, 0, 1, -q, q, -q - 1, q + 1}) {
+    for (long x : new long[] {Long.MIN_VALUE, Long.MAX_VALUE, -1, 0, 1, q - 1, -q + 1, -q, q, -q - 1, q + 1}) {
       assertEquals(big(x).mod(bq).longValueExact(), m.reduce(x), "x=" + x);
     }
     for (int s = 0; s < SAMPLES; s++) {

@@ -242,19 +242,32 @@ public final class DataOwner implements AutoCloseable {
     }
     BigInteger[][] logits = new BigInteger[images][classes];
     long[][][] residues = new long[k][classes][images];
-    List<Integer> outOfRange = new ArrayList<>();
-    long[] r = new long[k];
-    for (int s = 0; s < images; s++) {
+    boolean[] implausible = new boolean[images];
+    // 64-bit Garner composition where T < 2^62 (CrtComposer.composeLong), else BigIntegers; in
+    // parallel over images (81,920 logits per full batch of the committed model)
+    boolean narrow = crt.product().bitLength() <= 62;
+    IntStream.range(0, images).parallel().forEach(s -> {
+      long[] r = new long[k];
       boolean plausible = true;
       for (int c = 0; c < classes; c++) {
         for (int j = 0; j < k; j++) {
           r[j] = slots[j][c][s];
           residues[j][c][s] = r[j];
         }
-        logits[s][c] = crt.compose(r);
-        plausible &= logits[s][c].abs().bitLength() <= logitBits;
+        if (narrow) {
+          long v = crt.composeLong(r);
+          logits[s][c] = BigInteger.valueOf(v);
+          plausible &= 64 - Long.numberOfLeadingZeros(Math.abs(v)) <= logitBits;
+        } else {
+          logits[s][c] = crt.compose(r);
+          plausible &= logits[s][c].abs().bitLength() <= logitBits;
+        }
       }
-      if (!plausible) {
+      implausible[s] = !plausible;
+    });
+    List<Integer> outOfRange = new ArrayList<>();
+    for (int s = 0; s < images; s++) {
+      if (implausible[s]) {
         outOfRange.add(s);
       }
     }
