@@ -45,7 +45,8 @@ final class CompilerDirectives {
    * 32-bit multiply masks (see VectorKernels.mul32) a whole transform no longer fitted one
    * compilation unit and ran 2-5x slower (boxed vectors); each stage on its own is intrinsified.
    */
-  static final List<String> STAGES = List.of("forwardStageWide", "inverseStageWide", "forwardStageInVector", "inverseStageInVector");
+  static final List<String> STAGES = List.of("forwardStageWide", "inverseStageWide", "forwardStageInVector", "inverseStageInVector",
+      "forwardStageWideMin", "inverseStageWideMin", "forwardStageInVectorMin", "inverseStageInVectorMin");
 
   /**
    * The kernel entry points kept out of their callers: every method of {@link LimbKernels}, and

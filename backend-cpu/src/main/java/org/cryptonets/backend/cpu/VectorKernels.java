@@ -101,7 +101,7 @@ final class VectorKernels implements LimbKernels {
       v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
       LongVector sum = reduceOnce(u.add(v), q);
       LongVector d = u.sub(v);
-      d = addIfNegative(d, q);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
@@ -116,7 +116,7 @@ final class VectorKernels implements LimbKernels {
       LongVector v = y.blend(x, high);
       LongVector sum = reduceOnce(u.add(v), q);
       LongVector d = u.sub(v);
-      d = addIfNegative(d, q);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
       d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
       sum.blend(d, high).intoArray(a, off + j);
     }
@@ -137,7 +137,7 @@ final class VectorKernels implements LimbKernels {
         LongVector v = shoup(LongVector.fromArray(S, a, j + t), wv, wsv, q);
         reduceOnce(u.add(v), q).intoArray(a, j);
         LongVector d = u.sub(v);
-        addIfNegative(d, q).intoArray(a, j + t);
+        d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(a, j + t);
       }
     }
   }
@@ -153,8 +153,69 @@ final class VectorKernels implements LimbKernels {
         LongVector v = LongVector.fromArray(S, a, j + t);
         reduceOnce(u.add(v), q).intoArray(a, j);
         LongVector d = u.sub(v);
-        d = addIfNegative(d, q);
+        d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
         shoup(d, wv, wsv, q).intoArray(a, j + t);
+      }
+      j1 += 2 * t;
+    }
+  }
+
+  // The four stages again with the unsigned minimum (JDK 24+), step for step the same arithmetic;
+  // separate methods so that the JDK 17 stages keep their exact shape (see UNSIGNED_MIN).
+
+  private static void forwardStageInVectorMin(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
+    VectorMask<Long> high = HIGH[t];
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(swap);
+      LongVector u = x.blend(y, high);
+      LongVector v = y.blend(x, high);
+      v = shoupMin(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnceMin(u.add(v), q);
+      LongVector d = addIfNegativeMin(u.sub(v), q);
+      sum.blend(d, high).intoArray(a, off + j);
+    }
+  }
+
+  private static void inverseStageInVectorMin(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
+    VectorMask<Long> high = HIGH[t];
+    for (int j = 0; j < n; j += W) {
+      LongVector x = LongVector.fromArray(S, a, off + j);
+      LongVector y = x.rearrange(swap);
+      LongVector u = x.blend(y, high);
+      LongVector v = y.blend(x, high);
+      LongVector sum = reduceOnceMin(u.add(v), q);
+      LongVector d = shoupMin(addIfNegativeMin(u.sub(v), q), LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      sum.blend(d, high).intoArray(a, off + j);
+    }
+  }
+
+  private static void forwardStageWideMin(long[] a, int off, int m, int t, long[] w, long[] ws, LongVector q) {
+    for (int i = 0; i < m; i++) {
+      int j1 = off + 2 * i * t;
+      LongVector wv = LongVector.broadcast(S, w[m + i]);
+      LongVector wsv = LongVector.broadcast(S, ws[m + i]);
+      for (int j = j1; j < j1 + t; j += W) {
+        LongVector u = LongVector.fromArray(S, a, j);
+        LongVector v = shoupMin(LongVector.fromArray(S, a, j + t), wv, wsv, q);
+        reduceOnceMin(u.add(v), q).intoArray(a, j);
+        addIfNegativeMin(u.sub(v), q).intoArray(a, j + t);
+      }
+    }
+  }
+
+  private static void inverseStageWideMin(long[] a, int off, int h, int t, long[] w, long[] ws, LongVector q) {
+    int j1 = off;
+    for (int i = 0; i < h; i++) {
+      LongVector wv = LongVector.broadcast(S, w[h + i]);
+      LongVector wsv = LongVector.broadcast(S, ws[h + i]);
+      for (int j = j1; j < j1 + t; j += W) {
+        LongVector u = LongVector.fromArray(S, a, j);
+        LongVector v = LongVector.fromArray(S, a, j + t);
+        reduceOnceMin(u.add(v), q).intoArray(a, j);
+        shoupMin(addIfNegativeMin(u.sub(v), q), wv, wsv, q).intoArray(a, j + t);
       }
       j1 += 2 * t;
     }
@@ -194,12 +255,20 @@ final class VectorKernels implements LimbKernels {
     return mul32(x, LongVector.broadcast(S, y));
   }
 
+  /** v mod q for v in [0, 2q): subtract q and add it back where the result went negative. */
+  private static LongVector reduceOnce(LongVector v, LongVector q) {
+    LongVector r = v.sub(q);
+    return r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
+  }
+
   /**
    * Unsigned lane minimum ({@code VectorOperators.UMIN}) where the running JDK has it (24 and
-   * later, one vpminuq on AVX-512), else null; looked up by name because the code is compiled for
-   * Java 17. It turns each conditional correction below into two instructions instead of three or
-   * four. Measured on the Intel Xeon (Emerald Rapids) development VM with JDK 25: see
-   * BENCHMARKS.md, "unsigned minimum".
+   * later: one vpminuq on AVX-512), else null; looked up by name because the code is compiled for
+   * Java 17. With it a conditional correction is two instructions instead of three or four. Only
+   * the NTT stages use it, through stage methods of their own ({@code *Min}), chosen per stage:
+   * a branch inside the shared helpers (reduceOnce, barrett) made them too large for C2 to inline
+   * on JDK 17, which then boxed their vectors (network 3.4 to 4.2 s there; BENCHMARKS.md,
+   * "unsigned minimum").
    */
   private static final VectorOperators.Binary UNSIGNED_MIN = unsignedMin();
   static final boolean HAS_UNSIGNED_MIN = UNSIGNED_MIN != null;
@@ -212,24 +281,19 @@ final class VectorKernels implements LimbKernels {
     }
   }
 
-  /**
-   * v mod q for v in [0, 2q): subtract q and add it back where the result went negative; with the
-   * unsigned minimum, min(v, v - q), where v - q wraps to a large unsigned value unless v >= q.
-   */
-  private static LongVector reduceOnce(LongVector v, LongVector q) {
-    LongVector r = v.sub(q);
-    if (HAS_UNSIGNED_MIN) {
-      return v.lanewise(UNSIGNED_MIN, r);
-    }
-    return r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
+  /** reduceOnce with the unsigned minimum: min(v, v - q), v - q wrapping unless v >= q. */
+  private static LongVector reduceOnceMin(LongVector v, LongVector q) {
+    return v.lanewise(UNSIGNED_MIN, v.sub(q));
   }
 
-  /** d mod q for d in (-q, q): adds q where d is negative; with the unsigned minimum, min(d, d + q). */
-  private static LongVector addIfNegative(LongVector d, LongVector q) {
-    if (HAS_UNSIGNED_MIN) {
-      return d.lanewise(UNSIGNED_MIN, d.add(q));
-    }
-    return d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+  /** d mod q for d in (-q, q) with the unsigned minimum: min(d, d + q). */
+  private static LongVector addIfNegativeMin(LongVector d, LongVector q) {
+    return d.lanewise(UNSIGNED_MIN, d.add(q));
+  }
+
+  private static LongVector shoupMin(LongVector x, LongVector w, LongVector ws, LongVector q) {
+    LongVector est = mul32(x, ws).lanewise(VectorOperators.LSHR, 32);
+    return reduceOnceMin(mul32(x, w).sub(mul32(est, q)), q);
   }
 
   private static LongVector shoup(LongVector x, LongVector w, LongVector ws, LongVector q) {
@@ -241,12 +305,7 @@ final class VectorKernels implements LimbKernels {
     LongVector est = mul32(x.lanewise(VectorOperators.LSHR, m.barrettShiftIn()), f).lanewise(VectorOperators.LSHR, m.barrettShiftOut());
     // Two conditional subtractions written out rather than nested calls: the shallower inline
     // tree stays within C2's budget inside large callers.
-    LongVector r = x.sub(mul32(est, q));
-    if (HAS_UNSIGNED_MIN) {
-      r = r.lanewise(UNSIGNED_MIN, r.sub(q));
-      return r.lanewise(UNSIGNED_MIN, r.sub(q));
-    }
-    r = r.sub(q);
+    LongVector r = x.sub(mul32(est, q)).sub(q);
     r = r.add(r.lanewise(VectorOperators.ASHR, 63).and(q)).sub(q);
     return r.add(r.lanewise(VectorOperators.ASHR, 63).and(q));
   }
@@ -262,11 +321,19 @@ final class VectorKernels implements LimbKernels {
     for (int m = 1; m < n; m <<= 1) {
       t >>= 1;
       if (t >= W) {
-        forwardStageWide(a, off, m, t, w, ws, q);
+        if (HAS_UNSIGNED_MIN) {
+          forwardStageWideMin(a, off, m, t, w, ws, q);
+        } else {
+          forwardStageWide(a, off, m, t, w, ws, q);
+        }
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        forwardStageInVector(a, off, n, t, e[2 * st], e[2 * st + 1], q);
+        if (HAS_UNSIGNED_MIN) {
+          forwardStageInVectorMin(a, off, n, t, e[2 * st], e[2 * st + 1], q);
+        } else {
+          forwardStageInVector(a, off, n, t, e[2 * st], e[2 * st + 1], q);
+        }
       } else {
         for (int i = 0; i < m; i++) {
           int j1 = off + 2 * i * t;
@@ -299,12 +366,20 @@ final class VectorKernels implements LimbKernels {
       int h = m >> 1;
       int j1 = off;
       if (t >= W) {
-        inverseStageWide(a, off, h, t, w, ws, q);
+        if (HAS_UNSIGNED_MIN) {
+          inverseStageWideMin(a, off, h, t, w, ws, q);
+        } else {
+          inverseStageWide(a, off, h, t, w, ws, q);
+        }
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int logW = Integer.numberOfTrailingZeros(W);
         int st = Integer.numberOfTrailingZeros(t);
-        inverseStageInVector(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q);
+        if (HAS_UNSIGNED_MIN) {
+          inverseStageInVectorMin(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q);
+        } else {
+          inverseStageInVector(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q);
+        }
       } else {
         for (int i = 0; i < h; i++) {
           long wi = w[h + i];
@@ -343,7 +418,7 @@ final class VectorKernels implements LimbKernels {
     int j = 0;
     for (; j <= len - W; j += W) {
       LongVector d = LongVector.fromArray(S, a, ao + j).sub(LongVector.fromArray(S, b, bo + j));
-      addIfNegative(d, q).intoArray(out, oo + j);
+      d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(out, oo + j);
     }
     ScalarKernels.INSTANCE.subtract(a, ao + j, b, bo + j, out, oo + j, len - j, qs);
   }
@@ -354,7 +429,7 @@ final class VectorKernels implements LimbKernels {
     int j = 0;
     for (; j <= len - W; j += W) {
       LongVector d = LongVector.fromArray(S, a, ao + j).neg();
-      addIfNegative(d, q).intoArray(out, oo + j);
+      d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(out, oo + j);
     }
     ScalarKernels.INSTANCE.negate(a, ao + j, out, oo + j, len - j, qs);
   }
