@@ -264,11 +264,12 @@ final class VectorKernels implements LimbKernels {
   /**
    * Unsigned lane minimum ({@code VectorOperators.UMIN}) where the running JDK has it (24 and
    * later: one vpminuq on AVX-512), else null; looked up by name because the code is compiled for
-   * Java 17. With it a conditional correction is two instructions instead of three or four. Only
-   * the NTT stages use it, through stage methods of their own ({@code *Min}), chosen per stage:
-   * a branch inside the shared helpers (reduceOnce, barrett) made them too large for C2 to inline
-   * on JDK 17, which then boxed their vectors (network 3.4 to 4.2 s there; BENCHMARKS.md,
-   * "unsigned minimum").
+   * Java 17. With it a conditional correction is two instructions instead of three or four. The
+   * NTT stages use it through stage methods of their own ({@code *Min}), and add, subtract,
+   * multiply and multiply-add through a loop of their own ahead of the JDK 17 loop (a branch
+   * in a kernel entry point, never inlined, costs nothing): a branch inside the shared helpers
+   * (reduceOnce, barrett) made them too large for C2 to inline on JDK 17, which then boxed their
+   * vectors (network 3.4 to 4.2 s there; BENCHMARKS.md, "unsigned minimum").
    */
   private static final VectorOperators.Binary UNSIGNED_MIN = unsignedMin();
   static final boolean HAS_UNSIGNED_MIN = UNSIGNED_MIN != null;
@@ -289,6 +290,14 @@ final class VectorKernels implements LimbKernels {
   /** d mod q for d in (-q, q) with the unsigned minimum: min(d, d + q). */
   private static LongVector addIfNegativeMin(LongVector d, LongVector q) {
     return d.lanewise(UNSIGNED_MIN, d.add(q));
+  }
+
+  /** barrett with the unsigned minimum for its two corrections, written out (see barrett). */
+  private static LongVector barrettMin(LongVector x, Modulus m, LongVector q, LongVector f) {
+    LongVector est = mul32(x.lanewise(VectorOperators.LSHR, m.barrettShiftIn()), f).lanewise(VectorOperators.LSHR, m.barrettShiftOut());
+    LongVector r = x.sub(mul32(est, q));
+    r = r.lanewise(UNSIGNED_MIN, r.sub(q));
+    return r.lanewise(UNSIGNED_MIN, r.sub(q));
   }
 
   private static LongVector shoupMin(LongVector x, LongVector w, LongVector ws, LongVector q) {
@@ -406,6 +415,11 @@ final class VectorKernels implements LimbKernels {
   public void add(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, long qs) {
     LongVector q = LongVector.broadcast(S, qs);
     int j = 0;
+    if (HAS_UNSIGNED_MIN) {
+      for (; j <= len - W; j += W) {
+        reduceOnceMin(LongVector.fromArray(S, a, ao + j).add(LongVector.fromArray(S, b, bo + j)), q).intoArray(out, oo + j);
+      }
+    }
     for (; j <= len - W; j += W) {
       reduceOnce(LongVector.fromArray(S, a, ao + j).add(LongVector.fromArray(S, b, bo + j)), q).intoArray(out, oo + j);
     }
@@ -416,6 +430,11 @@ final class VectorKernels implements LimbKernels {
   public void subtract(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, long qs) {
     LongVector q = LongVector.broadcast(S, qs);
     int j = 0;
+    if (HAS_UNSIGNED_MIN) {
+      for (; j <= len - W; j += W) {
+        addIfNegativeMin(LongVector.fromArray(S, a, ao + j).sub(LongVector.fromArray(S, b, bo + j)), q).intoArray(out, oo + j);
+      }
+    }
     for (; j <= len - W; j += W) {
       LongVector d = LongVector.fromArray(S, a, ao + j).sub(LongVector.fromArray(S, b, bo + j));
       d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(out, oo + j);
@@ -439,6 +458,12 @@ final class VectorKernels implements LimbKernels {
     LongVector q = LongVector.broadcast(S, m.value());
     LongVector f = LongVector.broadcast(S, m.barrettFactor());
     int j = 0;
+    if (HAS_UNSIGNED_MIN) {
+      for (; j <= len - W; j += W) {
+        LongVector x = mul32(LongVector.fromArray(S, a, ao + j), LongVector.fromArray(S, b, bo + j));
+        barrettMin(x, m, q, f).intoArray(out, oo + j);
+      }
+    }
     for (; j <= len - W; j += W) {
       LongVector x = mul32(LongVector.fromArray(S, a, ao + j), LongVector.fromArray(S, b, bo + j));
       barrett(x, m, q, f).intoArray(out, oo + j);
@@ -451,6 +476,12 @@ final class VectorKernels implements LimbKernels {
     LongVector q = LongVector.broadcast(S, m.value());
     LongVector f = LongVector.broadcast(S, m.barrettFactor());
     int j = 0;
+    if (HAS_UNSIGNED_MIN) {
+      for (; j <= len - W; j += W) {
+        LongVector x = mul32(LongVector.fromArray(S, a, ao + j), LongVector.fromArray(S, b, bo + j));
+        reduceOnceMin(barrettMin(x, m, q, f).add(LongVector.fromArray(S, out, oo + j)), q).intoArray(out, oo + j);
+      }
+    }
     for (; j <= len - W; j += W) {
       LongVector x = mul32(LongVector.fromArray(S, a, ao + j), LongVector.fromArray(S, b, bo + j));
       reduceOnce(barrett(x, m, q, f).add(LongVector.fromArray(S, out, oo + j)), q).intoArray(out, oo + j);
