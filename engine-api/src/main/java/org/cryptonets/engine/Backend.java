@@ -76,8 +76,15 @@ public interface Backend extends AutoCloseable {
     java.util.stream.IntStream.range(0, dst.count() * limbs).parallel().forEach(k -> {
       int p = k / limbs;
       Modulus q = basis.modulus(k % limbs);
+      long qv = q.value();
+      // Barrett on |v| where it is below 2^(2 bits(q)) (every value for 31-bit primes), a
+      // division otherwise; negative values take q - r.
+      long barrettBound = q.bits() >= 31 ? Long.MAX_VALUE : 1L << (2 * q.bits());
       for (int j = 0; j < n; j++) {
-        host[k * n + j] = q.reduce(values[p * n + j]);
+        long v = values[p * n + j];
+        long a = Math.abs(v);
+        long r = a < barrettBound ? q.reduceProduct(a) : a % qv;
+        host[k * n + j] = v < 0 && r != 0 ? qv - r : r;
       }
     });
     upload(host, dst);
