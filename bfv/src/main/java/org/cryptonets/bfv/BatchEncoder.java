@@ -93,7 +93,7 @@ public final class BatchEncoder {
    */
   public org.cryptonets.engine.PolyBuffer encodeOnBackend(org.cryptonets.engine.Backend backend, int count, org.cryptonets.engine.ResidueWriter slots) {
     if (count < 1) {
-      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, count + " plaintexts to encode");
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, count + " plaintexts to encode; expected at least 1");
     }
     org.cryptonets.engine.RnsBasis basis = params.context(plainIndex, 1).plainBasis;
     org.cryptonets.engine.PolyBuffer b = backend.allocateUninitialized(basis, count);

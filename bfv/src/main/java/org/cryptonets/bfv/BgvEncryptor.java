@@ -127,7 +127,8 @@ public final class BgvEncryptor implements AutoCloseable {
     params.checkLevel(level);
     RnsBasis plainBasis = params.context(plainIndex, 1).plainBasis;
     if (plaintexts.count() == 0 || !plaintexts.basis().equals(plainBasis)) {
-      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, plaintexts + " is not a run of encoded plaintexts for plaintext prime " + plainIndex);
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "encoded plaintexts: got " + plaintexts
+          + "; expected a non-empty run over plaintext prime " + plainIndex + " alone (t = " + params.plainModulus(plainIndex).value() + ", as BatchEncoder.encodeOnBackend makes them)");
     }
     return encrypt(plaintexts.count(), plainIndex, level, (first, c, m) -> backend.download(plaintexts.sub(first, c), m));
   }
@@ -165,7 +166,10 @@ public final class BgvEncryptor implements AutoCloseable {
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
         int base = first;
+        // the last chunk may be shorter: arrays of its own size, wiped after their upload
         long[] vc = c == chunk ? v : new long[c * n];
+        long[] tc = te1 == null || c == chunk ? te1 : new long[c * n];
+        long[] uc = u == null || c == chunk ? u : new long[c * n];
         messages.fill(first, c, vc);
         // Contiguous ranges of the chunk, one noise expander per range, restarted for each
         // ciphertext (a fresh expander per ciphertext spent most of its time on the AES key schedule).
@@ -188,11 +192,11 @@ public final class BgvEncryptor implements AutoCloseable {
             if (publicKey != null) {
               noise.centeredBinomial(e);
               for (int j = 0; j < n; j++) {
-                te1[off + j] = t * e[j];
+                tc[off + j] = t * e[j];
               }
               noise.ternary(e);
               for (int j = 0; j < n; j++) {
-                u[off + j] = e[j];
+                uc[off + j] = e[j];
               }
             }
           }
@@ -202,9 +206,6 @@ public final class BgvEncryptor implements AutoCloseable {
         PolyRange c0r = out.component(0).sub(first, c);
         PolyRange c1r = out.component(1).sub(first, c);
         backend.uploadIntegers(vc, c0r, true);
-        if (vc != v) {
-          java.util.Arrays.fill(vc, 0);
-        }
         if (secretKey != null) {
           // c1 is uniform, drawn in NTT form: no transform.
           backend.generate(c1r, (p, target, offset) -> {
@@ -218,11 +219,18 @@ public final class BgvEncryptor implements AutoCloseable {
           });
           backend.multiplyAddBroadcast(c1r, key.range(0, 1), c0r);
         } else {
-          backend.uploadIntegers(prefix(te1, c * n), c1r, true);
+          backend.uploadIntegers(tc, c1r, true);
           PolyRange ur = ub.range(0, c);
-          backend.uploadIntegers(prefix(u, c * n), ur, true);
+          backend.uploadIntegers(uc, ur, true);
           backend.multiplyAddBroadcast(ur, key.range(2 * plainIndex, 1), c0r);
           backend.multiplyAddBroadcast(ur, key.range(2 * plainIndex + 1, 1), c1r);
+        }
+        if (c != chunk) {
+          java.util.Arrays.fill(vc, 0);
+          if (u != null) {
+            java.util.Arrays.fill(tc, 0);
+            java.util.Arrays.fill(uc, 0);
+          }
         }
       }
     } finally {
@@ -239,11 +247,6 @@ public final class BgvEncryptor implements AutoCloseable {
       out.setSeed(uniformSeed, level);
     }
     return out;
-  }
-
-  /** The first {@code len} values: the array itself when it holds exactly that many. */
-  private static long[] prefix(long[] a, int len) {
-    return len == a.length ? a : java.util.Arrays.copyOf(a, len);
   }
 
   /**

@@ -77,13 +77,17 @@ public final class CrtComposer {
    * radix, which the owner runs once per logit (81,920 per batch); otherwise with BigIntegers.
    */
   public BigInteger compose(long[] residues) {
-    if (residues.length != primes.length) {
-      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, residues.length + " residues for " + primes.length + " plaintext primes");
-    }
+    checkCount(residues);
     if (prefix != null) {
       return BigInteger.valueOf(composeNarrow(residues));
     }
     return composeWide(residues);
+  }
+
+  private void checkCount(long[] residues) {
+    if (residues.length != primes.length) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, residues.length + " residues for " + primes.length + " plaintext primes; expected one per prime");
+    }
   }
 
   /** Garner's mixed radix in 64-bit arithmetic, for T < 2^62: the centred value. */
@@ -114,9 +118,7 @@ public final class CrtComposer {
    */
   public long composeLong(long[] residues) {
     if (prefix != null) {
-      if (residues.length != primes.length) {
-        throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, residues.length + " residues for " + primes.length + " plaintext primes");
-      }
+      checkCount(residues);
       return composeNarrow(residues);
     }
     BigInteger v = compose(residues);

@@ -487,23 +487,27 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void multiplyBroadcast(PolyRange a, PolyRange b, PolyRange out) {
-    sameShape(a, out);
-    expect(b, a.basis(), 1, "broadcast operand");
-    CpuPolyBuffer x = own(a), y = own(b), z = own(out);
-    int n = a.basis().n();
-    long[] bp = y.poly(b.index(0));
-    perLimb(a.count(), a.basis().size(), (p, i) -> kernels.multiply(
-        x.poly(a.index(p)), i * n, bp, i * n, z.poly(out.index(p)), i * n, n, a.basis().modulus(i)));
+    broadcast(a, b, out, kernels::multiply);
   }
 
   @Override
   public void multiplyAddBroadcast(PolyRange a, PolyRange b, PolyRange out) {
+    broadcast(a, b, out, kernels::multiplyAdd);
+  }
+
+  /** A limb kernel of the shape of LimbKernels.multiply and multiplyAdd. */
+  private interface ProductKernel {
+    void run(long[] a, int ao, long[] b, int bo, long[] out, int oo, int len, Modulus m);
+  }
+
+  /** {@code kernel} on every limb of a's polynomials against b's one polynomial. */
+  private void broadcast(PolyRange a, PolyRange b, PolyRange out, ProductKernel kernel) {
     sameShape(a, out);
     expect(b, a.basis(), 1, "broadcast operand");
     CpuPolyBuffer x = own(a), y = own(b), z = own(out);
     int n = a.basis().n();
     long[] bp = y.poly(b.index(0));
-    perLimb(a.count(), a.basis().size(), (p, i) -> kernels.multiplyAdd(
+    perLimb(a.count(), a.basis().size(), (p, i) -> kernel.run(
         x.poly(a.index(p)), i * n, bp, i * n, z.poly(out.index(p)), i * n, n, a.basis().modulus(i)));
   }
 

@@ -122,6 +122,20 @@ class CpuBackendOperationsTest {
     return Arrays.copyOfRange(h, from * len, (from + count) * len);
   }
 
+  /** Polynomial {@code poly} of {@code h} repeated {@code copies} times. */
+  private static long[] tile(long[] h, int len, int poly, int copies) {
+    long[] out = new long[copies * len];
+    for (int c = 0; c < copies; c++) {
+      System.arraycopy(h, poly * len, out, c * len, len);
+    }
+    return out;
+  }
+
+  /** u v mod q by BigInteger. */
+  private static long productMod(Modulus m, long u, long v) {
+    return BigInteger.valueOf(u).multiply(BigInteger.valueOf(v)).mod(BigInteger.valueOf(m.value())).longValue();
+  }
+
   private interface Coefficientwise {
     long apply(Modulus m, long a, long b);
   }
@@ -246,8 +260,7 @@ class CpuBackendOperationsTest {
     int len = n * k;
     long[] x = random(b, 4, 6);
     long[] w = random(b, 3, 7); // polynomial 2 is the broadcast operand
-    long[] tiled = concat(polys(w, len, 2, 1), polys(w, len, 2, 1), polys(w, len, 2, 1), polys(w, len, 2, 1));
-    long[] expected = map(b, x, tiled, (m, u, v) -> BigInteger.valueOf(u).multiply(BigInteger.valueOf(v)).mod(BigInteger.valueOf(m.value())).longValue());
+    long[] expected = map(b, x, tile(w, len, 2, 4), CpuBackendOperationsTest::productMod);
     agree(expected, be -> {
       try (PolyBuffer a = load(be, b, x); PolyBuffer c = load(be, b, w); PolyBuffer out = be.allocate(b, 4)) {
         be.multiplyBroadcast(a.all(), c.range(2, 1), out.all());
@@ -264,8 +277,7 @@ class CpuBackendOperationsTest {
     long[] x = random(b, 4, 16);
     long[] w = random(b, 3, 17);
     long[] acc = random(b, 4, 18);
-    long[] tiled = concat(polys(w, len, 1, 1), polys(w, len, 1, 1), polys(w, len, 1, 1), polys(w, len, 1, 1));
-    long[] product = map(b, x, tiled, (m, u, v) -> BigInteger.valueOf(u).multiply(BigInteger.valueOf(v)).mod(BigInteger.valueOf(m.value())).longValue());
+    long[] product = map(b, x, tile(w, len, 1, 4), CpuBackendOperationsTest::productMod);
     long[] expected = map(b, acc, product, (m, u, v) -> (u + v) % m.value());
     agree(expected, be -> {
       try (PolyBuffer a = load(be, b, x); PolyBuffer c = load(be, b, w); PolyBuffer out = load(be, b, acc)) {
