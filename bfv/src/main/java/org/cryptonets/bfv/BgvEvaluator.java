@@ -271,6 +271,37 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     backend.multiplyAccumulate(w, in.buffer().all(), in.size(), out.buffer().all());
   }
 
+  /**
+   * At the input's level the whole step goes to {@code Backend.multiplyAccumulateSquare}: the
+   * linear output carries in's factor f, so each bias enters as f c, and the square carries f^2.
+   * Into a lower level, the default (square, then switch) applies.
+   */
+  @Override
+  public void multiplyAccumulateSquareInto(IntMatrix w, CiphertextBatch in, long[] bias, CiphertextBatch out) {
+    checkWritten(in);
+    check(out);
+    requireSize(in, 2, "a linear layer before a square");
+    if (w.columns() != in.count() || w.rows() != out.count() || bias.length != w.rows() || out.size() != 3
+        || out.plainIndex() != in.plainIndex() || out.level() > in.level()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT,
+          "a " + w.rows() + " x " + w.columns() + " layer with " + bias.length + " biases cannot map " + in + " to the squares " + out);
+    }
+    if (out.level() != in.level()) {
+      HomomorphicEvaluator.super.multiplyAccumulateSquareInto(w, in, bias, out);
+      return;
+    }
+    Modulus t = t(in);
+    long f = in.correctionFactor();
+    RnsBasis basis = params.basisAt(in.level());
+    int l = basis.size();
+    long[] constants = new long[w.rows() * l];
+    for (int r = 0; r < w.rows(); r++) {
+      System.arraycopy(liftedResidues(basis, t, t.multiply(t.reduce(bias[r]), f)), 0, constants, r * l, l);
+    }
+    assignFactor(out, t.multiply(f, f));
+    backend.multiplyAccumulateSquare(w, in.buffer().all(), constants, out.buffer().all());
+  }
+
   /** Residues of the centred lift of [f c]_t modulo each prime of the level. */
   private static long[] liftedResidues(RnsBasis basis, Modulus t, long value) {
     long centred = t.centered(t.reduce(value));

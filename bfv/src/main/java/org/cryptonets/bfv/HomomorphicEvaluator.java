@@ -56,6 +56,47 @@ public interface HomomorphicEvaluator extends AutoCloseable {
    */
   void squareInto(CiphertextBatch a, CiphertextBatch out, int outFirst);
 
+  /**
+   * A linear layer, its bias and the square in one step: ciphertext r of {@code out} (size 3,
+   * {@code w.rows()} ciphertexts, as {@link #allocate} made it) receives (sum_k w[r][k] in[k] +
+   * bias[r])^2, switched to out's level (at most in's). {@code in} holds size-2 ciphertexts.
+   *
+   * <p>The default runs {@link #multiplyAccumulateInto}, {@link #addPlainConstantsInPlace} and
+   * {@link #squareInto} on {@value org.cryptonets.engine.Backend#LINEAR_SQUARE_ROWS} rows at a time,
+   * so the layer's output is never held whole. BGV, squaring at the input's level, hands the whole
+   * step to the backend ({@code Backend.multiplyAccumulateSquare}), which may fuse it.
+   *
+   * @throws BfvException INVALID_ARGUMENT if the shapes or the number of biases do not fit, and as
+   *     the three operations throw
+   */
+  default void multiplyAccumulateSquareInto(IntMatrix w, CiphertextBatch in, long[] bias, CiphertextBatch out) {
+    if (bias.length != w.rows() || w.rows() != out.count()) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT,
+          "a " + w.rows() + " x " + w.columns() + " layer with " + bias.length + " biases cannot be squared into " + out + "; expected "
+              + w.rows() + " of each");
+    }
+    int step = Math.min(Backend.LINEAR_SQUARE_ROWS, w.rows());
+    CiphertextBatch part = null;
+    try {
+      for (int r0 = 0; r0 < w.rows(); r0 += step) {
+        int r1 = Math.min(w.rows(), r0 + step);
+        if (part == null || part.count() != r1 - r0) {
+          if (part != null) {
+            part.close();
+          }
+          part = allocate(in.plainIndex(), in.level(), in.size(), r1 - r0, in.isNttForm());
+        }
+        multiplyAccumulateInto(w.rows(r0, r1), in, part);
+        addPlainConstantsInPlace(part, java.util.Arrays.copyOfRange(bias, r0, r1));
+        squareInto(part, out, r0);
+      }
+    } finally {
+      if (part != null) {
+        part.close();
+      }
+    }
+  }
+
   /** Size 3 to size 2 with the scheme's relinearization keys. */
   CiphertextBatch relinearize(CiphertextBatch a, RelinearizationKeys keys);
 

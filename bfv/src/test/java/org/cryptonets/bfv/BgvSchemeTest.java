@@ -340,24 +340,32 @@ class BgvSchemeTest {
     }
   }
 
-  /** Linear layer with bias, squares and switches via the scheme-agnostic interface, fused and unfused. */
-  @Test
-  void fusedLinearSquareIntoMatchesSeparateOperations() {
+  /**
+   * Linear layer with bias, squares and switches via the scheme-agnostic interface, in chunks and
+   * through multiplyAccumulateSquareInto: into a lower level (the interface's default) and at the
+   * input's level (the backend's operation, which the CPU backend fuses for the sparse layer; the
+   * dense one takes its default), bit for bit against the separate operations.
+   */
+  @ParameterizedTest
+  @ValueSource(doubles = {1.0, 0.2})
+  void fusedLinearSquareIntoMatchesSeparateOperations(double density) {
     HomomorphicEvaluator h = ev;
     long t = t(1);
     SplittableRandom r = new SplittableRandom(21);
-    int inputs = 4;
-    int outputs = 5;
+    boolean sparse = density < 1;
+    int inputs = sparse ? 12 : 4;
+    int outputs = sparse ? 20 : 5;
     long[][] x = randomSlots(r, inputs, t);
     int[] w = new int[outputs * inputs];
     for (int k = 0; k < w.length; k++) {
-      w[k] = r.nextInt(-30, 31);
+      w[k] = r.nextDouble() < density ? r.nextInt(-30, 31) : 0;
     }
     long[] bias = new long[outputs];
     for (int k = 0; k < outputs; k++) {
       bias[k] = r.nextLong(-5000, 5001);
     }
     IntMatrix weights = IntMatrix.fromDense(outputs, inputs, w);
+    assertEquals(sparse, weights.density() <= 0.3, "layer kind not exercised: density " + weights.density());
     long[][] expected = new long[outputs][toyInsecure.n()];
     for (int o = 0; o < outputs; o++) {
       for (int j = 0; j < toyInsecure.n(); j++) {
@@ -370,7 +378,7 @@ class BgvSchemeTest {
     }
     try (CiphertextBatch in = encrypt(symmetric, 1, x, 5); CiphertextBatch next = h.allocate(1, 4, 3, outputs, false)) {
       // Two chunks of outputs, as EncryptedCryptoNet fuses them.
-      int[][] chunks = {{0, 3}, {3, 5}};
+      int[][] chunks = {{0, 3}, {3, outputs}};
       for (int[] ch : chunks) {
         try (CiphertextBatch part = h.allocate(1, 5, 2, ch[1] - ch[0], true)) {
           h.multiplyAccumulateInto(weights.rows(ch[0], ch[1]), in, part);
@@ -379,6 +387,24 @@ class BgvSchemeTest {
         }
       }
       assertDecrypts(expected, next, "fused");
+      try (CiphertextBatch viaDefault = h.allocate(1, 4, 3, outputs, false)) {
+        h.multiplyAccumulateSquareInto(weights, in, bias, viaDefault);
+        assertArrayEquals(BfvTestSupport.download(next), BfvTestSupport.download(viaDefault), "multiplyAccumulateSquareInto into level 4");
+        assertEquals(next.correctionFactor(), viaDefault.correctionFactor());
+      }
+      try (CiphertextBatch separate = h.allocate(1, 5, 3, outputs, false); CiphertextBatch viaBackend = h.allocate(1, 5, 3, outputs, false)) {
+        for (int[] ch : chunks) {
+          try (CiphertextBatch part = h.allocate(1, 5, 2, ch[1] - ch[0], true)) {
+            h.multiplyAccumulateInto(weights.rows(ch[0], ch[1]), in, part);
+            h.addPlainConstantsInPlace(part, java.util.Arrays.copyOfRange(bias, ch[0], ch[1]));
+            h.squareInto(part, separate, ch[0]);
+          }
+        }
+        h.multiplyAccumulateSquareInto(weights, in, bias, viaBackend);
+        assertArrayEquals(BfvTestSupport.download(separate), BfvTestSupport.download(viaBackend), "multiplyAccumulateSquareInto at the input's level");
+        assertEquals(separate.correctionFactor(), viaBackend.correctionFactor());
+        assertDecrypts(expected, viaBackend, "multiplyAccumulateSquareInto at the input's level");
+      }
       try (CiphertextBatch lin = h.multiplyAccumulate(weights, in)) {
         h.addPlainConstantsInPlace(lin, bias);
         try (CiphertextBatch sq = h.square(lin, 4)) {
@@ -483,6 +509,15 @@ class BgvSchemeTest {
         // Same level, other factor: parts of one batch must agree.
         assertCode(ErrorCode.PARAMETER_MISMATCH, () -> ev.squareInto(switched, out, 1));
         assertNotNull(sq2);
+      }
+      IntMatrix one = IntMatrix.fromDense(1, 1, new int[] {1});
+      try (CiphertextBatch sq = ev.square(bgvCt); CiphertextBatch out = ev.allocate(0, 5, 3, 1, true); CiphertextBatch low = ev.modSwitchToNext(bgvCt);
+          CiphertextBatch two = ev.allocate(0, 5, 3, 2, true)) {
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.multiplyAccumulateSquareInto(one, bgvCt, new long[2], out));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.multiplyAccumulateSquareInto(one, bgvCt, new long[1], two));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> ev.multiplyAccumulateSquareInto(one, low, new long[1], out));
+        assertCode(ErrorCode.INVALID_CIPHERTEXT, () -> ev.multiplyAccumulateSquareInto(one, sq, new long[1], out));
+        assertCode(ErrorCode.PARAMETER_MISMATCH, () -> bfv.multiplyAccumulateSquareInto(one, bgvCt, new long[1], out));
       }
     } finally {
       bfv.close();

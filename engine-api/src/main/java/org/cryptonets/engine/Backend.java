@@ -173,6 +173,62 @@ public interface Backend extends AutoCloseable {
   /** Tensor square of pairs in NTT form: triples (x0^2, 2 x0 x1, x1^2). */
   void tensorSquare(PolyRange a, PolyRange out);
 
+  /** Rows per step of the default {@link #multiplyAccumulateSquare}: the layer's output is never held whole. */
+  int LINEAR_SQUARE_ROWS = 64;
+
+  /**
+   * A plain-weight layer on pairs in NTT form followed by the tensor square, the BGV CryptoNet's
+   * linear-then-square step: for every row r, y = sum_k w[r][k] in[k] (as {@link
+   * #multiplyAccumulate} with width 2), then {@code constants[r * limbs + i]} is added to every
+   * coefficient of limb i of y0 (as {@link #addConstants} in NTT form), and out[r] = (y0^2, 2 y0
+   * y1, y1^2) (as {@link #tensorSquare}). {@code out} holds {@code 3 * w.rows()} polynomials.
+   *
+   * <p>The default runs those three operations on {@value #LINEAR_SQUARE_ROWS} rows at a time. A
+   * backend can fuse them so that the layer's output never leaves the cache and each input is
+   * read once (the CPU backend does, for sparse layers such as conv1).
+   *
+   * @throws EngineException SHAPE_MISMATCH for ranges or a number of constants that do not fit,
+   *     VALUE_OUT_OF_RANGE for a constant outside [0, q_i)
+   */
+  default void multiplyAccumulateSquare(IntMatrix w, PolyRange in, long[] constants, PolyRange out) {
+    requireLinearSquareShapes(w, in, constants, out);
+    int limbs = in.basis().size();
+    int step = Math.min(LINEAR_SQUARE_ROWS, w.rows());
+    try (PolyBuffer part = allocateUninitialized(in.basis(), 2 * step)) {
+      for (int r0 = 0; r0 < w.rows(); r0 += step) {
+        int rows = Math.min(step, w.rows() - r0);
+        PolyRange y = part.range(0, 2 * rows);
+        multiplyAccumulate(w.rows(r0, r0 + rows), in, 2, y);
+        addConstants(part.range(0, rows, 2), java.util.Arrays.copyOfRange(constants, r0 * limbs, (r0 + rows) * limbs), true);
+        tensorSquare(y, out.sub(3 * r0, 3 * rows));
+      }
+    }
+  }
+
+  /**
+   * The checks of {@link #multiplyAccumulateSquare}, for backends that override it.
+   *
+   * @throws EngineException as that method documents
+   */
+  static void requireLinearSquareShapes(IntMatrix w, PolyRange in, long[] constants, PolyRange out) {
+    in.require(in.basis(), 2 * w.columns(), "input pairs of the " + w.rows() + " x " + w.columns() + " layer");
+    out.require(in.basis(), 3 * w.rows(), "squared outputs (triples) of the " + w.rows() + " x " + w.columns() + " layer");
+    if (in.buffer() == out.buffer()) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "the linear layer and square cannot write their own input buffer");
+    }
+    int limbs = in.basis().size();
+    if (constants.length != w.rows() * limbs) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH,
+          constants.length + " constants for " + w.rows() + " rows of " + limbs + " limbs; expected " + w.rows() * limbs);
+    }
+    for (int k = 0; k < constants.length; k++) {
+      long q = in.basis().modulus(k % limbs).value();
+      if (constants[k] < 0 || constants[k] >= q) {
+        throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE, "constant " + constants[k] + " is not in [0, " + q + ")");
+      }
+    }
+  }
+
   /**
    * Base extension in coefficient form: {@code in} over {@code conv.from()}, {@code out} over
    * {@code conv.from()} followed by {@code conv.to()}; the first limbs are copied and the rest

@@ -20,7 +20,9 @@ import org.cryptonets.net.IntegerNetwork;
  * multiply-accumulates (on size-3 ciphertexts where a square left them so); a ciphertext is
  * relinearized only right before it is squared again, so the first square's 845 results are never
  * relinearized, only the 100 outputs of the folded layer; results are switched down to the output
- * level before they are sent back. Where primes are dropped differs:
+ * level before they are sent back. A linear layer on size-2 ciphertexts that a square follows
+ * (conv1 and square1) runs as one step, {@link HomomorphicEvaluator#multiplyAccumulateSquareInto},
+ * reported as "conv1 + square1". Where primes are dropped differs:
  * <ul>
  *   <li>BFV: each square's HPS product is switched straight to the plan's level after it;
  *   <li>BGV (ciphertexts in NTT form; a square is three pointwise products per prime): squares
@@ -35,9 +37,6 @@ import org.cryptonets.net.IntegerNetwork;
  * @throws IllegalArgumentException if the plan's schedule does not cover the network's squares
  */
 public final class EncryptedCryptoNet {
-  /** Outputs per chunk of a fused linear-then-square step. */
-  private static final int FUSED_CHUNK = 64;
-
   /** Receives the time of each step, per plaintext prime. */
   public interface StepListener {
     void step(String name, int plainIndex, double seconds);
@@ -81,7 +80,11 @@ public final class EncryptedCryptoNet {
     int squares = 0;
     for (int i = 0; i < layers.size(); i++) {
       IntegerNetwork.Layer layer = layers.get(i);
-      if (layer instanceof IntegerNetwork.Square) {
+      if (layer instanceof IntegerNetwork.Linear && fusesWithNext(i)) {
+        names.add(fusedStepName(layer, layers.get(i + 1)));
+        i++;
+        squares++;
+      } else if (layer instanceof IntegerNetwork.Square) {
         if (squares > 0) {
           names.add("relinearize");
           if (bgv) {
@@ -114,46 +117,25 @@ public final class EncryptedCryptoNet {
     for (int i = 0; i < layers.size(); i++) {
       IntegerNetwork.Layer layer = layers.get(i);
       CiphertextBatch next;
-      if (layer instanceof IntegerNetwork.Linear && current.size() == 2 && i + 1 < layers.size()
-          && layers.get(i + 1) instanceof IntegerNetwork.Square) {
-        // Linear then square, a chunk of outputs at a time: the linear layer's full output is
-        // never held, and each chunk is squared while it is still in cache.
+      if (layer instanceof IntegerNetwork.Linear && fusesWithNext(i)) {
+        // Linear then square in one step (HomomorphicEvaluator.multiplyAccumulateSquareInto): the
+        // linear layer's full output is never held; on BGV the backend may fuse the two.
         IntegerNetwork.Linear lin = (IntegerNetwork.Linear) layer;
         IntMatrix w = matrices.get(i);
         int target = plan.levelAfterSquare(squares);
         // BFV switches inside the product; BGV squares at the input's level (see the class comment)
         int level = !bgv && target > 0 && target < current.level() ? target : current.level();
         long[] bias = lin.biasModulo(params.plainModulus(input.plainIndex()).value());
+        long start = System.nanoTime();
         next = evaluator.allocate(input.plainIndex(), level, 3, w.rows(), false);
-        double linearSeconds = 0;
-        double squareSeconds = 0;
-        CiphertextBatch part = null;
         try {
-          for (int r0 = 0; r0 < w.rows(); r0 += FUSED_CHUNK) {
-            int r1 = Math.min(w.rows(), r0 + FUSED_CHUNK);
-            long start = System.nanoTime();
-            if (part == null || part.count() != r1 - r0) {
-              if (part != null) {
-                part.close();
-              }
-              part = evaluator.allocate(current.plainIndex(), current.level(), current.size(), r1 - r0, current.isNttForm());
-            }
-            evaluator.multiplyAccumulateInto(w.rows(r0, r1), current, part);
-            evaluator.addPlainConstantsInPlace(part, java.util.Arrays.copyOfRange(bias, r0, r1));
-            sync();
-            long mid = System.nanoTime();
-            linearSeconds += (mid - start) / 1e9;
-            evaluator.squareInto(part, next, r0);
-            sync();
-            squareSeconds += (System.nanoTime() - mid) / 1e9;
-          }
-        } finally {
-          if (part != null) {
-            part.close();
-          }
+          evaluator.multiplyAccumulateSquareInto(w, current, bias, next);
+        } catch (RuntimeException e) {
+          next.close();
+          throw e;
         }
-        listener.step(lin.name(), input.plainIndex(), linearSeconds);
-        listener.step(layers.get(i + 1).name(), input.plainIndex(), squareSeconds);
+        sync();
+        listener.step(fusedStepName(lin, layers.get(i + 1)), input.plainIndex(), seconds(start));
         squares++;
         i++;
       } else if (layer instanceof IntegerNetwork.Linear) {
@@ -205,6 +187,29 @@ public final class EncryptedCryptoNet {
     sync();
     listener.step("modulus switch", input.plainIndex(), seconds(start));
     return out;
+  }
+
+  /**
+   * Whether layer i (linear) runs fused with the square after it: it does when its input has size
+   * 2, which holds for the first linear layer (fresh ciphertexts) and for any linear layer right
+   * after a relinearized square.
+   */
+  private boolean fusesWithNext(int i) {
+    if (i + 1 >= layers.size() || !(layers.get(i + 1) instanceof IntegerNetwork.Square)) {
+      return false;
+    }
+    for (int k = i - 1; k >= 0; k--) {
+      if (layers.get(k) instanceof IntegerNetwork.Square) {
+        // a square's output has size 3 until the next square relinearizes it
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The step name of a linear layer run fused with its square, e.g. "conv1 + square1". */
+  static String fusedStepName(IntegerNetwork.Layer linear, IntegerNetwork.Layer square) {
+    return linear.name() + " + " + square.name();
   }
 
   /** Name of the last step {@link #evaluateForReturn} reports. */

@@ -62,6 +62,20 @@ interface LimbKernels {
    */
   void sparseLayer(long[][] dst, int dstOff, int[] rowStart, int[] cols, double[] weights, long[][] src, int srcOff, int len, Modulus q, long bound);
 
+  /** dst[po + j] = src[so + j] as exact doubles for j < len; the values are below 2^51 in magnitude. */
+  void packDoubles(long[] src, int so, double[] dst, int po, int len);
+
+  /**
+   * Rows [r0, r1) of a sparse layer over strips already held as doubles, unreduced: for j < len,
+   * {@code out[(r - r0) * len + j] = initial[r] + sum over e in [rowStart[r], rowStart[r+1]) of
+   * weights[e] * packed[base + cols[e] * stride + j]}, as exact longs. The caller proves every
+   * partial sum, the initial value included, below 2^51 in magnitude. The fused linear-then-square
+   * step of the CPU backend runs on it: the strips of every input are packed once per coefficient
+   * block and all rows read them from cache.
+   */
+  void sparseRowsPacked(double[] packed, int base, int stride, int[] rowStart, int[] cols, double[] weights, long[] initial, int r0, int r1,
+      long[] out, int len);
+
   /**
    * Base conversion of coefficients [from, from + len) of one polynomial: limb i of the source at
    * {@code src[srcOff + i*n + c]}, limb k of the result at {@code dst[dstOff + k*n + c]}.

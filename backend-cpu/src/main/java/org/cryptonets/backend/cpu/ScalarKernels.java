@@ -116,6 +116,29 @@ final class ScalarKernels implements LimbKernels {
   }
 
   @Override
+  public void packDoubles(long[] src, int so, double[] dst, int po, int len) {
+    for (int j = 0; j < len; j++) {
+      dst[po + j] = src[so + j];
+    }
+  }
+
+  @Override
+  public void sparseRowsPacked(double[] packed, int base, int stride, int[] rowStart, int[] cols, double[] weights, long[] initial, int r0, int r1,
+      long[] out, int len) {
+    for (int r = r0; r < r1; r++) {
+      int o = (r - r0) * len;
+      java.util.Arrays.fill(out, o, o + len, initial[r]);
+      for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
+        long w = (long) weights[e];
+        int b = base + cols[e] * stride;
+        for (int j = 0; j < len; j++) {
+          out[o + j] += w * (long) packed[b + j];
+        }
+      }
+    }
+  }
+
+  @Override
   public void convertBase(BaseConverter conv, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
     int l = conv.from().size();
     int k = conv.to().size();

@@ -609,7 +609,7 @@ final class VectorKernels implements LimbKernels {
       int j = 0;
       if (doubles) {
         for (; j < blocks; j += 8 * W) {
-          sparseRowDouble8(row, j, packed, blocks, j, cols, weights, e0, e1);
+          sparseRowDouble8(row, j, packed, blocks, j, cols, weights, e0, e1, 0);
         }
       }
       for (; j <= len - W; j += W) {
@@ -660,8 +660,9 @@ final class VectorKernels implements LimbKernels {
   }
 
   /** One row, coefficients [j, j + 8W): eight independent FMA chains over the row's taps. */
-  private static void sparseRowDouble8(long[] out, int o, double[] packed, int stride, int j, int[] cols, double[] weights, int e0, int e1) {
-    DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  private static void sparseRowDouble8(long[] out, int o, double[] packed, int stride, int j, int[] cols, double[] weights, int e0, int e1,
+      double initial) {
+    DoubleVector a0 = DoubleVector.broadcast(D, initial), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (int e = e0; e < e1; e++) {
       DoubleVector w = DoubleVector.broadcast(D, weights[e]);
       int b = cols[e] * stride + j;
@@ -682,6 +683,51 @@ final class VectorKernels implements LimbKernels {
     storeExact(a5, out, o + 5 * W);
     storeExact(a6, out, o + 6 * W);
     storeExact(a7, out, o + 7 * W);
+  }
+
+  @Override
+  public void packDoubles(long[] src, int so, double[] dst, int po, int len) {
+    int j = 0;
+    for (; j <= len - W; j += W) {
+      smallToDouble(LongVector.fromArray(S, src, so + j)).intoArray(dst, po + j);
+    }
+    for (; j < len; j++) {
+      dst[po + j] = src[so + j];
+    }
+  }
+
+  /**
+   * Eight vectors of a row at a time through {@link #sparseRowDouble8} (the packed strips are
+   * addressed from {@code base}, so the j-th block of the row is {@code packed[base + cols[e] *
+   * stride + j]}), then single vectors, then scalars.
+   */
+  @Override
+  public void sparseRowsPacked(double[] packed, int base, int stride, int[] rowStart, int[] cols, double[] weights, long[] initial, int r0, int r1,
+      long[] out, int len) {
+    int blocks = D.length() == W ? len / (8 * W) * (8 * W) : 0;
+    for (int r = r0; r < r1; r++) {
+      int o = (r - r0) * len;
+      int e0 = rowStart[r];
+      int e1 = rowStart[r + 1];
+      int j = 0;
+      for (; j < blocks; j += 8 * W) {
+        sparseRowDouble8(out, o + j, packed, stride, base + j, cols, weights, e0, e1, initial[r]);
+      }
+      for (; j <= len - W && D.length() == W; j += W) {
+        DoubleVector a = DoubleVector.broadcast(D, (double) initial[r]);
+        for (int e = e0; e < e1; e++) {
+          a = DoubleVector.fromArray(D, packed, base + cols[e] * stride + j).fma(DoubleVector.broadcast(D, weights[e]), a);
+        }
+        storeExact(a, out, o + j);
+      }
+      for (; j < len; j++) {
+        long sum = initial[r];
+        for (int e = e0; e < e1; e++) {
+          sum += (long) weights[e] * (long) packed[base + cols[e] * stride + j];
+        }
+        out[o + j] = sum;
+      }
+    }
   }
 
   /** One row, coefficients [j, j + W), in 64-bit lanes: the path for bounds of 2^53 and above. */

@@ -133,6 +133,23 @@ class CpuBackendErrorsTest {
     }
   }
 
+  /** A constant outside [0, q_i) is rejected before anything is written, on the fused path and the default one. */
+  @ParameterizedTest
+  @MethodSource("backends")
+  void linearSquareRejectsConstantsOutOfRange(CpuBackend be) {
+    try (be) {
+      RnsBasis b = basis(N, 2);
+      long q1 = b.modulus(1).value();
+      for (IntMatrix w : new IntMatrix[] {IntMatrix.fromDense(1, 8, new int[] {1, 0, 0, 0, 0, 0, 0, 0}), IntMatrix.fromDense(1, 2, new int[] {1, 2})}) {
+        PolyBuffer in = be.allocate(b, 2 * w.columns());
+        PolyBuffer out = be.allocate(b, 3);
+        fails(Code.VALUE_OUT_OF_RANGE, () -> be.multiplyAccumulateSquare(w, in.all(), new long[] {0, q1}, out.all()));
+        fails(Code.VALUE_OUT_OF_RANGE, () -> be.multiplyAccumulateSquare(w, in.all(), new long[] {-1, 0}, out.all()));
+        assertArrayEquals(new long[3 * 2 * N], read(be, out), "a rejected call must not change the output");
+      }
+    }
+  }
+
   /** Each row: a description and a call that must fail with SHAPE_MISMATCH. */
   static Stream<Arguments> shapeMismatches() {
     CpuBackend be = CpuBackend.create(1, true);
@@ -171,6 +188,12 @@ class CpuBackendErrorsTest {
     rows.add(Arguments.of("layer width", be, (Consumer<Backend>) x -> x.multiplyAccumulate(w, a2.all(), 2, t3.range(0, 2))));
     rows.add(Arguments.of("layer output basis", be, (Consumer<Backend>) x -> x.multiplyAccumulate(w, a2.all(), 1, o2.range(0, 1))));
     rows.add(Arguments.of("layer in place", be, (Consumer<Backend>) x -> x.multiplyAccumulate(w, a3.range(0, 2), 1, a3.range(2, 1))));
+    rows.add(Arguments.of("linear square input count", be, (Consumer<Backend>) x -> x.multiplyAccumulateSquare(w, a2.all(), new long[3], t3.all())));
+    rows.add(Arguments.of("linear square output count", be, (Consumer<Backend>) x -> x.multiplyAccumulateSquare(w, t6.range(0, 4), new long[3], a2.all())));
+    rows.add(Arguments.of("linear square output basis", be,
+        (Consumer<Backend>) x -> x.multiplyAccumulateSquare(w, t6.range(0, 4), new long[3], be.allocate(other, 3).all())));
+    rows.add(Arguments.of("linear square into its input", be, (Consumer<Backend>) x -> x.multiplyAccumulateSquare(w, t6.range(0, 4), new long[3], t6.range(3, 3))));
+    rows.add(Arguments.of("linear square constants", be, (Consumer<Backend>) x -> x.multiplyAccumulateSquare(w, t6.range(0, 4), new long[2], t3.all())));
     rows.add(Arguments.of("tensor odd input", be, (Consumer<Backend>) x -> x.tensor(a3.all(), t3.all(), t6.range(0, 3))));
     rows.add(Arguments.of("tensor output count", be, (Consumer<Backend>) x -> x.tensor(a2.all(), b2.all(), t6.all())));
     rows.add(Arguments.of("tensor input counts", be, (Consumer<Backend>) x -> x.tensor(a2.all(), t6.range(0, 4), t3.all())));

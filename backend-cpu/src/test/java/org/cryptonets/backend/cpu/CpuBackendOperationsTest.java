@@ -484,6 +484,71 @@ class CpuBackendOperationsTest {
   }
 
   /**
+   * (n, primes, density, max |w|) for the linear layer followed by the square: the fused path
+   * (sparse, n a multiple of its 64-coefficient block; at n = 8192 several 512-coefficient tasks per
+   * limb), and the default one for a dense layer, for n = 16, and for weights whose row sums could
+   * pass 2^51.
+   */
+  static Stream<Arguments> linearSquares() {
+    return Stream.of(
+        Arguments.of(1024, 3, 0.15, 1000),
+        Arguments.of(8192, 2, 0.1, 63),
+        Arguments.of(1024, 3, 0.9, 1000),
+        Arguments.of(16, 3, 0.15, 1000),
+        Arguments.of(1024, 2, 0.15, IntMatrix.MAX_ABS_WEIGHT));
+  }
+
+  /**
+   * multiplyAccumulateSquare is (sum_k w[r][k] in[k] + c_r)^2 as a tensor square, against the
+   * long-arithmetic layer and BigInteger products, with 37 rows (not a multiple of the fused path's
+   * 16-row step nor of the default's 64) and stale output contents.
+   */
+  @ParameterizedTest
+  @MethodSource("linearSquares")
+  void multiplyAccumulateSquareIsTheSquaredAffineLayer(int n, int k, double density, int maxAbs) {
+    RnsBasis b = basis(n, k);
+    int l = b.size();
+    int rows = 37;
+    int cols = 20;
+    Random rnd = new Random(n * 131L + k * 17L + maxAbs);
+    int[] dense = new int[rows * cols];
+    for (int e = 0; e < dense.length; e++) {
+      if (rnd.nextDouble() < density) {
+        int v = rnd.nextInt(2 * maxAbs + 1) - maxAbs;
+        dense[e] = e % 7 == 0 ? -maxAbs : e % 11 == 0 ? maxAbs : v == 0 ? 1 : v;
+      }
+    }
+    IntMatrix w = IntMatrix.fromDense(rows, cols, dense);
+    long[] constants = new long[rows * l];
+    for (int e = 0; e < constants.length; e++) {
+      long q = b.modulus(e % l).value();
+      constants[e] = e % 5 == 0 ? q - 1 : e % 3 == 0 ? 0 : Math.floorMod(rnd.nextLong(), q);
+    }
+    long[] in = random(b, 2 * cols, 23 + k);
+    long[] y = layer(b, dense, rows, cols, 2, in);
+    long[] expected = new long[3 * rows * l * n];
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < l; i++) {
+        Modulus m = b.modulus(i);
+        for (int j = 0; j < n; j++) {
+          long y0 = (y[((2 * r) * l + i) * n + j] + constants[r * l + i]) % m.value();
+          long y1 = y[((2 * r + 1) * l + i) * n + j];
+          expected[((3 * r) * l + i) * n + j] = productMod(m, y0, y0);
+          expected[((3 * r + 1) * l + i) * n + j] = productMod(m, 2 * y0, y1);
+          expected[((3 * r + 2) * l + i) * n + j] = productMod(m, y1, y1);
+        }
+      }
+    }
+    long[] stale = random(b, 3 * rows, 24);
+    agree(expected, be -> {
+      try (PolyBuffer x = load(be, b, in); PolyBuffer z = load(be, b, stale)) {
+        be.multiplyAccumulateSquare(w, x.all(), constants, z.all());
+        return read(be, z);
+      }
+    });
+  }
+
+  /**
    * (n, small prime bits or 0, rows, columns, max |w|) for the register-blocked dense path: rows
    * that are not a multiple of the 8- or 4-row block, the CryptoNet's 100 rows, chunks of 16
    * coefficients, weights at +-max, and a 14-bit prime whose integer-only reduction bound forces a

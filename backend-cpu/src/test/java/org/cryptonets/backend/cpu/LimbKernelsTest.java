@@ -334,6 +334,72 @@ class LimbKernelsTest {
     }
   }
 
+  static Stream<Arguments> packedRows() {
+    List<Arguments> out = new ArrayList<>();
+    for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
+      // {len, taps per row, maxAbs}: the fused step's 64-coefficient block, two blocks, a block
+      // plus a vector plus scalars, scalars only, rows without taps, and sums near 2^51
+      for (int[] c : new int[][] {{64, 25, 63}, {128, 9, 1000}, {64 + 8 + 3, 25, 63}, {5, 4, 63}, {64, 0, 63}, {64, 6, 1 << 17}}) {
+        out.add(Arguments.of(k, c[0], c[1], c[2]));
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * packDoubles copies residues exactly, and sparseRowsPacked is the initial value plus each row's
+   * weighted taps over the packed strips (BigInteger reference), for rows [1, 5) of 6, strips read
+   * from a base offset with a stride longer than the block; the vector path equals the scalar one.
+   */
+  @ParameterizedTest
+  @MethodSource("packedRows")
+  void sparseRowsPackedIsTheInitialValuePlusTheWeightedTaps(LimbKernels k, int len, int taps, int maxAbs) {
+    long q = PrimeGenerator.nttPrimes(31, 16, 1, Set.of()).get(0);
+    Random rnd = new Random(len * 100L + taps * 10L + maxAbs);
+    int inputs = 30;
+    int stride = len + 3;
+    int base = 7;
+    double[] packed = new double[base + inputs * stride];
+    for (int i = 0; i < inputs; i++) {
+      long[] src = residues(rnd, len + 4, q);
+      src[2] = q - 1;
+      src[1 + len] = i % 2 == 0 ? 0 : q - 1;
+      k.packDoubles(src, 2, packed, base + i * stride, len);
+      for (int j = 0; j < len; j++) {
+        assertEquals((double) src[2 + j], packed[base + i * stride + j], "packDoubles at " + j);
+      }
+    }
+    int rows = 6;
+    int[] rowStart = new int[rows + 1];
+    int[] cols = new int[rows * taps];
+    double[] weights = new double[rows * taps];
+    long[] initial = new long[rows];
+    for (int r = 0; r < rows; r++) {
+      rowStart[r + 1] = rowStart[r] + taps;
+      initial[r] = r % 2 == 0 ? q - 1 : rnd.nextInt((int) q);
+      for (int t = 0; t < taps; t++) {
+        cols[r * taps + t] = rnd.nextInt(inputs);
+        weights[r * taps + t] = t % 3 == 0 ? maxAbs : t % 5 == 0 ? -maxAbs : rnd.nextInt(2 * maxAbs + 1) - maxAbs;
+      }
+    }
+    long[] got = new long[4 * len + 2];
+    Arrays.fill(got, -7);
+    long[] scalar = got.clone();
+    ScalarKernels.INSTANCE.sparseRowsPacked(packed, base, stride, rowStart, cols, weights, initial, 1, 5, scalar, len);
+    k.sparseRowsPacked(packed, base, stride, rowStart, cols, weights, initial, 1, 5, got, len);
+    assertArrayEquals(scalar, got, k.describe() + ": vector differs from scalar");
+    for (int r = 1; r < 5; r++) {
+      for (int j = 0; j < len; j++) {
+        BigInteger sum = big(initial[r]);
+        for (int e = rowStart[r]; e < rowStart[r + 1]; e++) {
+          sum = sum.add(big((long) weights[e]).multiply(big((long) packed[base + cols[e] * stride + j])));
+        }
+        assertEquals(sum.longValueExact(), got[(r - 1) * len + j], k.describe() + " row " + r + " j " + j);
+      }
+    }
+    assertEquals(-7, got[4 * len], "wrote past rows [1, 5)");
+  }
+
   /** Partial sums that reach 2^53 - 1 exactly (the edge of the double path) stay exact. */
   @ParameterizedTest
   @MethodSource("cases")

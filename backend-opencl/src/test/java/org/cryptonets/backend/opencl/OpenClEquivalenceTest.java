@@ -376,6 +376,33 @@ class OpenClEquivalenceTest {
     }
   }
 
+  /**
+   * The linear layer then the square: the interface's default (64 rows at a time) on OpenCL, the
+   * CPU backend's fused kernel for the sparse layer of 70 rows (its 16-row steps and 512-coefficient
+   * tasks), bit for bit.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1024, 4096})
+  void multiplyAccumulateSquare(int n) {
+    RnsBasis q = bases(n).q();
+    Random r = new Random(12);
+    int cols = 30;
+    int rows = 70;
+    int[] sparse = new int[rows * cols];
+    for (int k = 0; k < sparse.length; k++) {
+      sparse[k] = r.nextInt(5) == 0 ? r.nextInt(127) - 63 : 0;
+    }
+    long[] constants = new long[rows * q.size()];
+    for (int k = 0; k < constants.length; k++) {
+      constants[k] = Math.floorMod(r.nextLong(), q.modulus(k % q.size()).value());
+    }
+    try (Twin in = Twin.random(q, 2 * cols, 13); Twin out = new Twin(q, 3 * rows)) {
+      IntMatrix s = IntMatrix.fromDense(rows, cols, sparse);
+      both(be -> be.multiplyAccumulateSquare(s, in.on(be), constants, out.on(be)));
+      out.assertSame("linear layer then square");
+    }
+  }
+
   @Test
   void multiplyAccumulateFoldsLargeSums() {
     // Weights near 2^24 allow only 128 terms before the 64-bit accumulators must be folded; 300
