@@ -29,7 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * one in eight zero, as after quantization) on fresh pairs, plus a constant per row, then the
  * tensor square, over {@code primes} 31-bit primes at n = 8192. {@code fused} is {@code
  * Backend.multiplyAccumulateSquare} (the CPU backend's fused kernel); {@code separate} runs
- * {@code multiplyAccumulate}, {@code addConstants} and {@code tensorSquare} on the whole layer.
+ * {@code multiplyAccumulate}, {@code addConstants} and {@code tensorSquare} on the whole layer;
+ * {@code chunked} runs them 64 rows at a time, as the interface's default does. {@link #main} runs
+ * the fused and chunked steps alternately in one JVM.
  * Inputs are uniform residues (the cost does not depend on them); buffers are allocated once.
  *
  * <p>JMH state: one instance per trial, driven by one JMH thread; not for other use. Setup throws
@@ -116,5 +118,58 @@ public class LinearSquareBench {
     engine.addConstants(linear.range(0, conv1.rows(), 2), constants, true);
     engine.tensorSquare(linear.all(), outputs.all());
     engine.synchronize();
+  }
+
+  /** The same three operations 64 rows at a time, as {@code Backend}'s default does (and as the CryptoNet ran before the fused step). */
+  @Benchmark
+  public void chunked() {
+    chunked(engine, conv1, inputs, constants, linear, outputs);
+  }
+
+  static void chunked(Backend engine, IntMatrix w, PolyBuffer inputs, long[] constants, PolyBuffer linear, PolyBuffer outputs) {
+    int limbs = inputs.basis().size();
+    for (int r0 = 0; r0 < w.rows(); r0 += Backend.LINEAR_SQUARE_ROWS) {
+      int rows = Math.min(Backend.LINEAR_SQUARE_ROWS, w.rows() - r0);
+      engine.multiplyAccumulate(w.rows(r0, r0 + rows), inputs.all(), 2, linear.range(0, 2 * rows));
+      engine.addConstants(linear.range(0, rows, 2), java.util.Arrays.copyOfRange(constants, r0 * limbs, (r0 + rows) * limbs), true);
+      engine.tensorSquare(linear.range(0, 2 * rows), outputs.all().sub(3 * r0, 3 * rows));
+    }
+    engine.synchronize();
+  }
+
+  /**
+   * Runs {@link #fused} and {@link #chunked} alternately in one JVM (args: repeats, default 14), so
+   * that the VM's drift falls on both alike, and prints each one's minimum and median and how often
+   * the fused step was the faster of a pair. {@code -Dcryptonets.threads} sets the pool.
+   */
+  public static void main(String[] args) {
+    int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 14;
+    LinearSquareBench b = new LinearSquareBench();
+    b.backend = "cpu";
+    b.primes = 6;
+    b.setUp();
+    try {
+      double[][] seconds = new double[2][repeats];
+      int wins = 0;
+      for (int k = 0; k < repeats; k++) {
+        long t0 = System.nanoTime();
+        b.fused();
+        long t1 = System.nanoTime();
+        b.chunked();
+        long t2 = System.nanoTime();
+        seconds[0][k] = (t1 - t0) / 1e9;
+        seconds[1][k] = (t2 - t1) / 1e9;
+        wins += seconds[0][k] < seconds[1][k] ? 1 : 0;
+      }
+      String[] names = {"fused", "chunked"};
+      for (int m = 0; m < 2; m++) {
+        double[] s = seconds[m].clone();
+        java.util.Arrays.sort(s);
+        System.out.printf("%-8s min %.3f s, median %.3f s%n", names[m], s[0], s[repeats / 2]);
+      }
+      System.out.printf("fused faster in %d of %d pairs (%s)%n", wins, repeats, Runtime.version());
+    } finally {
+      b.tearDown();
+    }
   }
 }
