@@ -66,6 +66,8 @@ public class BgvBench {
   private PolyBuffer triple;
   private PolyBuffer switched;
   private PlainPreservingSwitch rescale;
+  private PolyBuffer digit;
+  private PolyBuffer switchedPair;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -83,6 +85,8 @@ public class BgvBench {
     switched = engine.allocate(params.basisAt(primes - 1), 3);
     engine.copy(fresh.buffer().all(), pair.all());
     rescale = new PlainPreservingSwitch(params.coeffBasis(), params.plainModulus(0).value());
+    digit = engine.allocate(params.coeffBasis(), 1);
+    switchedPair = engine.allocate(params.coeffBasis(), 2);
   }
 
   @TearDown(Level.Trial)
@@ -92,6 +96,8 @@ public class BgvBench {
     pair.close();
     triple.close();
     switched.close();
+    digit.close();
+    switchedPair.close();
     evaluator.close();
     relinKeys.close();
     engine.close();
@@ -112,6 +118,22 @@ public class BgvBench {
       engine.synchronize();
       bh.consume(c);
     }
+  }
+
+  /** Relinearization's key switching of c2 from NTT form, the backend's own implementation. */
+  @Benchmark
+  public void keySwitchFromNtt() {
+    engine.keySwitchFromNtt(squared.component(2), relinKeys.keysFor(0), switchedPair.all());
+    engine.synchronize();
+  }
+
+  /** The same as {@code Backend}'s default runs it: copy, inverse NTT of every limb, key switching from coefficients. */
+  @Benchmark
+  public void keySwitchViaCoefficients() {
+    engine.copy(squared.component(2), digit.all());
+    engine.inverseNtt(digit.all());
+    engine.keySwitch(digit.all(), relinKeys.keysFor(0), switchedPair.all());
+    engine.synchronize();
   }
 
   /** The BGV modulus switch of a size-3 ciphertext, the backend's own implementation. */

@@ -461,7 +461,7 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
   }
 
   /**
-   * Size 3 to size 2: c2 back to coefficient form as RNS digits, the engine's key switching with the
+   * Size 3 to size 2: c2's limbs as RNS digits (the engine's key switching from NTT form) with the
    * batch's plaintext prime's keys, added in NTT form. The factor is kept.
    */
   public CiphertextBatch relinearize(CiphertextBatch a, BgvRelinKeys keys) {
@@ -473,10 +473,8 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     RnsBasis basis = params.basisAt(a.level());
     int count = a.count();
     CiphertextBatch out = likeForOverwrite(a, 2, count, a.correctionFactor());
-    try (PolyBuffer digits = backend.allocateUninitialized(basis, count); PolyBuffer switched = backend.allocateUninitialized(basis, 2 * count)) {
-      backend.copy(a.component(2), digits.all());
-      backend.inverseNtt(digits.all());
-      backend.keySwitch(digits.all(), keys.keysFor(a.plainIndex()), switched.all());
+    try (PolyBuffer switched = backend.allocateUninitialized(basis, 2 * count)) {
+      backend.keySwitchFromNtt(a.component(2), keys.keysFor(a.plainIndex()), switched.all());
       backend.add(a.component(0), switched.range(0, count, 2), out.component(0));
       backend.add(a.component(1), switched.range(1, count, 2), out.component(1));
     }

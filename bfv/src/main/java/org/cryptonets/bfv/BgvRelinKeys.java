@@ -56,8 +56,13 @@ public final class BgvRelinKeys implements RelinearizationKeys {
     return KeyResidues.download(buffer);
   }
 
-  /** The 2 l digit keys of plaintext prime {@code plainIndex}. */
-  PolyRange keysFor(int plainIndex) {
+  /**
+   * The 2 l digit keys of plaintext prime {@code plainIndex}, as {@code Backend.keySwitch} takes them
+   * (public evaluation material, like the whole object).
+   *
+   * @throws BfvException INVALID_ARGUMENT for a plaintext prime the parameters do not have
+   */
+  public PolyRange keysFor(int plainIndex) {
     params.checkPlainIndex(plainIndex);
     int l = params.maxLevel();
     return buffer.range(2 * l * plainIndex, 2 * l);

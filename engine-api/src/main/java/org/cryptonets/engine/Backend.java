@@ -300,6 +300,20 @@ public interface Backend extends AutoCloseable {
    */
   void keySwitch(PolyRange digits, PolyRange key, PolyRange out);
 
+  /**
+   * {@link #keySwitch} for digits held in NTT form (BGV's c2): the same result, and {@code digits}
+   * is not modified. The default copies them, runs the inverse NTT and {@link #keySwitch}. A backend
+   * can skip the transform of digit i under prime i, which is the limb it was given (the CPU backend
+   * does: l of the l^2 forward NTTs).
+   */
+  default void keySwitchFromNtt(PolyRange digits, PolyRange key, PolyRange out) {
+    try (PolyBuffer coefficients = allocateUninitialized(digits.basis(), digits.count())) {
+      copy(digits, coefficients.all());
+      inverseNtt(coefficients.all());
+      keySwitch(coefficients.all(), key, out);
+    }
+  }
+
   /** Waits until all issued work is done. */
   void synchronize();
 

@@ -1124,6 +1124,21 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void keySwitch(PolyRange digits, PolyRange key, PolyRange out) {
+    keySwitch(digits, null, key, out);
+  }
+
+  /** Digit i under prime i is the NTT-form limb the caller holds: one forward NTT fewer per limb. */
+  @Override
+  public void keySwitchFromNtt(PolyRange digits, PolyRange key, PolyRange out) {
+    keySwitchShapes(digits, key, out);
+    try (PolyBuffer coefficients = allocateUninitialized(digits.basis(), digits.count())) {
+      copy(digits, coefficients.all());
+      inverseNtt(coefficients.all());
+      keySwitch(coefficients.all(), digits, key, out);
+    }
+  }
+
+  private static void keySwitchShapes(PolyRange digits, PolyRange key, PolyRange out) {
     RnsBasis basis = digits.basis();
     RnsBasis keyBasis = key.basis();
     if (!basis.isPrefixOf(keyBasis)) {
@@ -1131,12 +1146,18 @@ public final class CpuBackend implements Backend {
     }
     expect(key, keyBasis, 2 * keyBasis.size(), "key-switching key");
     expect(out, basis, 2 * digits.count(), "key-switching output");
+  }
+
+  /** {@code nttDigits}, if not null, holds the same digits in NTT form. */
+  private void keySwitch(PolyRange digits, PolyRange nttDigits, PolyRange key, PolyRange out) {
+    keySwitchShapes(digits, key, out);
+    RnsBasis basis = digits.basis();
     CpuPolyBuffer d = own(digits), k = own(key), z = own(out);
+    CpuPolyBuffer dn = nttDigits == null ? null : own(nttDigits);
     int n = basis.n();
     int l = basis.size();
     perLimb(digits.count(), l, (p, i) -> {
       Modulus m = basis.modulus(i);
-      long q = m.value();
       long[] src = d.poly(digits.index(p));
       long[] acc0 = z.poly(out.index(2 * p));
       long[] acc1 = z.poly(out.index(2 * p + 1));
@@ -1145,13 +1166,20 @@ public final class CpuBackend implements Backend {
       java.util.Arrays.fill(acc0, o, o + n, 0);
       java.util.Arrays.fill(acc1, o, o + n, 0);
       for (int j = 0; j < l; j++) {
-        for (int c = 0; c < n; c++) {
-          long v = src[j * n + c];
-          tmp[c] = v < q ? v : v % q;
+        long[] digit;
+        int at;
+        if (j == i && dn != null) {
+          digit = dn.poly(nttDigits.index(p));
+          at = i * n;
+        } else {
+          // residues mod q_j reduced mod q_i, branch-free (the values are below 2^31)
+          kernels.reduceSigned(src, j * n, tmp, 0, n, m.value());
+          kernels.forwardNtt(tmp, 0, basis.ntt(i));
+          digit = tmp;
+          at = 0;
         }
-        kernels.forwardNtt(tmp, 0, basis.ntt(i));
-        kernels.multiplyAdd(tmp, 0, k.poly(key.index(2 * j)), i * n, acc0, o, n, m);
-        kernels.multiplyAdd(tmp, 0, k.poly(key.index(2 * j + 1)), i * n, acc1, o, n, m);
+        kernels.multiplyAdd(digit, at, k.poly(key.index(2 * j)), i * n, acc0, o, n, m);
+        kernels.multiplyAdd(digit, at, k.poly(key.index(2 * j + 1)), i * n, acc1, o, n, m);
       }
     });
   }

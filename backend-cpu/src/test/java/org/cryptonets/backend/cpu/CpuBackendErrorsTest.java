@@ -214,6 +214,9 @@ class CpuBackendErrorsTest {
     rows.add(Arguments.of("key basis not extending digits", be, (Consumer<Backend>) x -> x.keySwitch(a2.all(), be.allocate(other, 4).all(), be.allocate(q, 4).all())));
     rows.add(Arguments.of("key count", be, (Consumer<Backend>) x -> x.keySwitch(a2.all(), t6.range(0, 5), be.allocate(q, 4).all())));
     rows.add(Arguments.of("key switch output count", be, (Consumer<Backend>) x -> x.keySwitch(a2.all(), t6.all(), t3.all())));
+    rows.add(Arguments.of("key switch from NTT output count", be, (Consumer<Backend>) x -> x.keySwitchFromNtt(a2.all(), t6.all(), t3.all())));
+    rows.add(Arguments.of("key switch from NTT key basis", be,
+        (Consumer<Backend>) x -> x.keySwitchFromNtt(a2.all(), be.allocate(other, 4).all(), be.allocate(q, 4).all())));
     rows.add(Arguments.of("key switch output basis", be, (Consumer<Backend>) x -> x.keySwitch(o2.range(0, 1), t6.all(), b2.all())));
     return rows.stream();
   }

@@ -831,11 +831,20 @@ class CpuBackendOperationsTest {
         }
       }
     }
+    // keySwitchFromNtt takes the same digits in NTT form, gives the same pairs and leaves them as they were
+    long[] dNtt = d.clone();
+    for (int p = 0; p < digits; p++) {
+      for (int i = 0; i < l; i++) {
+        q.ntt(i).forward(dNtt, (p * l + i) * n);
+      }
+    }
     long[] stale = random(q, 2 * digits, 22);
-    agree(expected, be -> {
-      try (PolyBuffer a = load(be, q, d); PolyBuffer kk = load(be, keyBasis, key); PolyBuffer out = load(be, q, stale)) {
+    agree(concat(expected, expected, dNtt), be -> {
+      try (PolyBuffer a = load(be, q, d); PolyBuffer an = load(be, q, dNtt); PolyBuffer kk = load(be, keyBasis, key); PolyBuffer out = load(be, q, stale);
+          PolyBuffer fromNtt = load(be, q, stale)) {
         be.keySwitch(a.all(), kk.all(), out.all());
-        return read(be, out);
+        be.keySwitchFromNtt(an.all(), kk.all(), fromNtt.all());
+        return concat(read(be, out), read(be, fromNtt), read(be, an));
       }
     });
   }

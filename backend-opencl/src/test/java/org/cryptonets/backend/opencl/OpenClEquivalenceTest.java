@@ -532,6 +532,10 @@ class OpenClEquivalenceTest {
         try (Twin digits = Twin.random(basis, 3, 18 + level); Twin out = new Twin(basis, 6)) {
           both(be -> be.keySwitch(digits.on(be), key.on(be), out.on(be)));
           out.assertSame("key switch at " + level + " primes");
+          // from NTT form: the interface's default on OpenCL, the CPU backend's own path
+          both(be -> be.keySwitchFromNtt(digits.on(be), key.on(be), out.on(be)));
+          out.assertSame("key switch from NTT form at " + level + " primes");
+          digits.assertSame("digits after a key switch from NTT form");
         }
       }
     }
