@@ -739,8 +739,16 @@ final class VectorKernels implements LimbKernels {
     a.intoArray(out, o);
   }
 
-  /** Coefficient pairs per packed strip: 4 x 16 coefficients of 845 inputs are 432 KB, within L2. */
-  private static final int STRIP_PAIRS = 4;
+  /**
+   * Coefficient pairs packed at once: 16 x 16 coefficients of 845 inputs are 1.7 MB, so each input
+   * array is read in runs of 2 KB. With 4 pairs (runs of 512 bytes, 432 KB packed) the layer waited
+   * on those scattered reads: alternated in one JVM at the middle layer's shape (100 x 845, width 3,
+   * six primes, n = 8192, two threads), 4 pairs took 0.491 / 0.645 s (min / median) on JDK 17 and
+   * 0.581 / 0.672 s on JDK 25, 16 pairs 0.434 / 0.603 s and 0.507 / 0.584 s, 32 pairs about the same
+   * as 16. (A 4-row x 4-vector register block, 38 % faster than the 8 x 2 one on JDK 25 on the
+   * kernel alone, gained nothing in the layer and lost on JDK 17.)
+   */
+  private static final int STRIP_PAIRS = 16;
 
   /**
    * Copies coefficients [so, so + pairs*2W) of inputs [k0, k1) as doubles into a strip laid out
