@@ -133,7 +133,10 @@ class CpuBackendErrorsTest {
     }
   }
 
-  /** A constant outside [0, q_i) is rejected before anything is written, on the fused path and the default one. */
+  /**
+   * A constant outside [0, q_i) is rejected before anything is written, for a sparse and a dense
+   * layer: the checks run before the backend picks its fused or default path.
+   */
   @ParameterizedTest
   @MethodSource("backends")
   void linearSquareRejectsConstantsOutOfRange(CpuBackend be) {
