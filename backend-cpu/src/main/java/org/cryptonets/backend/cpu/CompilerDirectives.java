@@ -46,7 +46,8 @@ final class CompilerDirectives {
    * compilation unit and ran 2-5x slower (boxed vectors); each stage on its own is intrinsified.
    */
   static final List<String> STAGES = List.of("forwardStageWide", "inverseStageWide", "forwardStageInVector", "inverseStageInVector",
-      "forwardStageWideMin", "inverseStageWideMin", "forwardStageInVectorMin", "inverseStageInVectorMin");
+      "forwardStageWideMin", "inverseStageWideMin", "forwardStageInVectorMin", "inverseStageInVectorMin",
+      "forwardStagePairedMin", "inverseStagePairedMin");
 
   /**
    * The kernel entry points kept out of their callers: every method of {@link LimbKernels}, and

@@ -33,13 +33,15 @@ class LimbKernelsTest {
   /**
    * The JDK-dependent vector paths are the ones this JDK should take, so a run on JDK 24 or later
    * (CI runs these tests on JDK 25 where one is installed) exercises the 32-bit multiplies and the
-   * unsigned minimum, and a silent fallback fails here rather than only costing time.
+   * unsigned minimum and the paired NTT stages, and a silent fallback fails here rather than only costing time.
    */
   @org.junit.jupiter.api.Test
   void theJdkDependentVectorPathsMatchTheRunningJdk() {
     boolean modern = Runtime.version().feature() >= 24;
     assertEquals(modern, VectorKernels.MASKED_MULTIPLY, "masked 32-bit multiplies");
     assertEquals(modern, VectorKernels.HAS_UNSIGNED_MIN, "unsigned minimum");
+    boolean wide = jdk.incubator.vector.LongVector.SPECIES_PREFERRED.length() >= 4;
+    assertEquals(modern && wide, VectorKernels.PAIRED_AVAILABLE, "paired NTT stages (two-vector selectFrom)");
   }
 
   private static final int[] LENGTHS = {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100};
@@ -435,8 +437,10 @@ class LimbKernelsTest {
     for (LimbKernels k : new LimbKernels[] {ScalarKernels.INSTANCE, VectorKernels.INSTANCE}) {
       for (int n : new int[] {16, 32, 64, 128, 1024}) {
         for (boolean inVector : new boolean[] {false, true}) {
-          out.add(Arguments.of(k, n, inVector));
+          out.add(Arguments.of(k, n, inVector, true));
         }
+        // the single-vector stages where the paired ones would run (JDK 24+)
+        out.add(Arguments.of(k, n, true, false));
       }
     }
     return out.stream();
@@ -444,9 +448,11 @@ class LimbKernelsTest {
 
   @ParameterizedTest
   @MethodSource("ntts")
-  void nttKernelsMatchTheTables(LimbKernels k, int n, boolean inVectorStages) {
+  void nttKernelsMatchTheTables(LimbKernels k, int n, boolean inVectorStages, boolean pairedStages) {
     boolean saved = VectorKernels.inVectorStages;
+    boolean savedPaired = VectorKernels.pairedStages;
     VectorKernels.inVectorStages = inVectorStages;
+    VectorKernels.pairedStages = pairedStages;
     try {
       List<Long> primes = new ArrayList<>(PrimeGenerator.nttPrimes(31, n, 2, Set.of()));
       primes.add(PrimeGenerator.nttPrimes(20, n, 1, Set.of()).get(0));
@@ -480,6 +486,7 @@ class LimbKernelsTest {
       }
     } finally {
       VectorKernels.inVectorStages = saved;
+      VectorKernels.pairedStages = savedPaired;
     }
   }
 
