@@ -116,6 +116,39 @@ public final class SeedExpander {
         }
         int p = position;
         byte[] buf = this.out;
+        // Eight words per 32 bytes while all eight are accepted: one sign test of the ANDed
+        // differences (a word below q leaves a negative difference) instead of a branch per word,
+        // and no bounds check per word. The same words and decisions as the loops below, which
+        // take over at the first block with a rejection. Measured in BENCHMARKS.md ("uniform
+        // sampling, eight words").
+        while (pairs && j <= n - 8 && p <= BLOCK - 32) {
+          long w0 = (long) LONG.get(buf, p);
+          long w1 = (long) LONG.get(buf, p + 8);
+          long w2 = (long) LONG.get(buf, p + 16);
+          long w3 = (long) LONG.get(buf, p + 24);
+          long a0 = w0 & mask;
+          long a1 = (w0 >>> 32) & mask;
+          long a2 = w1 & mask;
+          long a3 = (w1 >>> 32) & mask;
+          long a4 = w2 & mask;
+          long a5 = (w2 >>> 32) & mask;
+          long a6 = w3 & mask;
+          long a7 = (w3 >>> 32) & mask;
+          if (((a0 - q) & (a1 - q) & (a2 - q) & (a3 - q) & (a4 - q) & (a5 - q) & (a6 - q) & (a7 - q)) >= 0) {
+            break;
+          }
+          int o = base + j;
+          out[o] = a0;
+          out[o + 1] = a1;
+          out[o + 2] = a2;
+          out[o + 3] = a3;
+          out[o + 4] = a4;
+          out[o + 5] = a5;
+          out[o + 6] = a6;
+          out[o + 7] = a7;
+          j += 8;
+          p += 32;
+        }
         // Two words per 8-byte read while both are accepted (primes just below a power of two, as
         // the parameters use, reject a fraction 2^-10 or less of the pairs), then one word, which
         // may be rejected. Measured in BENCHMARKS.md ("uniform sampling").
