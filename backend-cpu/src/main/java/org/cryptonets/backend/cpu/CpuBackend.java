@@ -372,12 +372,22 @@ public final class CpuBackend implements Backend {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " integers for " + dst.count() + " polynomials of n = " + n);
     }
     CpuPolyBuffer b = own(dst);
+    // The smallest prime's bound for the integer-only reduction (|v| < 2^(2b - 2))
+    int smallest = 64;
+    for (int i = 0; i < basis.size(); i++) {
+      smallest = Math.min(smallest, basis.modulus(i).bits());
+    }
+    long boundedLimit = 1L << Math.min(62, 2 * smallest - 2);
+    boolean[] bounded = new boolean[dst.count()];
     parallel(dst.count(), p -> {
       // v + (2^62 - 1) and (2^62 - 1) - v are both non-negative exactly when |v| < 2^62
       long limit = (1L << 62) - 1;
       long any = 0;
+      long magnitude = 0;
       for (int j = p * n; j < (p + 1) * n; j++) {
-        any |= (values[j] + limit) | (limit - values[j]);
+        long v = values[j];
+        any |= (v + limit) | (limit - v);
+        magnitude |= v ^ (v >> 63);
       }
       if (any < 0) {
         for (int j = 0; j < n; j++) {
@@ -387,10 +397,18 @@ public final class CpuBackend implements Backend {
           }
         }
       }
+      // every |v| <= magnitude (v ^ (v >> 63) is |v| or |v| - 1, ORed: at least each of them)
+      bounded[p] = magnitude < boundedLimit - 1;
     });
     perLimb(dst.count(), basis.size(), (p, i) -> {
       long[] target = b.poly(dst.index(p));
-      kernels.reduceSigned(values, p * n, target, i * n, n, basis.modulus(i).value());
+      // Small integers (encryption's m + t e) take the integer-only Barrett path: 0.6 against
+      // 1.0 ns per value on JDK 25, 0.85 against 1.19 on JDK 17 (|v| < 2^34, 31-bit prime).
+      if (bounded[p]) {
+        kernels.reduceBounded(values, p * n, target, i * n, n, basis.modulus(i));
+      } else {
+        kernels.reduceSigned(values, p * n, target, i * n, n, basis.modulus(i).value());
+      }
       if (toNtt) {
         kernels.forwardNtt(target, i * n, basis.ntt(i));
       }

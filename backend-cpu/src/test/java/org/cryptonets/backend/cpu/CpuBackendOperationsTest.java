@@ -302,10 +302,23 @@ class CpuBackendOperationsTest {
     long q0 = b.modulus(0).value();
     long[] edges = {-limit, limit, -limit + 1, limit - 1, 0, 1, -1, q0, -q0, q0 - 1, -q0 + 1, q0 + 1, 21 * q0, -21 * q0 - 1};
     long[] ints = new long[polys * n];
-    for (int j = 0; j < ints.length; j++) {
+    for (int j = 0; j < n; j++) {
       int pick = r.nextInt(4);
       ints[j] = j < edges.length ? edges[j] : pick == 0 ? r.nextLong() >> 2 : pick == 1 ? r.nextInt(64) - 32 : pick == 2 ? (r.nextLong() >> 26) : r.nextLong() % (1L << 38);
     }
+    // Polynomials 1 and 2 small enough for the integer-only path (|v| < 2^(2b - 2), b the smallest
+    // prime's bits) up to its edges; polynomial 2 has one value just past it (the general path).
+    int bits = 64;
+    for (int i = 0; i < k; i++) {
+      bits = Math.min(bits, b.modulus(i).bits());
+    }
+    long bound = 1L << (2 * bits - 2);
+    long[] small = {bound - 2, -(bound - 1), bound - 3, -(bound - 2), 0, 1, -1, q0, -q0};
+    for (int j = n; j < polys * n; j++) {
+      int at = j % n;
+      ints[j] = at < small.length ? small[at] : r.nextLong() % (bound / 2);
+    }
+    ints[2 * n + n / 2] = bound - 1;
     long[] residues = new long[polys * k * n];
     for (int p = 0; p < polys; p++) {
       for (int i = 0; i < k; i++) {
