@@ -1137,10 +1137,13 @@ public final class CpuBackend implements Backend {
     for (int i = 0; i < l - 1; i++) {
       Modulus qm = from.modulus(i);
       long q = qm.value();
-      // |r| <= q_l / 2: the integer-only Barrett path where it holds (always, for primes of
-      // similar size). reduceSigned's long-double conversions are not intrinsified on JDK 17 and
-      // made it 40 % of BGV modulus switching there (JFR).
-      if (largest < 1L << (2 * qm.bits() - 2)) {
+      // |r| <= q_l / 2: one correction when that is below q (primes of similar size, the usual
+      // case), else the integer-only Barrett path where it holds. reduceSigned's long-double
+      // conversions are not intrinsified on JDK 17 and made it 40 % of BGV modulus switching there
+      // (JFR).
+      if (largest < q) {
+        kernels.reduceSmall(r, 0, tmp, 0, n, q);
+      } else if (largest < 1L << (2 * qm.bits() - 2)) {
         kernels.reduceBounded(r, 0, tmp, 0, n, qm);
       } else {
         kernels.reduceSigned(r, 0, tmp, 0, n, q);
@@ -1202,8 +1205,12 @@ public final class CpuBackend implements Backend {
           digit = dn.poly(nttDigits.index(p));
           at = i * n;
         } else {
-          // residues mod q_j reduced mod q_i, branch-free (the values are below 2^31)
-          kernels.reduceSigned(src, j * n, tmp, 0, n, m.value());
+          // residues mod q_j reduced mod q_i: one correction when q_j < 2 q_i (primes of one size)
+          if (basis.modulus(j).value() <= 2 * m.value()) {
+            kernels.reduceSmall(src, j * n, tmp, 0, n, m.value());
+          } else {
+            kernels.reduceSigned(src, j * n, tmp, 0, n, m.value());
+          }
           kernels.forwardNtt(tmp, 0, basis.ntt(i));
           digit = tmp;
           at = 0;

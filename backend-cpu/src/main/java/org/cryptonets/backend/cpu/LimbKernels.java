@@ -97,6 +97,13 @@ interface LimbKernels {
    */
   void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus q);
 
+  /**
+   * out = a mod q for a in (-q, 2q): one correction each way. For residues of a prime below 2q (a
+   * key-switching digit moved to another prime of the same size) and centred residues of a prime
+   * below 2q (modulus switching's correction).
+   */
+  void reduceSmall(long[] a, int ao, long[] out, int oo, int len, long q);
+
   /** out = acc mod q for signed accumulators with |acc| < 2^62. */
   void reduceSigned(long[] acc, int accOff, long[] out, int oo, int len, long q);
 }

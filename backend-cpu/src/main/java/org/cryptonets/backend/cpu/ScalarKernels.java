@@ -189,6 +189,16 @@ final class ScalarKernels implements LimbKernels {
   }
 
   @Override
+  public void reduceSmall(long[] a, int ao, long[] out, int oo, int len, long q) {
+    for (int j = 0; j < len; j++) {
+      long v = a[ao + j];
+      v += (v >> 63) & q;
+      v -= q;
+      out[oo + j] = v + ((v >> 63) & q);
+    }
+  }
+
+  @Override
   public void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus q) {
     long bias = boundedBias(q);
     for (int j = 0; j < len; j++) {

@@ -1222,6 +1222,27 @@ final class VectorKernels implements LimbKernels {
     ScalarKernels.INSTANCE.dropLast(x, xo + j, last, lo + j, qLast, out, oo + j, len - j, qs, inv, invShoup);
   }
 
+  /**
+   * Two or three instructions per vector where reduceSigned (a double estimate and a 64-bit
+   * multiply) took about fifteen: key switching moves every digit into every other prime with it.
+   */
+  @Override
+  public void reduceSmall(long[] a, int ao, long[] out, int oo, int len, long qs) {
+    LongVector q = LongVector.broadcast(S, qs);
+    int j = 0;
+    if (HAS_UNSIGNED_MIN) {
+      for (; j <= len - W; j += W) {
+        reduceOnceMin(addIfNegativeMin(LongVector.fromArray(S, a, ao + j), q), q).intoArray(out, oo + j);
+      }
+    } else {
+      for (; j <= len - W; j += W) {
+        LongVector v = LongVector.fromArray(S, a, ao + j);
+        reduceOnce(v.add(v.lanewise(VectorOperators.ASHR, 63).and(q)), q).intoArray(out, oo + j);
+      }
+    }
+    ScalarKernels.INSTANCE.reduceSmall(a, ao + j, out, oo + j, len - j, qs);
+  }
+
   @Override
   public void reduceBounded(long[] acc, int accOff, long[] out, int oo, int len, Modulus m) {
     LongVector q = LongVector.broadcast(S, m.value());

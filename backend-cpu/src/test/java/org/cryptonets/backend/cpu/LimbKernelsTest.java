@@ -183,6 +183,29 @@ class LimbKernelsTest {
     }
   }
 
+  /** reduceSmall over its whole domain (-q, 2q), edges included, against floorMod. */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void reduceSmallCorrectsOnceEachWay(LimbKernels k, long q) {
+    Random rnd = new Random(q + 5);
+    long[] edges = {-q + 1, -1, 0, 1, q - 1, q, q + 1, 2 * q - 1};
+    for (int len : LENGTHS) {
+      for (int off : OFFSETS) {
+        long[] a = new long[off + len];
+        for (int j = 0; j < a.length; j++) {
+          a[j] = j < edges.length ? edges[j] : rnd.nextLong(3 * q - 1) - q + 1;
+        }
+        long[] expected = new long[len];
+        for (int j = 0; j < len; j++) {
+          expected[j] = Math.floorMod(a[off + j], q);
+        }
+        long[] out = new long[len];
+        k.reduceSmall(a, off, out, 0, len, q);
+        assertArrayEquals(expected, out, k.describe() + " reduceSmall len " + len + " off " + off);
+      }
+    }
+  }
+
   /**
    * (rows, len, k0, k1, maxAbs): rows below, at and past the 8- and 4-row blocks, coefficient counts
    * with vector-pair, single-vector and scalar tails, input sub-ranges, and weights from small (the
