@@ -462,7 +462,8 @@ class LimbKernelsTest {
         for (boolean inVector : new boolean[] {false, true}) {
           out.add(Arguments.of(k, n, inVector, true));
         }
-        // the single-vector stages where the paired ones would run (JDK 24+)
+        // the single-vector stages where paired ones would run (selections on JDK 24+,
+        // permutations and blends before)
         out.add(Arguments.of(k, n, true, false));
       }
     }
