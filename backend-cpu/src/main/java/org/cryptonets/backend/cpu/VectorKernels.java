@@ -419,7 +419,8 @@ final class VectorKernels implements LimbKernels {
 
   /**
    * Forward stage with t < W over pairs of vectors for JDKs without selectFrom and the unsigned
-   * minimum (17 to 23): the selections as permutations and blends, the JDK 17 corrections. NTT n =
+   * minimum (17 to 23), with 512-bit vectors (the shape measured): the selections as permutations
+   * and blends, the JDK 17 corrections. NTT n =
    * 8192 on JDK 17, alternated with the in-vector stages over 30 rounds, twice: forward 51.8-52.2
    * against 57.4-58.0 us, inverse 54.6-55.3 against 58.7-59.7 us; faster in 25 and 28 rounds.
    */
@@ -469,8 +470,12 @@ final class VectorKernels implements LimbKernels {
     }
   }
 
-  /** Whether the stages with t < W run paired (selectFrom and the unsigned minimum present). */
-  static final boolean PAIRED_AVAILABLE = SELECT_FROM != null && unsignedMin() != null && W >= 4;
+  /**
+   * Whether the stages with t < W run paired through selectFrom: on JDK 24+ with 512-bit vectors,
+   * the only shape measured (AVX-512). With narrower vectors (AVX2) JDK 24+ keeps the in-vector
+   * stages, since how selectFrom compiles there is unmeasured.
+   */
+  static final boolean PAIRED_AVAILABLE = SELECT_FROM != null && unsignedMin() != null && W == 8;
   /**
    * Package-private switch so a harness and the tests can compare paired stages (either kind) with
    * in-vector ones.
@@ -606,7 +611,7 @@ final class VectorKernels implements LimbKernels {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
         forwardStagePairedMin(a, off, n, t, e[4 * st], e[4 * st + 1], q);
-      } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W >= 4 && n >= 2 * W) {
+      } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W == 8 && n >= 2 * W) {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
         forwardStagePaired(a, off, n, t, e[4 * st], e[4 * st + 1], q);
@@ -659,7 +664,7 @@ final class VectorKernels implements LimbKernels {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
         inverseStagePairedMin(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q);
-      } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W >= 4 && n >= 2 * W) {
+      } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W == 8 && n >= 2 * W) {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
         inverseStagePaired(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q);
