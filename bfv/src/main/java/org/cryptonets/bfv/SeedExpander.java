@@ -119,8 +119,8 @@ public final class SeedExpander {
         // Eight words per 32 bytes while all eight are accepted: one sign test of the ANDed
         // differences (a word below q leaves a negative difference) instead of a branch per word,
         // and no bounds check per word. The same words and decisions as the loops below, which
-        // take over at the first block with a rejection. Measured in BENCHMARKS.md ("uniform
-        // sampling, eight words").
+        // take over at the first block with a rejection. Measured in BENCHMARKS.md (sixth session
+        // of 2026-11-30, "Uniform sampling reads eight words").
         while (pairs && j <= n - 8 && p <= BLOCK - 32) {
           long w0 = (long) LONG.get(buf, p);
           long w1 = (long) LONG.get(buf, p + 8);

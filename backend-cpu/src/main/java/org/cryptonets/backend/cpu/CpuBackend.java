@@ -397,7 +397,7 @@ public final class CpuBackend implements Backend {
           }
         }
       }
-      // every |v| <= magnitude (v ^ (v >> 63) is |v| or |v| - 1, ORed: at least each of them)
+      // every |v| <= magnitude + 1 (v ^ (v >> 63) is |v| or |v| - 1, and the OR is at least each)
       bounded[p] = magnitude < boundedLimit - 1;
     });
     perLimb(dst.count(), basis.size(), (p, i) -> {
