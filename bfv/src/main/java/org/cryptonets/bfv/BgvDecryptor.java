@@ -195,7 +195,7 @@ public final class BgvDecryptor implements AutoCloseable {
 
   /** The results of every compressed ciphertext, in [0, t): BFV decryption times the results' factor. */
   public long[][] decryptSlots(CompressedResults results) {
-    return results.recover(bfv.decryptSlots(results.ciphertexts()));
+    return bfv.decryptWithBudget(results.ciphertexts(), results.plainFactor()).slots();
   }
 
   /** The BFV invariant noise budget of the compressed ciphertexts (see {@link Decryptor}). */

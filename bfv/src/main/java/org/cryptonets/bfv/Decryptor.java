@@ -106,97 +106,70 @@ public final class Decryptor {
   }
 
   /**
-   * The phase c0 + c1 s mod 2^bits of every compressed ciphertext, computed on the host: the
-   * negacyclic product with a ternary s is n shifted additions or subtractions of c1, and wrapping
-   * {@code long} arithmetic is exact modulo 2^bits.
+   * The phase c0 + c1 s mod 2^bits of every compressed ciphertext, {@code x[k * n + j]}, on the host:
+   * the negacyclic product with a ternary s is n shifted additions or subtractions of c1, exact in
+   * wrapping {@code long} arithmetic modulo 2^bits. For parameters with fewer than two primes, or
+   * two too small to hold the integer product (see {@link #productByNtt}).
    */
-  private long[][] phase(CompressedCiphertexts c) {
-    if (!c.parameters().equals(params)) {
-      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "ciphertext made under other parameters");
-    }
+  private long[] phaseOnHost(CompressedCiphertexts c) {
     int n = params.n();
     long mask = (1L << c.bits()) - 1;
     long[] v = c.valuesUnsafe();
-    long[][] x = new long[c.count()][];
-    if (params.maxLevel() >= 2) {
-      RnsBasis two = params.basisAt(2);
-      // The integer product c1 s is below n 2^bits in magnitude; when two primes hold it, compute
-      // it exactly with NTTs on the backend instead of the n^2 schoolbook product.
-      if (two.product().bitLength() - 2 > c.bits() + Integer.numberOfTrailingZeros(n)) {
-        return phaseByNtt(c, two, v, mask);
-      }
-    }
+    long[] x = new long[c.count() * n];
     java.util.stream.IntStream.range(0, c.count()).parallel().forEach(k -> {
-      long[] acc = java.util.Arrays.copyOfRange(v, 2 * k * n, 2 * k * n + n);
+      int off = k * n;
+      System.arraycopy(v, 2 * k * n, x, off, n);
       int c1 = 2 * k * n + n;
       for (int i = 0; i < n; i++) {
         int si = key.coefficient(i);
         if (si == 1) {
           for (int j = 0; j < n - i; j++) {
-            acc[i + j] += v[c1 + j];
+            x[off + i + j] += v[c1 + j];
           }
           for (int j = n - i; j < n; j++) {
-            acc[i + j - n] -= v[c1 + j];
+            x[off + i + j - n] -= v[c1 + j];
           }
         } else if (si == -1) {
           for (int j = 0; j < n - i; j++) {
-            acc[i + j] -= v[c1 + j];
+            x[off + i + j] -= v[c1 + j];
           }
           for (int j = n - i; j < n; j++) {
-            acc[i + j - n] += v[c1 + j];
+            x[off + i + j - n] += v[c1 + j];
           }
         }
       }
       for (int j = 0; j < n; j++) {
-        acc[j] &= mask;
+        x[off + j] &= mask;
       }
-      x[k] = acc;
     });
     return x;
   }
 
-  private long[][] phaseByNtt(CompressedCiphertexts c, RnsBasis two, long[] v, long mask) {
+  /**
+   * The integer product c1 s of every compressed ciphertext as residues over the first two primes,
+   * coefficient form, {@code host[(2 k + i) n + j]}; null when two primes cannot hold it exactly
+   * (its magnitude is below n 2^bits). The backend reduces the c1 halves into both primes with the
+   * kernels encryption keeps hot, transforms, multiplies by s and transforms back.
+   */
+  private long[] productByNtt(CompressedCiphertexts c) {
     int n = params.n();
+    if (params.maxLevel() < 2 || params.basisAt(2).product().bitLength() - 2 <= c.bits() + Integer.numberOfTrailingZeros(n)) {
+      return null;
+    }
     int count = c.count();
-    long q0 = two.modulus(0).value();
-    long q1 = two.modulus(1).value();
+    long[] v = c.valuesUnsafe();
+    long[] c1 = new long[count * n];
+    for (int k = 0; k < count; k++) {
+      System.arraycopy(v, 2 * k * n + n, c1, k * n, n);
+    }
     long[] host = new long[count * 2 * n];
-    Modulus m0 = two.modulus(0);
-    Modulus m1 = two.modulus(1);
-    // Barrett instead of a division where the values (below 2^bits) allow it; every loop here runs
-    // in parallel over the ciphertexts (decryption was 20-35 ms for the committed model's results)
-    boolean barrett = c.bits() <= 2 * Math.min(m0.bits(), m1.bits());
-    java.util.stream.IntStream.range(0, count).parallel().forEach(k -> {
-      int c1 = 2 * k * n + n;
-      for (int j = 0; j < n; j++) {
-        long x = v[c1 + j];
-        host[(2 * k) * n + j] = barrett ? m0.reduceProduct(x) : x % q0;
-        host[(2 * k + 1) * n + j] = barrett ? m1.reduceProduct(x) : x % q1;
-      }
-    });
-    try (PolyBuffer b = backend.allocate(two, count)) {
-      backend.upload(host, b.all());
-      backend.forwardNtt(b.all());
+    try (PolyBuffer b = backend.allocateUninitialized(params.basisAt(2), count)) {
+      backend.uploadIntegers(c1, b.all(), true);
       backend.multiplyBroadcast(b.all(), powers(2).range(0, 1), b.all());
       backend.inverseNtt(b.all());
       backend.download(b.all(), host);
     }
-    long inv = m1.inverse(q0 % q1);
-    long big = q0 * q1;
-    long halfBig = big / 2;
-    long[][] x = new long[count][n];
-    java.util.stream.IntStream.range(0, count).parallel().forEach(k -> {
-      for (int j = 0; j < n; j++) {
-        long a = host[(2 * k) * n + j];
-        long d = m1.multiply(m1.subtract(host[(2 * k + 1) * n + j], m1.reduce(a)), inv);
-        long y = a + q0 * d;
-        if (y > halfBig) {
-          y -= big;
-        }
-        x[k][j] = (v[2 * k * n + j] + y) & mask;
-      }
-    });
-    return x;
+    return host;
   }
 
   /**
@@ -213,47 +186,95 @@ public final class Decryptor {
     return decryptWithBudget(c).slots();
   }
 
-  /**
-   * Decrypts and decodes compressed results and measures their noise budget, sharing the phase
-   * c0 + c1 s (computed once, with NTTs on the backend) between the two; the slots are decoded by
-   * the backend's NTT modulo t (one call for the whole batch) rather than one host transform per
-   * ciphertext.
-   *
-   * @throws BfvException PARAMETER_MISMATCH for results made under other parameters
-   */
+  /** {@link #decryptWithBudget(CompressedCiphertexts, long)} with factor 1 (BFV results). */
   public Decrypted decryptWithBudget(CompressedCiphertexts c) {
-    long[][] x = phase(c);
-    int bits = c.bits();
-    long t = params.plainModulus(c.plainIndex()).value();
-    long half = 1L << (bits - 1);
+    return decryptWithBudget(c, 1);
+  }
+
+  /**
+   * Decrypts and decodes compressed results, multiplies their slots by {@code plainFactor} mod t
+   * (the factor {@link CompressedResults} carries; 1 for BFV) and measures their noise budget. One
+   * host pass over the phase c0 + c1 s takes each coefficient's budget, rounds it to
+   * round(t x / 2^bits) mod t and multiplies it by the factor (the decoding transform is linear, so
+   * scaling coefficients scales slots); the backend's NTT modulo t then decodes the whole batch.
+   * One host loop, fused (CRT, budget, rounding, factor): the owner decrypts once per batch, so its
+   * loops run mostly before the JIT has compiled them, and each separate loop pays that again.
+   *
+   * @throws BfvException PARAMETER_MISMATCH for results made under other parameters,
+   *     INVALID_ARGUMENT for a factor outside [1, t)
+   */
+  public Decrypted decryptWithBudget(CompressedCiphertexts c, long plainFactor) {
+    if (!c.parameters().equals(params)) {
+      throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "ciphertext made under other parameters");
+    }
+    Modulus tm = params.plainModulus(c.plainIndex());
+    long t = tm.value();
+    if (plainFactor < 1 || plainFactor >= t) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "result factor " + plainFactor + "; expected a value in [1, " + t + ")");
+    }
     int n = params.n();
-    int count = x.length;
-    int[] budget = budgets(x, bits, t);
-    long[] host = new long[count * n];
+    int count = c.count();
+    int bits = c.bits();
+    long half = 1L << (bits - 1);
+    long mask = (1L << bits) - 1;
+    long full = 1L << bits;
+    long factorShoup = tm.shoup(plainFactor);
+    long[] v = c.valuesUnsafe();
+    // The phase: c0 plus the product c1 s lifted from two primes by Garner's formula (crt), or
+    // computed whole on the host.
+    long[] product = productByNtt(c);
+    boolean crt = product != null;
+    long[] x = crt ? new long[count * n] : phaseOnHost(c);
+    RnsBasis two = crt ? params.basisAt(2) : null;
+    long q0 = crt ? two.modulus(0).value() : 1;
+    Modulus m1 = crt ? two.modulus(1) : tm;
+    long q1 = m1.value();
+    long inv = crt ? m1.inverse(q0 % q1) : 1;
+    long invShoup = m1.shoup(inv);
+    long big = q0 * q1;
+    long halfBig = big / 2;
+    boolean oneSubtraction = q0 < 2 * q1;
+    int[] budget = new int[count];
     java.util.stream.IntStream.range(0, count).parallel().forEach(k -> {
-      long[] m = x[k];
       int off = k * n;
+      int r0 = 2 * k * n;
+      long max = 0;
       for (int j = 0; j < n; j++) {
-        // round(t x / 2^bits) with the 128-bit product t x (t < 2^31, x < 2^62, so it is below 2^93).
-        long lo = t * m[j];
-        long hi = Math.multiplyHigh(t, m[j]);
+        long xj;
+        if (crt) {
+          // y = a + q0 [(b - a) q0^-1]_q1, centred; then x = (c0 + y) mod 2^bits
+          long a = product[r0 + j];
+          long am = a < q1 ? a : oneSubtraction ? a - q1 : a % q1;
+          long diff = product[r0 + n + j] - am;
+          long y = a + q0 * m1.multiplyShoup(diff < 0 ? diff + q1 : diff, inv, invShoup);
+          xj = (v[r0 + j] + (y > halfBig ? y - big : y)) & mask;
+        } else {
+          xj = x[off + j];
+        }
+        // the budget: the centred t x mod 2^bits, whose size is the noise (and rounding) term
+        long lo = t * xj;
+        long r = lo & mask;
+        max = Math.max(max, r >= half ? full - r : r);
+        // round(t x / 2^bits) with the 128-bit product t x (t < 2^31, x < 2^62, so it is below 2^93)
+        long hi = Math.multiplyHigh(t, xj);
         long sum = lo + half;
         if (Long.compareUnsigned(sum, lo) < 0) {
           hi++;
         }
         long q = (hi << (64 - bits)) | (sum >>> bits);
-        host[off + j] = q == t ? 0 : q;
+        x[off + j] = tm.multiplyShoup(q == t ? 0 : q, plainFactor, factorShoup);
       }
+      budget[k] = Math.max(0, bits - 1 - (64 - Long.numberOfLeadingZeros(max)));
     });
     RnsBasis plainBasis = params.context(c.plainIndex(), 1).plainBasis;
-    try (PolyBuffer m = backend.allocate(plainBasis, count)) {
-      backend.upload(host, m.all());
+    try (PolyBuffer m = backend.allocateUninitialized(plainBasis, count)) {
+      backend.upload(x, m.all());
       backend.forwardNtt(m.all());
-      backend.download(m.all(), host);
+      backend.download(m.all(), x);
     }
     long[][] out = new long[count][];
     for (int k = 0; k < count; k++) {
-      out[k] = java.util.Arrays.copyOfRange(host, k * n, (k + 1) * n);
+      out[k] = java.util.Arrays.copyOfRange(x, k * n, (k + 1) * n);
     }
     return new Decrypted(out, budget);
   }
@@ -265,23 +286,7 @@ public final class Decryptor {
    * coefficient decrypts correctly.
    */
   public int[] invariantNoiseBudget(CompressedCiphertexts c) {
-    return budgets(phase(c), c.bits(), params.plainModulus(c.plainIndex()).value());
-  }
-
-  private static int[] budgets(long[][] x, int bits, long t) {
-    long mask = (1L << bits) - 1;
-    long half = 1L << (bits - 1);
-    int[] budget = new int[x.length];
-    java.util.stream.IntStream.range(0, x.length).parallel().forEach(k -> {
-      long max = 0;
-      for (long v : x[k]) {
-        long r = (t * v) & mask;
-        long centred = r >= half ? (1L << bits) - r : r;
-        max = Math.max(max, centred);
-      }
-      budget[k] = Math.max(0, bits - 1 - (64 - Long.numberOfLeadingZeros(max)));
-    });
-    return budget;
+    return decryptWithBudget(c).budgets();
   }
 
   /**

@@ -109,6 +109,59 @@ class CrtComposerTest {
       assertEquals(v, crt.compose(r), "value " + v);
     }
   }
+  /**
+   * composeLongs, row by row, against the BigInteger composition: edges of the centred range, zero,
+   * random values, residues given unreduced. Primes of "30 20 11" bits take the division path for the
+   * last prime (a partial product above 2^(2 bits(t_i))), the others Barrett.
+   */
+  @ParameterizedTest(name = "primes of {0} bits")
+  @CsvSource({"31", "29 29", "31 31", "20 20 20", "30 20 11"})
+  void composeLongsMatchesTheBigIntegerComposition(String sizes) {
+    List<Modulus> ps = new ArrayList<>();
+    for (String b : sizes.split(" ")) {
+      int bits = Integer.parseInt(b);
+      for (long p : PrimeGenerator.nttPrimes(bits, 16, 4, Set.of())) {
+        if (ps.stream().noneMatch(m -> m.value() == p)) {
+          ps.add(Modulus.of(p));
+          break;
+        }
+      }
+    }
+    int count = ps.size();
+    CrtComposer crt = new CrtComposer(ps);
+    assertTrue(crt.isNarrow());
+    BigInteger half = crt.product().shiftRight(1);
+    Random rnd = new Random(sizes.hashCode());
+    int values = 3000;
+    long[][] rows = new long[count][values];
+    BigInteger[] expected = new BigInteger[values];
+    for (int s = 0; s < values; s++) {
+      BigInteger v = s == 0 ? half : s == 1 ? half.negate() : s == 2 ? BigInteger.ZERO : s == 3 ? BigInteger.ONE.negate()
+          : new BigInteger(64, rnd).mod(crt.product()).subtract(half);
+      expected[s] = v;
+      long[] r = residues(v, ps);
+      for (int i = 0; i < count; i++) {
+        rows[i][s] = s % 5 == 4 ? r[i] - ps.get(i).value() * (s % 3 + 1) : r[i]; // unreduced too
+      }
+    }
+    long[] got = crt.composeLongs(rows, values - 10);
+    assertEquals(values - 10, got.length);
+    for (int s = 0; s < got.length; s++) {
+      assertEquals(expected[s], BigInteger.valueOf(got[s]), "value " + s);
+    }
+  }
+
+  @Test
+  void composeLongsRefusesWideProductsAndShortRows() {
+    CrtComposer wide = new CrtComposer(primes(3, 31));
+    assertTrue(!wide.isNarrow());
+    assertCode(ErrorCode.INVALID_ARGUMENT, () -> wide.composeLongs(new long[3][4], 4));
+    CrtComposer narrow = new CrtComposer(primes(2, 30));
+    assertCode(ErrorCode.INVALID_ARGUMENT, () -> narrow.composeLongs(new long[3][4], 4));
+    assertCode(ErrorCode.INVALID_ARGUMENT, () -> narrow.composeLongs(new long[][] {new long[4], new long[3]}, 4));
+    assertEquals(0, narrow.composeLongs(new long[2][0], 0).length);
+  }
+
   @Test
   void residueReducesSignedLongs() {
     List<Modulus> ps = primes(3, 25);

@@ -3,6 +3,7 @@ package org.cryptonets.inference;
 import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.cryptonets.bfv.BatchEncoder;
@@ -234,37 +235,51 @@ public final class DataOwner implements AutoCloseable {
       if (outputs.get(j).scheme() != scheme) {
         throw new IllegalArgumentException("result batch " + j + " was computed under " + outputs.get(j).scheme() + "; this owner's keys are " + scheme);
       }
-      Decryptor.Decrypted d = decryptor.decryptWithBudget(outputs.get(j).ciphertexts());
-      slots[j] = outputs.get(j).recover(d.slots());
+      Decryptor.Decrypted d = decryptor.decryptWithBudget(outputs.get(j).ciphertexts(), outputs.get(j).plainFactor());
+      slots[j] = d.slots();
       for (int b : d.budgets()) {
         minBudget = Math.min(minBudget, b);
       }
     }
     BigInteger[][] logits = new BigInteger[images][classes];
-    long[][][] residues = new long[k][classes][images];
-    boolean[] implausible = new boolean[images];
-    // 64-bit Garner composition where T < 2^62 (CrtComposer.composeLong), else BigIntegers; in
-    // parallel over images (81,920 logits per full batch of the committed model)
-    boolean narrow = crt.product().bitLength() <= 62;
-    IntStream.range(0, images).parallel().forEach(s -> {
-      long[] r = new long[k];
-      boolean plausible = true;
+    // residues[j][class][image]: the decrypted slots themselves, cut to the batch's images
+    long[][][] residues = new long[k][classes][];
+    for (int j = 0; j < k; j++) {
       for (int c = 0; c < classes; c++) {
+        residues[j][c] = slots[j][c].length == images ? slots[j][c] : Arrays.copyOf(slots[j][c], images);
+      }
+    }
+    boolean[] implausible = new boolean[images];
+    if (crt.isNarrow()) {
+      // 64-bit Garner composition, one class row at a time (CrtComposer.composeLongs); in parallel
+      // over classes (81,920 logits per full batch of the committed model)
+      IntStream.range(0, classes).parallel().forEach(c -> {
+        long[][] rows = new long[k][];
         for (int j = 0; j < k; j++) {
-          r[j] = slots[j][c][s];
-          residues[j][c][s] = r[j];
+          rows[j] = residues[j][c];
         }
-        if (narrow) {
-          long v = crt.composeLong(r);
-          logits[s][c] = BigInteger.valueOf(v);
-          plausible &= 64 - Long.numberOfLeadingZeros(Math.abs(v)) <= logitBits;
-        } else {
+        long[] v = crt.composeLongs(rows, images);
+        for (int s = 0; s < images; s++) {
+          logits[s][c] = BigInteger.valueOf(v[s]);
+          if (64 - Long.numberOfLeadingZeros(Math.abs(v[s])) > logitBits) {
+            implausible[s] = true;
+          }
+        }
+      });
+    } else {
+      IntStream.range(0, images).parallel().forEach(s -> {
+        long[] r = new long[k];
+        boolean plausible = true;
+        for (int c = 0; c < classes; c++) {
+          for (int j = 0; j < k; j++) {
+            r[j] = residues[j][c][s];
+          }
           logits[s][c] = crt.compose(r);
           plausible &= logits[s][c].abs().bitLength() <= logitBits;
         }
-      }
-      implausible[s] = !plausible;
-    });
+        implausible[s] = !plausible;
+      });
+    }
     List<Integer> outOfRange = new ArrayList<>();
     for (int s = 0; s < images; s++) {
       if (implausible[s]) {
