@@ -38,20 +38,91 @@ import org.cryptonets.engine.PolyBuffer;
  */
 public final class DataOwner implements AutoCloseable {
   /**
-   * Decrypted results and their checks. Immutable after construction by {@link #decrypt}.
+   * Decrypted results and their checks. Immutable after construction by {@link #decrypt}; safe to
+   * share between threads.
    *
-   * @param logits {@code logits[image][class]}, the centred CRT lift of the residues
-   * @param residues {@code residues[j][class][image]}, what decryption under t_j gave
-   * @param minNoiseBudget smallest invariant noise budget over the results, in bits
-   * @param outOfRange indices of images with a logit beyond +-2^logitBits: under the right key
-   *     such a value cannot come from the network, so the results are damaged or foreign
+   * <p>Where the plaintext primes' CRT range fits 62 bits (the committed model's two 29-bit
+   * primes) the logits are kept as {@code long}s ({@link #longLogits}) and the {@link BigInteger}
+   * view is made on the first call of {@link #logits}: 81,920 BigIntegers per batch were a third of
+   * a warm decryption (BENCHMARKS.md).
    */
-  public record Decryption(BigInteger[][] logits, long[][][] residues, int minNoiseBudget, List<Integer> outOfRange) {
-    /** Predicted class of each image (argmax of its logits). */
+  public static final class Decryption {
+    private final long[][] longLogits;
+    private BigInteger[][] logits;
+    private final long[][][] residues;
+    private final int minNoiseBudget;
+    private final List<Integer> outOfRange;
+
+    private Decryption(long[][] longLogits, BigInteger[][] logits, long[][][] residues, int minNoiseBudget, List<Integer> outOfRange) {
+      this.longLogits = longLogits;
+      this.logits = logits;
+      this.residues = residues;
+      this.minNoiseBudget = minNoiseBudget;
+      this.outOfRange = outOfRange;
+    }
+
+    /** {@code logits[image][class]}, the centred CRT lift of the residues. */
+    public synchronized BigInteger[][] logits() {
+      if (logits == null) {
+        BigInteger[][] b = new BigInteger[longLogits.length][];
+        for (int s = 0; s < b.length; s++) {
+          b[s] = new BigInteger[longLogits[s].length];
+          for (int c = 0; c < b[s].length; c++) {
+            b[s][c] = BigInteger.valueOf(longLogits[s][c]);
+          }
+        }
+        logits = b;
+      }
+      return logits;
+    }
+
+    /** True when the logits are held as {@code long}s (the CRT range fits 62 bits). */
+    public boolean hasLongLogits() {
+      return longLogits != null;
+    }
+
+    /**
+     * {@code logits[image][class]} as {@code long}s (the caller must not modify them).
+     *
+     * @throws IllegalStateException when the CRT range is wider than 62 bits (use {@link #logits})
+     */
+    public long[][] longLogits() {
+      if (longLogits == null) {
+        throw new IllegalStateException("the plaintext primes' CRT range exceeds 62 bits; the logits are BigIntegers (logits())");
+      }
+      return longLogits;
+    }
+
+    /** {@code residues[j][class][image]}, what decryption under t_j gave. */
+    public long[][][] residues() {
+      return residues;
+    }
+
+    /** Smallest invariant noise budget over the results, in bits. */
+    public int minNoiseBudget() {
+      return minNoiseBudget;
+    }
+
+    /**
+     * Indices of images with a logit beyond +-2^logitBits: under the right key such a value cannot
+     * come from the network, so the results are damaged or foreign.
+     */
+    public List<Integer> outOfRange() {
+      return outOfRange;
+    }
+
+    /** Predicted class of each image (argmax of its logits, the first on ties). */
     public int[] predictions() {
-      int[] p = new int[logits.length];
-      for (int s = 0; s < logits.length; s++) {
-        p[s] = org.cryptonets.net.IntegerNetwork.predict(logits[s]);
+      if (longLogits == null) {
+        int[] p = new int[logits.length];
+        for (int s = 0; s < logits.length; s++) {
+          p[s] = org.cryptonets.net.IntegerNetwork.predict(logits[s]);
+        }
+        return p;
+      }
+      int[] p = new int[longLogits.length];
+      for (int s = 0; s < longLogits.length; s++) {
+        p[s] = org.cryptonets.net.IntegerNetwork.predict(longLogits[s]);
       }
       return p;
     }
@@ -241,7 +312,6 @@ public final class DataOwner implements AutoCloseable {
         minBudget = Math.min(minBudget, b);
       }
     }
-    BigInteger[][] logits = new BigInteger[images][classes];
     // residues[j][class][image]: the decrypted slots themselves, cut to the batch's images
     long[][][] residues = new long[k][classes][];
     for (int j = 0; j < k; j++) {
@@ -250,6 +320,8 @@ public final class DataOwner implements AutoCloseable {
       }
     }
     boolean[] implausible = new boolean[images];
+    long[][] longLogits = crt.isNarrow() ? new long[images][classes] : null;
+    BigInteger[][] logits = crt.isNarrow() ? null : new BigInteger[images][classes];
     if (crt.isNarrow()) {
       // 64-bit Garner composition, one class row at a time (CrtComposer.composeLongs); in parallel
       // over classes (81,920 logits per full batch of the committed model)
@@ -260,7 +332,7 @@ public final class DataOwner implements AutoCloseable {
         }
         long[] v = crt.composeLongs(rows, images);
         for (int s = 0; s < images; s++) {
-          logits[s][c] = BigInteger.valueOf(v[s]);
+          longLogits[s][c] = v[s];
           if (64 - Long.numberOfLeadingZeros(Math.abs(v[s])) > logitBits) {
             implausible[s] = true;
           }
@@ -286,7 +358,7 @@ public final class DataOwner implements AutoCloseable {
         outOfRange.add(s);
       }
     }
-    return new Decryption(logits, residues, minBudget, List.copyOf(outOfRange));
+    return new Decryption(longLogits, logits, residues, minBudget, List.copyOf(outOfRange));
   }
 
   /** The smallest invariant noise budget (bits) over {@code batch}, which stays encrypted. */
