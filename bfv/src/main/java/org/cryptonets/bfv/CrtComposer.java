@@ -154,25 +154,33 @@ public final class CrtComposer {
         throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "a residue row of " + row.length + " values for " + count + " values");
       }
     }
+    // The arithmetic is written out (no Modulus calls), as in Decryptor.decryptWithBudget: the owner
+    // runs this once per batch, much of it before the JIT has compiled it.
     long[] x = new long[count];
-    Modulus t0 = primes[0];
     long[] r0 = residues[0];
+    long t0 = primes[0].value();
     for (int s = 0; s < count; s++) {
-      x[s] = t0.reduce(r0[s]);
+      long r = r0[s];
+      x[s] = r >= 0 && r < t0 ? r : Math.floorMod(r, t0);
     }
     for (int i = 1; i < primes.length; i++) {
-      Modulus t = primes[i];
       long[] ri = residues[i];
       long pre = prefix[i];
       long inv = prefixInverse[i];
-      long invShoup = t.shoup(inv);
-      long tv = t.value();
-      // the partial value x < prefix: Barrett handles it when prefix <= 2^(2 bits(t_i))
-      boolean barrett = 64 - Long.numberOfLeadingZeros(pre - 1) <= 2 * t.bits();
+      long tv = primes[i].value();
+      long invShoup = primes[i].shoup(inv);
       for (int s = 0; s < count; s++) {
         long xs = x[s];
-        long diff = t.reduce(ri[s]) - (barrett ? t.reduceProduct(xs) : t.reduce(xs));
-        x[s] = xs + pre * t.multiplyShoup(diff < 0 ? diff + tv : diff, inv, invShoup);
+        long r = ri[s];
+        long a = r >= 0 && r < tv ? r : Math.floorMod(r, tv);
+        // the partial value xs >= 0: below 2 t_i for two primes of one size
+        long b = xs < tv ? xs : xs < 2 * tv ? xs - tv : xs % tv;
+        long diff = a - b;
+        if (diff < 0) {
+          diff += tv;
+        }
+        long d = diff * inv - ((diff * invShoup) >>> 32) * tv;
+        x[s] = xs + pre * (d >= tv ? d - tv : d);
       }
     }
     long half = productLong / 2;

@@ -111,8 +111,9 @@ class CrtComposerTest {
   }
   /**
    * composeLongs, row by row, against the BigInteger composition: edges of the centred range, zero,
-   * random values, residues given unreduced. Primes of "30 20 11" bits take the division path for the
-   * last prime (a partial product above 2^(2 bits(t_i))), the others Barrett.
+   * random values, residues given unreduced. The third prime of "20 20 20" and "30 20 11" takes the
+   * remainder path (a partial value above 2 t_i); a second prime the size of the first needs one
+   * subtraction at most.
    */
   @ParameterizedTest(name = "primes of {0} bits")
   @CsvSource({"31", "29 29", "31 31", "20 20 20", "30 20 11"})

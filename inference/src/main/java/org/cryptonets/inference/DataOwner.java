@@ -325,17 +325,28 @@ public final class DataOwner implements AutoCloseable {
     if (crt.isNarrow()) {
       // 64-bit Garner composition, one class row at a time (CrtComposer.composeLongs); in parallel
       // over classes (81,920 logits per full batch of the committed model)
+      long[][] byClass = new long[classes][];
       IntStream.range(0, classes).parallel().forEach(c -> {
         long[][] rows = new long[k][];
         for (int j = 0; j < k; j++) {
           rows[j] = residues[j][c];
         }
-        long[] v = crt.composeLongs(rows, images);
-        for (int s = 0; s < images; s++) {
-          longLogits[s][c] = v[s];
-          if (64 - Long.numberOfLeadingZeros(Math.abs(v[s])) > logitBits) {
-            implausible[s] = true;
+        byClass[c] = crt.composeLongs(rows, images);
+      });
+      // Then each image's row by one thread: two threads writing different classes of the same
+      // rows would share the rows' cache lines.
+      long limit = logitBits < 0 ? 0 : logitBits >= 63 ? Long.MAX_VALUE : 1L << logitBits;
+      int blocks = Math.min(images, 64);
+      IntStream.range(0, blocks).parallel().forEach(b -> {
+        for (int s = b * images / blocks; s < (b + 1) * images / blocks; s++) {
+          long[] row = longLogits[s];
+          boolean plausible = true;
+          for (int c = 0; c < classes; c++) {
+            long v = byClass[c][s];
+            row[c] = v;
+            plausible &= v < limit && v > -limit;
           }
+          implausible[s] = !plausible;
         }
       });
     } else {
