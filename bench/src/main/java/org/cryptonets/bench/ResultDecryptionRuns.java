@@ -28,14 +28,21 @@ import org.cryptonets.inference.DataOwner;
  * encryption of 784 ciphertexts at level 6 per plaintext prime.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar
- * org.cryptonets.bench.ResultDecryptionRuns [calls]} (default 8). Not a library class; throws
- * whatever the engine throws.
+ * org.cryptonets.bench.ResultDecryptionRuns [calls]} (1 to 9999, default 8; anything else is refused
+ * with exit code 2). Not a library class; throws whatever the engine throws.
  */
 public final class ResultDecryptionRuns {
   private ResultDecryptionRuns() {}
 
   public static void main(String[] args) {
-    int calls = args.length > 0 ? Integer.parseInt(args[0]) : 8;
+    int calls = 8;
+    if (args.length > 1 || args.length == 1 && !args[0].matches("[1-9][0-9]{0,3}")) {
+      System.err.println("error: expected at most one argument, the number of calls (1 to 9999); got " + String.join(" ", args));
+      System.exit(2);
+    }
+    if (args.length == 1) {
+      calls = Integer.parseInt(args[0]);
+    }
     BfvParameters params = BfvParameters.create(BfvParameterSpec.of(8192, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2));
     int n = params.n();
     int classes = 10;
