@@ -84,6 +84,20 @@ __kernel void poly_multiply_scalar(__global const uint* a, uint2 ar, __global ui
       mul_shoup(a[row_at(ar, row, limbs, logn) + j], w.x, w.y, mods[limb]);
 }
 
+// Signed integers with |v| < 2^62, one per coefficient (polynomial p's at values[p << logn ..]),
+// reduced into every limb of the output range: out limb i of polynomial p = v mod q_i in [0, q_i).
+// Items run over polys * limbs * n.
+__kernel void reduce_integers(__global const long* values, __global uint* out, uint2 outr,
+                              __global const uint* mods, __global const ulong* ratios, uint limbs,
+                              uint logn) {
+  ulong gid = get_global_id(0);
+  uint row = (uint) (gid >> logn);
+  ulong j = gid & (ulong) ((1u << logn) - 1u);
+  uint limb = row % limbs;
+  ulong p = row / limbs;
+  out[row_at(outr, row, limbs, logn) + j] = reduce_signed(values[(p << logn) + j], mods[limb], ratios[limb]);
+}
+
 // values[row] is added to the first 2^logspan coefficients of that row: 1 (coefficient form,
 // logspan = 0) or all n (NTT form, logspan = logn).
 __kernel void poly_add_constants(__global uint* a, uint2 ar, __global const uint* values,

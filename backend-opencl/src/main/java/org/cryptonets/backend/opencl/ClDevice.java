@@ -5,12 +5,18 @@ import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
 import static org.jocl.CL.CL_DEVICE_VERSION;
 import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_FALSE;
+import static org.jocl.CL.CL_MAP_READ;
+import static org.jocl.CL.CL_MAP_WRITE;
+import static org.jocl.CL.CL_MEM_ALLOC_HOST_PTR;
 import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
 import static org.jocl.CL.CL_MEM_READ_ONLY;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.CL_TRUE;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
 import org.cryptonets.engine.EngineException;
@@ -23,6 +29,7 @@ import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
+import org.jocl.cl_event;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 import org.jocl.cl_program;
@@ -369,6 +376,104 @@ final class ClDevice implements AutoCloseable {
           pitch, pitch * rows, rowBytes, rowBytes * rows, Pointer.to(data), 0, null, null);
     } catch (CLException e) {
       throw failure("downloading " + rows + " strided runs of " + rowBytes + " bytes (or an earlier kernel)", e);
+    }
+  }
+
+  /**
+   * A host buffer the driver allocates ({@code CL_MEM_ALLOC_HOST_PTR}: page-locked on GPU drivers),
+   * mapped once for reading and writing; {@link HostStaging} fills it and transfers from it, which
+   * lets the driver copy by DMA instead of through its own pageable bounce buffer.
+   */
+  synchronized cl_mem allocatePinned(long bytes) {
+    checkOpen();
+    try {
+      return CL.clCreateBuffer(context, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_WRITE, bytes, null, null);
+    } catch (CLException e) {
+      throw failure("allocating " + bytes + " bytes of pinned host memory", e);
+    }
+  }
+
+  /** Maps a whole {@link #allocatePinned} buffer (blocking); the view is in native byte order. */
+  synchronized ByteBuffer map(cl_mem mem, long bytes) {
+    checkOpen();
+    try {
+      ByteBuffer view = CL.clEnqueueMapBuffer(queue, mem, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, null, null, null);
+      return view.order(ByteOrder.nativeOrder());
+    } catch (CLException e) {
+      throw failure("mapping " + bytes + " bytes of pinned host memory", e);
+    }
+  }
+
+  /** Unmaps a view of {@link #map} (enqueued; the buffer may be released right after). */
+  synchronized void unmap(cl_mem mem, ByteBuffer view) {
+    if (closed) {
+      return;
+    }
+    try {
+      CL.clEnqueueUnmapMemObject(queue, mem, view, 0, null, null);
+    } catch (CLException e) {
+      throw failure("unmapping pinned host memory", e);
+    }
+  }
+
+  /**
+   * Enqueues a write of {@code rows} runs of {@code rowBytes}, consecutive from the start of the
+   * host view {@code from}, to device bytes {@code byteOffset + r * pitch}, without waiting. The
+   * caller keeps {@code from} untouched until {@link #await} of the returned event.
+   */
+  synchronized cl_event writeAsync(cl_mem mem, long byteOffset, long pitch, long rowBytes, long rows, ByteBuffer from) {
+    checkOpen();
+    if (counter != null) {
+      counter.uploaded(rowBytes * rows);
+    }
+    cl_event done = new cl_event();
+    try {
+      if (rows == 1 || pitch == rowBytes) {
+        CL.clEnqueueWriteBuffer(queue, mem, CL_FALSE, byteOffset, rowBytes * rows, Pointer.to(from), 0, null, done);
+      } else {
+        CL.clEnqueueWriteBufferRect(
+            queue, mem, CL_FALSE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
+            pitch, pitch * rows, rowBytes, rowBytes * rows, Pointer.to(from), 0, null, done);
+      }
+    } catch (CLException e) {
+      throw failure("uploading " + rows + " runs of " + rowBytes + " bytes", e);
+    }
+    return done;
+  }
+
+  /** Waits for a transfer of {@link #writeAsync} and releases its event; null does nothing. */
+  void await(cl_event done) {
+    if (done == null) {
+      return;
+    }
+    try {
+      CL.clWaitForEvents(1, new cl_event[] {done});
+    } catch (CLException e) {
+      throw failure("waiting for an upload", e);
+    } finally {
+      CL.clReleaseEvent(done);
+    }
+  }
+
+  /**
+   * Blocking read of {@code rows} runs of {@code rowBytes} from device bytes {@code byteOffset + r *
+   * pitch} into the start of the host view {@code into}, consecutively; sees all earlier launches.
+   */
+  synchronized void readInto(cl_mem mem, long byteOffset, long pitch, long rowBytes, long rows, ByteBuffer into) {
+    checkOpen();
+    if (counter != null) {
+      counter.downloaded(rowBytes * rows);
+    }
+    try {
+      if (rows == 1 || pitch == rowBytes) {
+        CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, byteOffset, rowBytes * rows, Pointer.to(into), 0, null, null);
+      } else {
+        CL.clEnqueueReadBufferRect(
+            queue, mem, CL_TRUE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
+            pitch, pitch * rows, rowBytes, rowBytes * rows, Pointer.to(into), 0, null, null);
+      }
+    } catch (CLException e) {
+      throw failure("downloading " + rows + " runs of " + rowBytes + " bytes (or an earlier kernel)", e);
     }
   }
 

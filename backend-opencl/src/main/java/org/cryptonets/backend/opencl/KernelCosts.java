@@ -153,6 +153,24 @@ public final class KernelCosts {
     return t.done();
   }
 
+  /**
+   * reduce_integers: one item per output residue, reading its polynomial's 64-bit integer (the
+   * same integer for every limb: {@code polys * n * 8} bytes once, issued once per limb), q and its
+   * ratio, writing one word; one signed 64-bit reduction per item.
+   */
+  public static KernelWork reduceIntegers(long polys, int limbs, int n) {
+    long items = polys * limbs * n;
+    Tally t = new Tally();
+    t.items = items;
+    t.reductions = items;
+    t.reduceSigned = items;
+    t.read = 8L * polys * n;
+    t.write = WORD * items;
+    t.table = (long) MOD_AND_RATIO * limbs;
+    t.issued = (8L + MOD_AND_RATIO) * items;
+    return t.done();
+  }
+
   /** poly_tensor over {@code pairs} ciphertext pairs: reads 4, writes 3, four Barrett products per item. */
   public static KernelWork tensor(long pairs, int limbs, int n) {
     long items = pairs * limbs * n;

@@ -1,9 +1,13 @@
 package org.cryptonets.backend.opencl;
 
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.IntStream;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.BaseConverter;
 import org.cryptonets.engine.EngineException;
@@ -90,11 +94,14 @@ public final class OpenClBackend implements Backend {
   /** Null unless counting ({@value #COUNT_PROPERTY}); every call site tests it before costing a launch. */
   private final WorkCounter counter;
   private cl_mem scratch;
+  /** Pinned buffers for uploads and downloads. */
+  private final HostStaging staging;
   private long scratchBytes;
   private volatile boolean closed;
 
-  private OpenClBackend(ClDevice device, int nttBlockCap, long scratchLimit, AparapiElementwise aparapi, WorkCounter counter) {
+  private OpenClBackend(ClDevice device, int nttBlockCap, long scratchLimit, long stagingPiece, AparapiElementwise aparapi, WorkCounter counter) {
     this.device = device;
+    this.staging = new HostStaging(device, stagingPiece);
     this.counter = counter;
     this.nttBlockCap = nttBlockCap;
     this.scratchLimit = scratchLimit;
@@ -171,7 +178,17 @@ public final class OpenClBackend implements Backend {
     return open(platform, device, nttBlockCap, scratchLimit, false, false);
   }
 
+  /** As {@link #open(String, String, int)} with transfers staged in pieces of at most {@code stagingPiece} bytes, so tests can force several. */
+  static OpenClBackend openStagingPieces(String platform, String device, int nttBlockCap, long stagingPiece) {
+    return open(platform, device, nttBlockCap, SCRATCH_LIMIT, stagingPiece, false, false);
+  }
+
   private static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit, boolean aparapiElementwise,
+      boolean counting) {
+    return open(platform, device, nttBlockCap, scratchLimit, HostStaging.PIECE_BYTES, aparapiElementwise, counting);
+  }
+
+  private static OpenClBackend open(String platform, String device, int nttBlockCap, long scratchLimit, long stagingPiece, boolean aparapiElementwise,
       boolean counting) {
     if (nttBlockCap < 2 || Integer.bitCount(nttBlockCap) != 1) {
       throw new EngineException(EngineException.Code.INVALID_ARGUMENT, "NTT block cap " + nttBlockCap + " is not a power of two >= 2");
@@ -191,7 +208,7 @@ public final class OpenClBackend implements Backend {
         throw new EngineException(EngineException.Code.BACKEND_UNAVAILABLE, APARAPI_PROPERTY + " is set but Aparapi cannot be loaded: " + e, e);
       }
     }
-    return new OpenClBackend(cl, nttBlockCap, scratchLimit, aparapi, counter);
+    return new OpenClBackend(cl, nttBlockCap, scratchLimit, stagingPiece, aparapi, counter);
   }
 
   /** True if this backend counts its work ({@value #COUNT_PROPERTY}). */
@@ -409,22 +426,41 @@ public final class OpenClBackend implements Backend {
     RnsBasis basis = dst.basis();
     int n = basis.n();
     int l = basis.size();
-    int[] words = new int[host.length];
-    for (int p = 0; p < dst.count(); p++) {
-      for (int i = 0; i < l; i++) {
-        long q = basis.modulus(i).value();
-        int base = (p * l + i) * n;
-        for (int j = 0; j < n; j++) {
-          long v = host[base + j];
-          if (v < 0 || v >= q) {
-            throw new EngineException(
-                EngineException.Code.VALUE_OUT_OF_RANGE, "value " + v + " at polynomial " + p + ", limb " + i + ", coefficient " + j + " is not in [0, " + q + ")");
-          }
-          words[base + j] = (int) v;
+    if (dst.count() == 0) {
+      return;
+    }
+    // Every value is checked before anything is sent, in parallel over rows (an OR-reduction C2
+    // vectorizes: v | (q - 1 - v) is negative exactly when v is outside [0, q)); the first bad
+    // value is then looked for on this thread, for the message.
+    int rows = dst.count() * l;
+    boolean bad = IntStream.range(0, rows).parallel().anyMatch(r -> {
+      long q = basis.modulus(r % l).value();
+      long any = 0;
+      for (int j = r * n, end = j + n; j < end; j++) {
+        long v = host[j];
+        any |= v | (q - 1 - v);
+      }
+      return any < 0;
+    });
+    if (bad) {
+      for (int k = 0; k < host.length; k++) {
+        long q = basis.modulus(k / n % l).value();
+        if (host[k] < 0 || host[k] >= q) {
+          throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE,
+              "value " + host[k] + " at polynomial " + k / n / l + ", limb " + k / n % l + ", coefficient " + k % n + " is not in [0, " + q + ")");
         }
       }
     }
-    writeWords(b, dst, words);
+    long polyBytes = polyBytes(dst);
+    staging.upload(b.mem(), dst.first() * polyBytes, dst.stride() * polyBytes, polyBytes, dst.count(), (piece, first, count) -> {
+      int from = first * l * n;
+      IntStream.range(0, count * l).parallel().forEach(r -> {
+        IntBuffer words = piece.asIntBuffer();
+        for (int j = r * n, end = j + n; j < end; j++) {
+          words.put(j, (int) host[from + j]);
+        }
+      });
+    });
   }
 
   /** Writes the range's residues from consecutive host polynomials (blocking). */
@@ -465,10 +501,128 @@ public final class OpenClBackend implements Backend {
     if (host.length != src.hostLength()) {
       throw new EngineException(EngineException.Code.SHAPE_MISMATCH, "host array of " + host.length + " values for " + src + " (" + src.hostLength() + ")");
     }
-    int[] words = readWords(b, src);
-    for (int k = 0; k < words.length; k++) {
-      host[k] = words[k] & 0xFFFF_FFFFL;
+    int n = src.basis().n();
+    int l = src.basis().size();
+    if (src.count() == 0) {
+      synchronize();
+      return;
     }
+    long polyBytes = polyBytes(src);
+    staging.download(b.mem(), src.first() * polyBytes, src.stride() * polyBytes, polyBytes, src.count(), (piece, first, count) -> {
+      int to = first * l * n;
+      IntStream.range(0, count * l).parallel().forEach(r -> {
+        IntBuffer words = piece.asIntBuffer();
+        for (int j = r * n, end = j + n; j < end; j++) {
+          host[to + j] = words.get(j) & 0xFFFF_FFFFL;
+        }
+      });
+    });
+  }
+
+  /**
+   * The integers cross as 64-bit values, one per coefficient instead of one word per limb (8 bytes
+   * against 4 x limbs: a third of the bytes for six limbs), and {@code reduce_integers} writes
+   * every limb on the device. Range checks as the interface's default.
+   */
+  @Override
+  public void uploadIntegers(long[] values, PolyRange dst, boolean toNtt) {
+    OpenClPolyBuffer b = own(dst);
+    RnsBasis basis = dst.basis();
+    int n = basis.n();
+    int l = basis.size();
+    if (values.length != (long) dst.count() * n) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " integers for " + dst.count() + " polynomials of n = " + n);
+    }
+    if (dst.count() == 0) {
+      return;
+    }
+    long limit = 1L << 62;
+    boolean bad = IntStream.range(0, dst.count()).parallel().anyMatch(p -> {
+      boolean outside = false;
+      for (int j = p * n, end = j + n; j < end; j++) {
+        outside |= values[j] <= -limit | values[j] >= limit;
+      }
+      return outside;
+    });
+    if (bad) {
+      for (int k = 0; k < values.length; k++) {
+        if (values[k] <= -limit || values[k] >= limit) {
+          throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE, "integer " + values[k] + " at polynomial " + k / n + ", coefficient " + k % n + " is not in (-2^62, 2^62)");
+        }
+      }
+    }
+    DeviceTables.Basis t = tables(basis);
+    long polyBytes = (long) n * Sizeof.cl_ulong;
+    cl_mem integers = device.allocate(dst.count() * polyBytes, "integers to reduce");
+    try {
+      staging.upload(integers, 0, polyBytes, polyBytes, dst.count(), (piece, first, count) -> {
+        int from = first * n;
+        IntStream.range(0, count).parallel().forEach(p -> {
+          LongBuffer longs = piece.asLongBuffer();
+          longs.put(p * n, values, from + p * n, n);
+        });
+      });
+      long items = (long) dst.count() * l * n;
+      if (counter != null) {
+        count("reduce_integers", KernelCosts.reduceIntegers(dst.count(), l, n));
+      }
+      device.launch("reduce_integers", items, group(items), integers, b.mem(), span(dst), t.moduli, t.ratios, l, logN(basis));
+    } finally {
+      // OpenCL frees it once the launch that reads it is done.
+      device.release(integers);
+    }
+    if (toNtt) {
+      forwardNtt(dst);
+    }
+  }
+
+  /**
+   * The writer fills one polynomial at a time into a scratch array of its thread; the values are
+   * checked and narrowed straight into the pinned staging buffer, so no array as large as the range
+   * is made.
+   */
+  @Override
+  public void generate(PolyRange dst, org.cryptonets.engine.ResidueWriter writer) {
+    OpenClPolyBuffer b = own(dst);
+    RnsBasis basis = dst.basis();
+    int n = basis.n();
+    int l = basis.size();
+    int len = l * n;
+    if (dst.count() == 0) {
+      return;
+    }
+    ConcurrentLinkedQueue<long[]> scratchArrays = new ConcurrentLinkedQueue<>();
+    long polyBytes = polyBytes(dst);
+    staging.upload(b.mem(), dst.first() * polyBytes, dst.stride() * polyBytes, polyBytes, dst.count(), (piece, first, count) -> {
+      IntStream.range(0, count).parallel().forEach(p -> {
+        long[] poly = scratchArrays.poll();
+        if (poly == null) {
+          poly = new long[len];
+        }
+        writer.write(first + p, poly, 0);
+        IntBuffer words = piece.asIntBuffer();
+        int to = p * len;
+        for (int i = 0; i < l; i++) {
+          long q = basis.modulus(i).value();
+          long any = 0;
+          for (int j = i * n, end = j + n; j < end; j++) {
+            long v = poly[j];
+            any |= v | (q - 1 - v);
+            words.put(to + j, (int) v);
+          }
+          if (any < 0) {
+            for (int j = 0; j < n; j++) {
+              long v = poly[i * n + j];
+              if (v < 0 || v >= q) {
+                throw new EngineException(EngineException.Code.VALUE_OUT_OF_RANGE,
+                    "generated value " + v + " at polynomial " + (first + p) + ", limb " + i + ", coefficient " + j + " is not in [0, " + q + ")");
+              }
+            }
+          }
+        }
+        scratchArrays.add(poly);
+      });
+    });
   }
 
   @Override
@@ -1119,6 +1273,11 @@ public final class OpenClBackend implements Backend {
       if (scratch != null) {
         device.release(scratch);
         scratch = null;
+      }
+      try {
+        staging.close();
+      } catch (EngineException ignored) {
+        // Closing anyway: the device is released next, and with it the pinned memory.
       }
       if (aparapi != null) {
         aparapi.close();

@@ -44,9 +44,10 @@ class OpenClErrorTest {
     }
   }
 
-  private static void expectCode(EngineException.Code code, Executable call) {
+  private static EngineException expectCode(EngineException.Code code, Executable call) {
     EngineException e = assertThrows(EngineException.class, call);
     assertEquals(code, e.code(), e.getMessage());
+    return e;
   }
 
   @Test
@@ -130,6 +131,22 @@ class OpenClErrorTest {
       expectCode(EngineException.Code.VALUE_OUT_OF_RANGE, () -> gpu.upload(host, a.all()));
       expectCode(
           EngineException.Code.VALUE_OUT_OF_RANGE, () -> gpu.addConstants(a.all(), new long[] {0, q.modulus(1).value()}, true));
+    }
+  }
+
+  @Test
+  void integersAndGeneratedValuesOutsideTheirRangeAreRejected() {
+    try (PolyBuffer a = gpu.allocate(q, 2)) {
+      long[] values = new long[2 * q.n()];
+      values[q.n() + 7] = 1L << 62;
+      EngineException e = expectCode(EngineException.Code.VALUE_OUT_OF_RANGE, () -> gpu.uploadIntegers(values, a.all(), true));
+      assertTrue(e.getMessage().contains("polynomial 1, coefficient 7"), e.getMessage());
+      values[q.n() + 7] = -(1L << 62);
+      expectCode(EngineException.Code.VALUE_OUT_OF_RANGE, () -> gpu.uploadIntegers(values, a.all(), false));
+      expectCode(EngineException.Code.SHAPE_MISMATCH, () -> gpu.uploadIntegers(new long[q.n()], a.all(), false));
+      long q1 = q.modulus(1).value();
+      e = expectCode(EngineException.Code.VALUE_OUT_OF_RANGE, () -> gpu.generate(a.all(), (p, target, offset) -> target[offset + q.n() + 5] = q1));
+      assertTrue(e.getMessage().contains("limb 1, coefficient 5"), e.getMessage());
     }
   }
 

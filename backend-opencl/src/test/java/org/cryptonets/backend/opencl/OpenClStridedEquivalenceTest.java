@@ -36,6 +36,13 @@ class OpenClStridedEquivalenceTest {
   private static OpenClBackend smallBlock;
   /** Key-switching scratch for a single digit per launch sequence: the chunked key switch. */
   private static OpenClBackend tinyScratch;
+  /**
+   * Transfers staged in pieces of {@value #TINY_PIECE} bytes: two polynomials of 3 limbs at n = 1024
+   * (12 KiB each), three 64-bit integer polynomials, and one polynomial per piece at n = 4096, so
+   * that seven polynomials end in a short piece.
+   */
+  private static OpenClBackend tinyPieces;
+  private static final long TINY_PIECE = 30_000;
   private static CpuBackend cpu;
 
   @BeforeAll
@@ -44,12 +51,13 @@ class OpenClStridedEquivalenceTest {
     gpu = OpenClBackend.open(null, null, 1 << 16);
     smallBlock = OpenClBackend.open(null, null, 128);
     tinyScratch = OpenClBackend.open(null, null, 1 << 16, 1);
+    tinyPieces = OpenClBackend.openStagingPieces(null, null, 1 << 16, TINY_PIECE);
     cpu = CpuBackend.create(1, false);
   }
 
   @AfterAll
   static void close() {
-    for (AutoCloseable c : new AutoCloseable[] {gpu, smallBlock, tinyScratch, cpu}) {
+    for (AutoCloseable c : new AutoCloseable[] {gpu, smallBlock, tinyScratch, tinyPieces, cpu}) {
       if (c != null) {
         try {
           c.close();
@@ -141,6 +149,83 @@ class OpenClStridedEquivalenceTest {
       long[] back = new long[host.length];
       gpu.download(a.r(gpu, 1, 3, 2), back);
       OpenClEquivalenceTest.assertArrays(host, back, "strided round trip");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1024, 4096})
+  void transfersInSeveralPieces(int n) {
+    RnsBasis q = OpenClEquivalenceTest.bases(n).q();
+    try (Twin a = Twin.random(tinyPieces, q, 7, 121)) {
+      a.assertSame("upload of 7 polynomials in pieces");
+      long[] host = OpenClEquivalenceTest.randomResidues(q, 3, new Random(122));
+      both(tinyPieces, b -> b.upload(host, a.r(b, 1, 3, 2)));
+      a.assertSame("upload into polynomials 1, 3, 5 in pieces");
+      for (int[] shape : new int[][] {{1, 3, 2}, {0, 7, 1}, {0, 3, 3}, {6, 1, 5}}) {
+        long[] g = new long[shape[1] * q.size() * n];
+        long[] c = new long[g.length];
+        tinyPieces.download(a.r(tinyPieces, shape[0], shape[1], shape[2]), g);
+        cpu.download(a.r(cpu, shape[0], shape[1], shape[2]), c);
+        OpenClEquivalenceTest.assertArrays(c, g, "download in pieces of range " + java.util.Arrays.toString(shape));
+      }
+    }
+  }
+
+  /** Signed integers below 2^62 in magnitude, with the edges of the range and of the moduli. */
+  private static long[] signedIntegers(RnsBasis q, int polys, long seed) {
+    Random r = new Random(seed);
+    long[] v = new long[polys * q.n()];
+    long top = (1L << 62) - 1;
+    long q0 = q.modulus(0).value();
+    long[] edges = {0, 1, -1, top, -top, q0, -q0, q0 - 1, -(q0 - 1), q0 + 1, 3, -3};
+    for (int k = 0; k < v.length; k++) {
+      int pick = r.nextInt(16);
+      v[k] = pick < edges.length ? edges[pick] : pick == 12 ? r.nextInt(41) - 20 : r.nextLong() >> 2;
+    }
+    return v;
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1024, 4096})
+  void uploadIntegersStrided(int n) {
+    RnsBasis q = OpenClEquivalenceTest.bases(n).q();
+    for (OpenClBackend device : new OpenClBackend[] {gpu, tinyPieces}) {
+      try (Twin a = Twin.random(device, q, 7, 131)) {
+        long[] three = signedIntegers(q, 3, 132);
+        both(device, b -> b.uploadIntegers(three, a.r(b, 1, 3, 2), false));
+        a.assertSame("integers into polynomials 1, 3, 5");
+        long[] seven = signedIntegers(q, 7, 133);
+        both(device, b -> b.uploadIntegers(seven, a.r(b, 0, 7, 1), true));
+        a.assertSame("integers into all 7, then the forward NTT");
+        long[] two = signedIntegers(q, 2, 134);
+        both(device, b -> b.uploadIntegers(two, a.r(b, 0, 2, 6), true));
+        a.assertSame("integers into polynomials 0, 6, then the forward NTT");
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1024, 4096})
+  void generateStrided(int n) {
+    RnsBasis q = OpenClEquivalenceTest.bases(n).q();
+    int l = q.size();
+    // A deterministic function of (polynomial, limb, coefficient), so calls on any thread agree.
+    org.cryptonets.engine.ResidueWriter writer = (p, target, offset) -> {
+      for (int i = 0; i < l; i++) {
+        long qi = q.modulus(i).value();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(1000L * p + i);
+        for (int j = 0; j < n; j++) {
+          target[offset + i * n + j] = j % 97 == 0 ? qi - 1 : r.nextLong(qi);
+        }
+      }
+    };
+    for (OpenClBackend device : new OpenClBackend[] {gpu, tinyPieces}) {
+      try (Twin a = Twin.random(device, q, 7, 141)) {
+        both(device, b -> b.generate(a.r(b, 1, 3, 2), writer));
+        a.assertSame("generated polynomials 1, 3, 5");
+        both(device, b -> b.generate(a.r(b, 0, 7, 1), writer));
+        a.assertSame("generated polynomials 0..6");
+      }
     }
   }
 
