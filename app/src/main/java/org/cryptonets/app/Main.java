@@ -251,8 +251,16 @@ public final class Main {
     return ImageDataset.obtain(dir);
   }
 
+  /** The backend for a network evaluation (demo, evaluate, train's encrypted check): warmed up first. */
   private static Backend openBackend(String name) {
-    return Backends.open(name != null ? name : System.getProperty(Backends.PROPERTY, Backends.DEFAULT));
+    Backend backend = Backends.open(name != null ? name : System.getProperty(Backends.PROPERTY, Backends.DEFAULT));
+    try {
+      backend.warmUp();
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+    return backend;
   }
 
   private static int backends() {

@@ -326,6 +326,7 @@ public final class BackendComparison {
       PrintStream log) {
     String loadBefore = loadAverage();
     try (Backend backend = Backends.open(name)) {
+      backend.warmUp();
       log.println("== " + name + ": " + backend.device());
       long t0 = System.nanoTime();
       EncryptedInference.Result r = EncryptedInference.run(backend, net, plan, params, data.test(), images, progress(log));

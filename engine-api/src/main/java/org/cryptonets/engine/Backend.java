@@ -317,6 +317,16 @@ public interface Backend extends AutoCloseable {
   /** Waits until all issued work is done. */
   void synchronize();
 
+  /**
+   * Prepares for a long run of evaluations: a backend whose code is compiled at run time runs its
+   * operations on small data until they are compiled. Callers that evaluate networks (the demo, the
+   * service, a Spark executor) call it once after opening; one-shot work such as one owner's key
+   * generation, encryption or decryption should not, since the preparation costs more than it saves
+   * there (BENCHMARKS.md, "Cold commands"). The CPU backend prepares once per JVM and skips it
+   * under {@code -Dcryptonets.cpu.warmup=false}; the default does nothing.
+   */
+  default void warmUp() {}
+
   /** Releases the backend's threads or device context; its buffers become invalid. */
   @Override
   void close();

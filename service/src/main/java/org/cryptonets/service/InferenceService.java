@@ -137,6 +137,9 @@ public final class InferenceService implements AutoCloseable {
     Backend b = own ? Backends.open(config.backend() != null ? config.backend() : System.getProperty(Backends.PROPERTY, Backends.DEFAULT)) : backend;
     InferenceService s = new InferenceService(config, store, catalog, b, own);
     try {
+      // The service evaluates networks for as long as it runs: compile the backend's code before
+      // the first batch (once per JVM; see Backend.warmUp).
+      b.warmUp();
       s.recover();
     } catch (RuntimeException e) {
       s.workers.shutdownNow();

@@ -122,6 +122,8 @@ final class ExecutorCache {
             System.clearProperty(THREADS_PROPERTY);
           }
         }
+        // An executor evaluates networks task after task: compile the backend's code once.
+        backend.warmUp();
         Backend opened = backend;
         Runtime.getRuntime().addShutdownHook(new Thread(opened::close, "cryptonets-spark-backend-close"));
       }

@@ -141,12 +141,14 @@ public final class DecryptCommand {
         }
         labels = new int[images];
         int correct = 0;
-        int exact = 0;
         for (int s = 0; s < images; s++) {
           labels[s] = test.label(first + s);
           correct += d.predictions[s] == labels[s] ? 1 : 0;
-          exact += java.util.Arrays.equals(d.logits[s], network.logits(network.quantizeInput(test.image(first + s)))) ? 1 : 0;
         }
+        // The clear network on every image, on all cores, as encrypt runs it (one core took 2.2 s
+        // of this command's 5 s for a full batch on the development machine).
+        int exact = (int) java.util.stream.IntStream.range(0, images).parallel()
+            .filter(s -> java.util.Arrays.equals(d.logits[s], network.logits(network.quantizeInput(test.image(first + s))))).count();
         out.printf("accuracy: %.2f%% (%d of %d test images from %d); logits equal to the integer network in the clear: %d of %d%n", 100.0 * correct / images,
             correct, images, first, exact, images);
       }

@@ -43,6 +43,9 @@ public final class CpuBackend implements Backend {
   private final ForkJoinPool pool;
   /** Recycled buffer memory, at most half the maximum heap (property cryptonets.cpu.poolBytes). */
   private final PolyArrayPool arrays = new PolyArrayPool(Long.getLong("cryptonets.cpu.poolBytes", Runtime.getRuntime().maxMemory() / 2));
+  private static final Object WARM_UP_LOCK = new Object();
+  /** True once a vector backend of this JVM has run {@link #warmUp}; guarded by WARM_UP_LOCK. */
+  private static boolean warmedUp;
   /** Set by {@link #close}: every buffer of this backend is invalid from then on. */
   private volatile boolean closed;
 
@@ -56,17 +59,33 @@ public final class CpuBackend implements Backend {
     if (vector && !"false".equals(System.getProperty(DIRECTIVES_PROPERTY))) {
       CompilerDirectives.install();
     }
-    if (vector && !"false".equals(System.getProperty(WARMUP_PROPERTY))) {
-      warmUp();
-    }
   }
 
   /**
-   * Runs every vector kernel on small data until the JIT has compiled it. Vector API code that is
-   * still interpreted allocates an object per operation and runs orders of magnitude slower, so
-   * without this the first layer of a network pays seconds of warm-up.
+   * Runs every vector kernel and the backend's operations on small data until the JIT has compiled
+   * them: Vector API code that is still interpreted allocates an object per operation and runs
+   * orders of magnitude slower, so without this the first layer of a network pays seconds. Once per
+   * JVM (compiled code is shared by every instance; a second warm-up in a warm JVM still took about
+   * a second), and only for the vector path; {@value #WARMUP_PROPERTY}{@code =false} skips it.
+   * Takes about 4 s in a fresh JVM on the 2-core development machine.
    */
-  private void warmUp() {
+  @Override
+  public void warmUp() {
+    if (closed) {
+      throw new EngineException(EngineException.Code.BUFFER_INVALID, "the CPU backend is closed");
+    }
+    if (kernels != VectorKernels.INSTANCE || "false".equals(System.getProperty(WARMUP_PROPERTY))) {
+      return;
+    }
+    synchronized (WARM_UP_LOCK) {
+      if (!warmedUp) {
+        runWarmUp();
+        warmedUp = true;
+      }
+    }
+  }
+
+  private void runWarmUp() {
     int n = 1024;
     java.util.List<Long> primes = org.cryptonets.engine.PrimeGenerator.nttPrimes(31, n, 4, java.util.Set.of());
     RnsBasis q = RnsBasis.of(n, primes.get(0), primes.get(1));

@@ -68,7 +68,9 @@ public final class CloudInference {
         uploadBytes = reader.size();
         for (int j = 0; j < params.plainModuli().size(); j++) {
           long t0 = System.nanoTime();
+          long read;
           try (CiphertextBatch input = reader.next(backend)) {
+            read = System.nanoTime();
             if (input.level() != plan.inputLevel()) {
               throw new SerializationException(SerializationException.Code.INVALID_FIELD, imagesFile + ": ciphertexts at level " + input.level()
                   + "; the plan in " + keysFile + " expects level " + plan.inputLevel());
@@ -79,8 +81,9 @@ public final class CloudInference {
             // the small modulus 2^b.
             results.add(net.evaluateForReturn(input, (name, index, seconds) -> { }, plan.resultBits()));
           }
-          progress.accept(String.format(Locale.ROOT, "plaintext prime %d of %d: network evaluated in %.1f s", j + 1, params.plainModuli().size(),
-              (System.nanoTime() - t0) / 1e9));
+          long done = System.nanoTime();
+          progress.accept(String.format(Locale.ROOT, "plaintext prime %d of %d: ciphertexts read in %.2f s, network evaluated in %.2f s", j + 1,
+              params.plainModuli().size(), (read - t0) / 1e9, (done - read) / 1e9));
         }
         reader.finish();
       }
