@@ -160,7 +160,9 @@ public final class BgvEvaluator implements HomomorphicEvaluator {
     if (size < 2 || size > 3 || count < 1) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "cannot allocate " + count + " ciphertexts of size " + size);
     }
-    return CiphertextBatch.allocateBgv(backend, params, plainIndex, level, size, count, correctionFactor);
+    // Memory is not cleared, as documented: the reader overwrites every residue (clearing the
+    // recycled arrays of a batch was 0.13 s of reading the second plaintext prime's batch).
+    return CiphertextBatch.allocateBgvForOverwrite(backend, params, plainIndex, level, size, count, correctionFactor);
   }
 
   @Override

@@ -697,8 +697,19 @@ public final class BfvFileReader implements AutoCloseable {
         int bits = basis.modulus(i).bits();
         long q = basis.modulus(i).value();
         int base = (p * l + i) * n;
+        if (bits <= 32) {
+          in.bitsInto(bits, host, base, n);
+          // values are below 2^bits, so v >= q exactly when q - 1 - v is negative
+          long any = 0;
+          for (int j = 0; j < n; j++) {
+            any |= q - 1 - host[base + j];
+          }
+          if (any >= 0) {
+            continue;
+          }
+        }
         for (int j = 0; j < n; j++) {
-          long v = in.bits(bits);
+          long v = bits <= 32 ? host[base + j] : in.bits(bits);
           if (v >= q) {
             throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + label + " " + (firstPoly + p) + ", limb " + i + ", coefficient " + j + ": "
                 + v + " is not below q_" + i + " = " + q);
@@ -1010,17 +1021,20 @@ public final class BfvFileReader implements AutoCloseable {
     long perCiphertext = (long) stored * basis.size() * n;
     int chunk = chunkCount(batch.count(), perCiphertext);
     long[] host = new long[(int) (chunk * perCiphertext)];
+    // one c1 array for every full chunk: fresh arrays per chunk were a fifth of a read's time
+    long[] expanded = seed != null && expansion != SeedExpansion.BFV_TOP ? new long[chunk * batch.level() * n] : null;
     for (int first = 0; first < batch.count(); first += chunk) {
       int c = Math.min(chunk, batch.count() - first);
       long[] part = c == chunk ? host : new long[(int) (c * perCiphertext)];
+      long[] c1 = expanded == null ? null : c == chunk ? expanded : new long[c * batch.level() * n];
       unpack(in, h, basis, part, c * stored, (long) first * stored, seed == null ? "polynomial" : "ciphertext");
       if (seed == null) {
         backend.upload(part, batch.ciphertexts(first, c));
       } else {
         backend.upload(part, batch.component(0).sub(first, c));
         switch (expansion) {
-          case BFV_AT_LEVEL -> expandC1AtLevel(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
-          case BGV_AT_LEVEL -> expandBgvC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level());
+          case BFV_AT_LEVEL -> expandC1AtLevel(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm(), c1);
+          case BGV_AT_LEVEL -> expandBgvC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), c1);
           default -> expandC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm());
         }
       }
@@ -1031,9 +1045,8 @@ public final class BfvFileReader implements AutoCloseable {
    * c1 of ciphertexts [first, first + count) of a batch encrypted directly at {@code level}: the
    * seed's expansion over that level's primes, in NTT form, put in the wanted form.
    */
-  private static void expandC1AtLevel(BfvParameters params, Backend backend, byte[] seed, int first, PolyRange dst, int level, boolean ntt) {
+  private static void expandC1AtLevel(BfvParameters params, Backend backend, byte[] seed, int first, PolyRange dst, int level, boolean ntt, long[] c1) {
     int count = dst.count();
-    long[] c1 = new long[count * level * params.n()];
     Encryptor.expandSeed(params, seed, level, first, c1, count);
     backend.upload(c1, dst);
     if (!ntt) {
@@ -1043,11 +1056,11 @@ public final class BfvFileReader implements AutoCloseable {
 
   /**
    * c1 of ciphertexts [first, first + count) of a seeded BGV batch at {@code level}: the seed's
-   * expansion over that level's primes, in NTT form, as {@code BgvEncryptor} sampled it.
+   * expansion over that level's primes, in NTT form, as {@code BgvEncryptor} sampled it, through
+   * {@code c1} (exactly {@code dst.count()} polynomials of the level).
    */
-  private static void expandBgvC1(BfvParameters params, Backend backend, byte[] seed, int first, PolyRange dst, int level) {
+  private static void expandBgvC1(BfvParameters params, Backend backend, byte[] seed, int first, PolyRange dst, int level, long[] c1) {
     int count = dst.count();
-    long[] c1 = new long[count * level * params.n()];
     BgvEncryptor.expandSeed(params, seed, level, first, c1, count);
     backend.upload(c1, dst);
   }

@@ -106,6 +106,46 @@ final class RecordInput {
     return bits32(bits);
   }
 
+  /**
+   * The next {@code count} values of {@code bits} bits each (1 to 32) into {@code dst[off ..]}: the
+   * same values, and the same bytes consumed, as {@code count} calls of {@link #bits}. Written out,
+   * with the bit accumulator in locals, because the per-value calls took 13 ns a value: half of
+   * {@code infer}'s time to read a batch (38.5 million residues per plaintext prime), on one core.
+   */
+  void bitsInto(int bits, long[] dst, int off, int count) throws IOException {
+    if (bits < 1 || bits > 32) {
+      throw new IllegalArgumentException("bulk reads take 1 to 32 bits, not " + bits);
+    }
+    long mask = (1L << bits) - 1;
+    int k = off;
+    int end = off + count;
+    while (k < end) {
+      if (buffer.remaining() < 4) {
+        // near the end of the staged bytes: one value the slow way, which refills the buffer
+        dst[k++] = bits32(bits);
+        continue;
+      }
+      long a = acc;
+      int ab = accBits;
+      int pos = buffer.position();
+      // each value takes at most one 4-byte word: read words while 4 bytes are still staged
+      int lastWord = buffer.limit() - 4;
+      while (k < end && pos <= lastWord) {
+        if (ab < bits) {
+          a |= (buffer.getInt(pos) & 0xFFFFFFFFL) << ab;
+          pos += 4;
+          ab += 32;
+        }
+        dst[k++] = a & mask;
+        a >>>= bits;
+        ab -= bits;
+      }
+      buffer.position(pos);
+      acc = a;
+      accBits = ab;
+    }
+  }
+
   private long bits32(int bits) throws IOException {
     while (accBits < bits) {
       if (accBits <= 32 && buffer.remaining() >= 4) {

@@ -211,7 +211,7 @@ public final class IoFixtures {
 
     CountingBackend(Backend real) {
       backend = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, (proxy, method, args) -> {
-        if (method.getName().equals("allocate")) {
+        if (method.getName().equals("allocate") || method.getName().equals("allocateUninitialized")) {
           allocations.incrementAndGet();
         }
         try {
