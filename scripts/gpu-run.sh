@@ -4,6 +4,7 @@
 # with it, lists devices, then, on full 8192-image batches:
 #   - the demo on OpenCL under BGV (--repeat 5) and BFV (--repeat 3), and BGV on all 10,000 images;
 #   - the demo on the machine's own CPUs (cpu backend, 16 threads) for comparison;
+#   - the two-party commands (keygen, encrypt, infer on the GPU and on the CPUs, decrypt), one JVM each;
 #   - the GPU projection runner (counted work against measured time per stage);
 #   - the backend comparison runner (cpu and opencl in one JVM on the same batch), BGV and BFV.
 # On an H200 the whole script took about 90 s (2026-11-30); each step is capped so that it stays
@@ -47,6 +48,27 @@ step opencl-bgv 100 "${demo[@]}" --backend opencl --scheme bgv --repeat 5 --imag
 step opencl-bfv 100 "${demo[@]}" --backend opencl --scheme bfv --repeat 3 --images 8192 --report "$res/opencl-bfv.json"
 step opencl-bgv-10000 100 "${demo[@]}" --backend opencl --scheme bgv --repeat 5 --images 10000 --report "$res/opencl-bgv-10000.json"
 step cpu-bgv 100 "${demo[@]}" --backend cpu --scheme bgv --repeat 3 --images 8192 --report "$res/cpu-bgv.json"
+# The two-party commands, one JVM each as a user runs them (keys and images on the host's CPUs, the
+# cloud's infer on the GPU and on the CPUs), wall seconds per command in flow.txt; the two infer
+# runs must write the same bytes.
+w=/tmp/gpu-flow
+rm -rf "$w" && mkdir -p "$w"
+timed() { # name, then the command
+  local name="$1"; shift
+  local t0=$(date +%s.%N)
+  timeout 100 "$@" > "$res/flow-$name.log" 2>&1
+  local rc=$?
+  printf '%-16s exit %d  %6.2f s\n' "$name" "$rc" "$(awk "BEGIN{print $(date +%s.%N) - $t0}")" | tee -a "$res/flow.txt"
+  grep -E "prime|took" "$res/flow-$name.log"
+}
+cn=("$java" $opts -jar "$g/cryptonets.jar")
+timed keygen "${cn[@]}" keygen --data "$data" --out "$w/keys"
+timed encrypt "${cn[@]}" encrypt --keys "$w/keys" --images 8192 --data "$data" --out "$w/images.bin"
+timed infer-opencl "${cn[@]}" infer --backend opencl --keys "$w/keys/evaluation.keys" --in "$w/images.bin" --out "$w/results.bin"
+timed infer-cpu "${cn[@]}" infer --backend cpu --keys "$w/keys/evaluation.keys" --in "$w/images.bin" --out "$w/results-cpu.bin"
+timed decrypt "${cn[@]}" decrypt --keys "$w/keys" --in "$w/results.bin" --data "$data" --out "$w/predictions.csv"
+cmp -s "$w/results.bin" "$w/results-cpu.bin" && echo "infer on opencl and on cpu: identical results files" | tee -a "$res/flow.txt"
+pack
 bench="$g/cryptonets.jar:$g/bench.jar"
 # The bench module's runners: their dependencies are all in cryptonets.jar. The trimmed runtime has
 # no java.desktop, so the comparison runner writes its JSON and Markdown without the chart.
