@@ -306,7 +306,11 @@ final class ClDevice implements AutoCloseable {
     }
   }
 
-  /** Blocking write: the host array may be reused as soon as this returns. */
+  /**
+   * Blocking write from a Java array: the host array may be reused as soon as this returns. The
+   * backend's own transfers go through {@link HostStaging}; this is the array path that Aparapi
+   * takes, kept for {@code AparapiTimingTest}'s comparison.
+   */
   synchronized void write(cl_mem mem, long byteOffset, int[] data) {
     checkOpen();
     if (data.length == 0) {
@@ -336,46 +340,6 @@ final class ClDevice implements AutoCloseable {
       CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, byteOffset, (long) data.length * Sizeof.cl_uint, Pointer.to(data), 0, null, null);
     } catch (CLException e) {
       throw failure("downloading " + data.length + " residues (or an earlier kernel)", e);
-    }
-  }
-
-  /**
-   * Blocking strided write: {@code rows} runs of {@code rowBytes}, consecutive in {@code data}, to
-   * device bytes {@code byteOffset + r * pitch}. One rectangle transfer instead of one per run.
-   */
-  synchronized void writeRows(cl_mem mem, long byteOffset, long pitch, long rowBytes, long rows, int[] data) {
-    checkOpen();
-    if (rows == 0 || rowBytes == 0) {
-      return;
-    }
-    if (counter != null) {
-      counter.uploaded(rowBytes * rows);
-    }
-    try {
-      CL.clEnqueueWriteBufferRect(
-          queue, mem, CL_TRUE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
-          pitch, pitch * rows, rowBytes, rowBytes * rows, Pointer.to(data), 0, null, null);
-    } catch (CLException e) {
-      throw failure("uploading " + rows + " strided runs of " + rowBytes + " bytes", e);
-    }
-  }
-
-  /** Blocking strided read, the inverse of {@link #writeRows}; sees all earlier launches. */
-  synchronized void readRows(cl_mem mem, long byteOffset, long pitch, long rowBytes, long rows, int[] data) {
-    checkOpen();
-    if (rows == 0 || rowBytes == 0) {
-      finish();
-      return;
-    }
-    if (counter != null) {
-      counter.downloaded(rowBytes * rows);
-    }
-    try {
-      CL.clEnqueueReadBufferRect(
-          queue, mem, CL_TRUE, new long[] {byteOffset, 0, 0}, new long[] {0, 0, 0}, new long[] {rowBytes, rows, 1},
-          pitch, pitch * rows, rowBytes, rowBytes * rows, Pointer.to(data), 0, null, null);
-    } catch (CLException e) {
-      throw failure("downloading " + rows + " strided runs of " + rowBytes + " bytes (or an earlier kernel)", e);
     }
   }
 

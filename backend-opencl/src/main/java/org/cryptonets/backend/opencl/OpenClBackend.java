@@ -463,15 +463,12 @@ public final class OpenClBackend implements Backend {
     });
   }
 
-  /** Writes the range's residues from consecutive host polynomials (blocking). */
+  /** Writes the range's residues from consecutive host polynomials (the Aparapi path's words). */
   private void writeWords(OpenClPolyBuffer b, PolyRange dst, int[] words) {
     long bytes = polyBytes(dst);
-    if (contiguous(dst)) {
-      device.write(b.mem(), dst.first() * bytes, words);
-    } else {
-      // Host polynomials are consecutive, device ones stride apart: one rectangle transfer.
-      device.writeRows(b.mem(), dst.first() * bytes, dst.stride() * bytes, bytes, dst.count(), words);
-    }
+    int len = dst.basis().size() * dst.basis().n();
+    staging.upload(b.mem(), dst.first() * bytes, dst.stride() * bytes, bytes, dst.count(),
+        (piece, first, count) -> piece.asIntBuffer().put(0, words, first * len, count * len));
   }
 
   /** The range's residue count as one Java array's length. */
@@ -483,15 +480,13 @@ public final class OpenClBackend implements Backend {
     return (int) length;
   }
 
-  /** The range's residues as consecutive host polynomials, once all queued work is done (blocking). */
+  /** The range's residues as consecutive host polynomials, once all queued work is done (the Aparapi path's words). */
   private int[] readWords(OpenClPolyBuffer b, PolyRange src) {
     int[] words = new int[hostInts(src)];
     long bytes = polyBytes(src);
-    if (contiguous(src)) {
-      device.read(b.mem(), src.first() * bytes, words);
-    } else {
-      device.readRows(b.mem(), src.first() * bytes, src.stride() * bytes, bytes, src.count(), words);
-    }
+    int len = src.basis().size() * src.basis().n();
+    staging.download(b.mem(), src.first() * bytes, src.stride() * bytes, bytes, src.count(),
+        (piece, first, count) -> piece.asIntBuffer().get(0, words, first * len, count * len));
     return words;
   }
 
