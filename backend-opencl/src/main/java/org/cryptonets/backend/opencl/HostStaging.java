@@ -56,6 +56,9 @@ final class HostStaging implements AutoCloseable {
    * reached the device.
    */
   synchronized void upload(cl_mem dst, long firstByte, long pitch, long unitBytes, int units, Filler filler) {
+    if (units == 0) {
+      return;
+    }
     int per = unitsPerPiece(unitBytes, units);
     int slot = 0;
     try {
@@ -77,6 +80,10 @@ final class HostStaging implements AutoCloseable {
    * pitch}, each piece handed to {@code drainer} once it is on the host; sees all earlier launches.
    */
   synchronized void download(cl_mem src, long firstByte, long pitch, long unitBytes, int units, Drainer drainer) {
+    if (units == 0) {
+      device.finish();
+      return;
+    }
     int per = unitsPerPiece(unitBytes, units);
     for (int first = 0; first < units; first += per) {
       int count = Math.min(per, units - first);
