@@ -70,9 +70,16 @@ final class HostStaging implements AutoCloseable {
         inFlight[slot] = device.writeAsync(dst, firstByte + first * pitch, pitch, unitBytes, count, views[slot]);
         slot ^= 1;
       }
-    } finally {
-      settle();
+    } catch (RuntimeException | Error e) {
+      // the buffers must not be refilled while a copy out of them is in flight; the first failure wins
+      try {
+        settle();
+      } catch (RuntimeException later) {
+        e.addSuppressed(later);
+      }
+      throw e;
     }
+    settle();
   }
 
   /**
