@@ -33,8 +33,9 @@ import org.jocl.cl_mem;
  * <p>Strided ranges ({@link PolyRange#index}) are passed to the kernels as (first, stride), and
  * every kernel addresses polynomial k of an operand at {@code (first + k * stride) * limbs * n}, so
  * one component of a batch of ciphertexts is worked on in place without gathering it first;
- * strided uploads and downloads are single rectangle transfers. Overlap between inputs and outputs is
- * judged polynomial by polynomial (see {@code noPartialOverlap}).
+ * strided uploads and downloads are one rectangle transfer per staging piece ({@link HostStaging}:
+ * pinned host buffers, 16 MiB pieces). Overlap between inputs and outputs is judged polynomial by
+ * polynomial (see {@code noPartialOverlap}).
  *
  * <p>Device choice: see {@link OpenClDevices}. The NTT does every stage in local memory, one
  * work-group per limb, while n fits the device's local memory (n = 8192 needs 32 KiB); larger rings
