@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The same CryptoNet code on the OpenCL backend: a full batch of real MNIST images through the
  * whole network (every layer, relinearization and modulus switching) decrypts to exactly the clear
- * integer logits, as on the CPU. It runs the default scheme, BGV, with its schedule (squares at
+ * integer logits, image by image (the CPU backend's runs are checked against the same logits). It runs the default scheme, BGV, with its schedule (squares at
  * the input's level, t-corrected switches in the device's own kernels); BFV's operations are
  * compared across backends one by one in bfv's CrossBackendBfvTest. To fit CI on PoCL (OpenCL on
- * the CPU) it uses INSECURE toy parameters, n = 2048 with the production prime chain
+ * the CPU) it uses INSECURE toy parameters, n = 1024 with the production prime chain
  * (SecurityLevel.NONE); the 128-bit runs are the CPU tests EncryptedInferenceTest (BFV) and
  * BgvCryptoNetTest. Fails rather than skips under CI when OpenCL is missing.
  */
@@ -39,23 +39,18 @@ class CrossBackendCryptoNetTest {
     ImageDataset data = ImageDataset.obtain(null);
     IntegerNetwork net = IntegerNetwork.loadDefault();
     int valueBits = net.measure(data.test()).maxBits();
-    CryptoNetPlan plan = CryptoNetPlan.of(2048, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {4, 2}, 2, 6)
+    CryptoNetPlan plan = CryptoNetPlan.of(1024, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {4, 2}, 2, 6)
         .withScheme(org.cryptonets.bfv.Scheme.BGV);
     BfvParameters toy = plan.parameters(SecurityLevel.NONE);
-    java.math.BigInteger[][] cpuLogits;
-    try (Backend cpu = Backends.open("cpu")) {
-      EncryptedInference.Result r = EncryptedInference.run(cpu, net, plan, toy, data.test(), 2048, (s, d, t) -> { });
-      assertEquals(0, r.mismatches);
-      assertEquals(org.cryptonets.bfv.Scheme.BGV, r.scheme);
-      cpuLogits = r.logits;
-    }
     try (Backend gpu = Backends.open("opencl")) {
       long start = System.nanoTime();
-      EncryptedInference.Result r = EncryptedInference.run(gpu, net, plan, toy, data.test(), 2048, (s, d, t) -> { });
+      EncryptedInference.Result r = EncryptedInference.run(gpu, net, plan, toy, data.test(), 1024, (s, d, t) -> { });
+      assertEquals(org.cryptonets.bfv.Scheme.BGV, r.scheme);
       assertEquals(0, r.mismatches, "images whose OpenCL logits differ from the clear integer network");
-      for (int i = 0; i < 2048; i++) {
-        assertArrayEquals(cpuLogits[i], r.logits[i], "image " + i);
+      for (int i = 0; i < 1024; i++) {
+        assertArrayEquals(net.logits(net.quantizeInput(data.test().image(i))), r.logits[i], "image " + i);
       }
+      assertEquals(r.correctPlain, r.correctEncrypted);
       assertTrue(r.noiseBudgetMinBits > 0);
       System.out.printf("OpenCL toy batch: network %.1f s (%.1f s total)%n", r.networkSeconds, (System.nanoTime() - start) / 1e9);
     }

@@ -182,14 +182,17 @@ __kernel void mac_dense(__global const uint* in, uint2 ir, __global uint* out, u
   }
   ulong terms = 0;
   __global const int* wr = w + (ulong) r0 * cols;
-  for (uint k = 0; k < cols; k++) {
+  // input k of this item's column is limb_at(ir, k * width + c, ...): a fixed step from k to k + 1
+  __global const uint* x_at = in + limb_at(ir, c, limb, limbs, logn) + j;
+  ulong step = ((ulong) width * ir.y * limbs) << logn;
+  for (uint k = 0; k < cols; k++, x_at += step) {
     if (++terms > max_terms) {
       for (uint r = 0; r < MAC_BLOCK; r++) {
         acc[r] = (long) reduce_signed(acc[r], q, ratio);
       }
       terms = 2;
     }
-    long x = (long) in[limb_at(ir, k * width + c, limb, limbs, logn) + j];
+    long x = (long) *x_at;
     for (uint r = 0; r < MAC_BLOCK; r++) {
       acc[r] += (long) wr[(ulong) r * cols + k] * x;
     }

@@ -85,6 +85,13 @@ public final class CpuBackend implements Backend {
     }
   }
 
+  /** Whether this JVM's warm-up has run (for tests). */
+  static boolean warmedUp() {
+    synchronized (WARM_UP_LOCK) {
+      return warmedUp;
+    }
+  }
+
   private void runWarmUp() {
     int n = 1024;
     java.util.List<Long> primes = org.cryptonets.engine.PrimeGenerator.nttPrimes(31, n, 4, java.util.Set.of());

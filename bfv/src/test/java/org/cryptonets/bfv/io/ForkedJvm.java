@@ -23,7 +23,7 @@ public final class ForkedJvm {
   private ForkedJvm() {}
 
   /**
-   * Options of this JVM worth passing on: modules, native access, stack size, the backend; never
+   * Options of this JVM worth passing on: modules, native access, stack size, the backend, the warm-up setting; never
    * heap sizes or agents. Shared through bfv's test-jar with the forked-JVM tests of the app.
    */
   public static List<String> inheritedOptions() {
@@ -36,7 +36,8 @@ public final class ForkedJvm {
         if (!a.contains("=") && k + 1 < in.size()) {
           out.add(in.get(++k));
         }
-      } else if (a.startsWith("-Xss") || a.startsWith("-Djava.library.path=") || a.startsWith("-Djna.") || a.startsWith("-Dcryptonets.backend=")) {
+      } else if (a.startsWith("-Xss") || a.startsWith("-Djava.library.path=") || a.startsWith("-Djna.") || a.startsWith("-Dcryptonets.backend=")
+          || a.startsWith("-Dcryptonets.cpu.warmup=")) {
         out.add(a);
       }
     }
