@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@code demo --repeat K}: every stage runs K times on the same batches, the last results are
  * decrypted and checked, and each stage reports its minimum and median. INSECURE toy parameters
- * (n = 1024, SecurityLevel.NONE) keep it fast; the arithmetic is the production schedule's.
+ * (n = 1024, SecurityLevel.NONE) keep it fast; the scheme (BGV, the default) and the arithmetic are the
+ * production schedule's.
  */
 class RepeatedRunTest {
   @Test
@@ -27,7 +28,8 @@ class RepeatedRunTest {
     ImageDataset data = ImageDataset.obtain(null);
     IntegerNetwork net = IntegerNetwork.loadDefault();
     int valueBits = net.measure(data.test()).maxBits();
-    CryptoNetPlan plan = CryptoNetPlan.of(1024, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {5, 3}, 3);
+    CryptoNetPlan plan = CryptoNetPlan.of(1024, List.of(31, 31, 31, 31, 31, 31, 31), 29, (valueBits + 2 + 27) / 28, new int[] {4, 2}, 2, 6)
+        .withScheme(org.cryptonets.bfv.Scheme.BGV);
     BfvParameters toy = plan.parameters(SecurityLevel.NONE);
     try (Backend cpu = Backends.open("cpu")) {
       EncryptedInference.Result r = EncryptedInference.run(cpu, net, plan, toy, data.test(), 300, 2, (s, d, t) -> { });
