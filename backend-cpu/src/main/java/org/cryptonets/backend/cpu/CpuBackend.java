@@ -46,6 +46,8 @@ public final class CpuBackend implements Backend {
   private static final Object WARM_UP_LOCK = new Object();
   /** True once a vector backend of this JVM has run {@link #warmUp}; guarded by WARM_UP_LOCK. */
   private static boolean warmedUp;
+  /** Completed warm-ups in this JVM (for tests); guarded by WARM_UP_LOCK. */
+  private static int warmUps;
   /** Set by {@link #close}: every buffer of this backend is invalid from then on. */
   private volatile boolean closed;
 
@@ -81,14 +83,15 @@ public final class CpuBackend implements Backend {
       if (!warmedUp) {
         runWarmUp();
         warmedUp = true;
+        warmUps++;
       }
     }
   }
 
-  /** Whether this JVM's warm-up has run (for tests). */
-  static boolean warmedUp() {
+  /** How many times this JVM's warm-up has run: 0 or 1 (for tests). */
+  static int warmUps() {
     synchronized (WARM_UP_LOCK) {
-      return warmedUp;
+      return warmUps;
     }
   }
 
