@@ -263,7 +263,7 @@ public final class BgvEncryptor implements AutoCloseable {
     if (c1.length != (long) count * len || first < 0) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "c1 array of " + c1.length + " for " + count + " ciphertexts from " + first + " at level " + level);
     }
-    IntStream.range(0, count).parallel().forEach(k -> new SeedExpander(seed, KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, first + k).uniform(q, c1, k * len));
+    SeedExpander.uniformStreams(seed, KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, first, count, q, c1);
   }
 
   /** Releases the key copies made for lower levels (device memory on a GPU); overwritten first. */

@@ -219,7 +219,7 @@ public final class Encryptor {
     if (c1.length != (long) count * len || first < 0) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "c1 array of " + c1.length + " for " + count + " ciphertexts from " + first);
     }
-    IntStream.range(0, count).parallel().forEach(k -> new SeedExpander(seed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, first + k).uniform(q, c1, k * len));
+    SeedExpander.uniformStreams(seed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, first, count, q, c1);
   }
 
   /** Regenerates the c1 halves of a seeded batch from its seed: what the receiving side runs. */
@@ -240,6 +240,6 @@ public final class Encryptor {
     if (c1.length != (long) count * len || first < 0) {
       throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "c1 array of " + c1.length + " for " + count + " ciphertexts from " + first);
     }
-    IntStream.range(0, count).parallel().forEach(k -> new SeedExpander(seed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, first + k).uniform(q, c1, k * len));
+    SeedExpander.uniformStreams(seed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, first, count, q, c1);
   }
 }

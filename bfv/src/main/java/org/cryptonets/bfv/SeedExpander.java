@@ -211,6 +211,40 @@ public final class SeedExpander {
   }
 
   /** Clears the internal keystream buffer. */
+  /**
+   * The uniform residues over {@code q} of the streams with nonces {@code firstNonce + k}, k in [0,
+   * count), into {@code out[k * q.size() * q.n() ..]}: the values a new expander per nonce gives
+   * ({@link #uniform}), from one expander per parallel part restarted for each nonce. A new
+   * expander per ciphertext (a cipher lookup, the AES key schedule and two fresh 16 KB buffers)
+   * was most of the C2 compilation and much of the time of a fresh JVM's seed expansion.
+   *
+   * @throws BfvException INVALID_ARGUMENT for a seed that is not 32 bytes, a negative count or an
+   *     {@code out} that does not hold exactly {@code count} polynomials over {@code q}
+   */
+  public static void uniformStreams(byte[] seed, int domain, long firstNonce, int count, RnsBasis q, long[] out) {
+    int len = q.size() * q.n();
+    if (count < 0 || out.length != (long) count * len) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "an array of " + out.length + " residues for " + count + " polynomials of " + len);
+    }
+    if (count == 0) {
+      return;
+    }
+    int parts = Math.min(count, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1);
+    java.util.stream.IntStream.range(0, parts).parallel().forEach(part -> {
+      int lo = (int) ((long) part * count / parts);
+      int hi = (int) ((long) (part + 1) * count / parts);
+      SeedExpander x = new SeedExpander(seed, domain, firstNonce + lo);
+      try {
+        for (int k = lo; k < hi; k++) {
+          x.restart(domain, firstNonce + k);
+          x.uniform(q, out, k * len);
+        }
+      } finally {
+        x.wipe();
+      }
+    });
+  }
+
   public void wipe() {
     Arrays.fill(out, (byte) 0);
     position = BLOCK;

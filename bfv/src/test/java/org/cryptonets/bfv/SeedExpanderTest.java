@@ -37,6 +37,29 @@ class SeedExpanderTest {
     return v;
   }
 
+  /**
+   * The batch form used to regenerate seeded c1 halves gives, nonce for nonce, what a new expander
+   * per nonce gives: counts below, at and above the number of parallel parts, nonces past 2^32.
+   */
+  @ParameterizedTest(name = "{0} streams from nonce {1}")
+  @CsvSource({"1, 0", "2, 7", "3, 0", "17, 1", "33, 1099511627776"})
+  void uniformStreamsEqualAnExpanderPerNonce(int count, long firstNonce) {
+    int n = 1024;
+    RnsBasis basis = RnsBasis.of(n, PrimeGenerator.nttPrimes(31, n, 2, Set.of()).get(0), PrimeGenerator.nttPrimes(18, n, 1, Set.of()).get(0));
+    int len = 2 * n;
+    long[] expected = new long[count * len];
+    for (int k = 0; k < count; k++) {
+      new SeedExpander(seed(4), 9, firstNonce + k).uniform(basis, expected, k * len);
+    }
+    long[] out = new long[count * len];
+    SeedExpander.uniformStreams(seed(4), 9, firstNonce, count, basis, out);
+    assertArrayEquals(expected, out);
+    SeedExpander.uniformStreams(seed(4), 9, firstNonce, 0, basis, new long[0]);
+    assertCode(ErrorCode.INVALID_ARGUMENT, () -> SeedExpander.uniformStreams(seed(4), 9, firstNonce, count, basis, new long[count * len - 1]));
+    assertCode(ErrorCode.INVALID_ARGUMENT, () -> SeedExpander.uniformStreams(seed(4), 9, firstNonce, -1, basis, new long[0]));
+    assertCode(ErrorCode.INVALID_ARGUMENT, () -> SeedExpander.uniformStreams(new byte[31], 9, firstNonce, count, basis, out));
+  }
+
   /** 5000 longs cross the 16 KiB refill boundary twice. */
   @Test
   void sameSeedDomainNonceGiveTheSameStream() {
