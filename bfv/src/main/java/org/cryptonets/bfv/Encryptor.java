@@ -111,44 +111,59 @@ public final class Encryptor {
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
         int base = first;
-        IntStream.range(0, c).parallel().forEach(kk -> {
-          int k = base + kk;
-          SeedExpander noise = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_ENCRYPT_NOISE, k);
+        // Contiguous ranges of the chunk, one noise and one uniform expander per range, restarted
+        // for each ciphertext (as BgvEncryptor: a new expander is a cipher lookup and a key schedule).
+        int parts = Math.min(c, Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1));
+        IntStream.range(0, parts).parallel().forEach(part -> {
+          int lo = part * c / parts;
+          int hi = (part + 1) * c / parts;
+          SeedExpander noise = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_ENCRYPT_NOISE, base + lo);
+          SeedExpander uniform = uSeed == null ? null : new SeedExpander(uSeed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, base + lo);
           int[] e = new int[n];
-          noise.centeredBinomial(e);
-          long[] m = plaintexts.get(k).coefficientsUnsafe();
           long[] carry = new long[n];
-          long t = ctx.t.value();
-          double inverseT = 1.0 / t;
-          for (int j = 0; j < n; j++) {
-            // round(Q m / t) = Delta m + round((Q mod t) m / t); the second term is below t. The
-            // quotient comes from a double estimate and an exact correction, not from a 64-bit
-            // division per coefficient.
-            carry[j] = quotient(ctx.qModT * m[j] + (t >>> 1), t, inverseT) + e[j];
-          }
-          int off = kk * l * n;
-          for (int i = 0; i < l; i++) {
-            org.cryptonets.engine.Modulus qi = q.modulus(i);
-            long qv = reduced[i];
-            long d = ctx.delta[i];
-            long ds = ctx.deltaShoup[i];
+          for (int kk = lo; kk < hi; kk++) {
+            int k = base + kk;
+            noise.restart(KeyGenerator.DOMAIN_ENCRYPT_NOISE, k);
+            noise.centeredBinomial(e);
+            long[] m = plaintexts.get(k).coefficientsUnsafe();
+            long t = ctx.t.value();
+            double inverseT = 1.0 / t;
             for (int j = 0; j < n; j++) {
-              long cj = carry[j];
-              // carry is below t + noise, almost always below q_i: a branch instead of a division.
-              cj = cj < 0 ? Math.floorMod(cj, qv) : cj < qv ? cj : cj % qv;
-              long v = qi.multiplyShoup(m[j], d, ds) + cj;
-              c0[off + i * n + j] = v >= qv ? v - qv : v;
+              // round(Q m / t) = Delta m + round((Q mod t) m / t); the second term is below t. The
+              // quotient comes from a double estimate and an exact correction, not from a 64-bit
+              // division per coefficient.
+              carry[j] = quotient(ctx.qModT * m[j] + (t >>> 1), t, inverseT) + e[j];
+            }
+            int off = kk * l * n;
+            for (int i = 0; i < l; i++) {
+              org.cryptonets.engine.Modulus qi = q.modulus(i);
+              long qv = reduced[i];
+              long d = ctx.delta[i];
+              long ds = ctx.deltaShoup[i];
+              for (int j = 0; j < n; j++) {
+                long cj = carry[j];
+                // carry is below t + noise, almost always below q_i: a branch instead of a division.
+                cj = cj < 0 ? Math.floorMod(cj, qv) : cj < qv ? cj : cj % qv;
+                long v = qi.multiplyShoup(m[j], d, ds) + cj;
+                c0[off + i * n + j] = v >= qv ? v - qv : v;
+              }
+            }
+            if (uniform != null) {
+              uniform.restart(KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, k);
+              uniform.uniform(q, c1, off);
+            } else {
+              noise.centeredBinomial(e);
+              KeyGenerator.smallToResidues(e, q, c1, off);
+              noise.ternary(e);
+              KeyGenerator.smallToResidues(e, q, u, off);
             }
           }
-          if (uSeed != null) {
-            new SeedExpander(uSeed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, k).uniform(q, c1, off);
-          } else {
-            noise.centeredBinomial(e);
-            KeyGenerator.smallToResidues(e, q, c1, off);
-            noise.ternary(e);
-            KeyGenerator.smallToResidues(e, q, u, off);
-          }
+          java.util.Arrays.fill(e, 0);
+          java.util.Arrays.fill(carry, 0);
           noise.wipe();
+          if (uniform != null) {
+            uniform.wipe();
+          }
         });
         int len = c * l * n;
         PolyRange c0r = out.component(0).sub(first, c);
