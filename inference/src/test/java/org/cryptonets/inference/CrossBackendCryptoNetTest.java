@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The same CryptoNet code on the OpenCL backend: a full batch of real MNIST images through the
  * whole network (every layer, relinearization and modulus switching) decrypts to exactly the clear
- * integer logits, image by image (the CPU backend's runs are checked against the same logits). It runs the default scheme, BGV, with its schedule (squares at
- * the input's level, t-corrected switches in the device's own kernels); BFV's operations are
+ * integer logits, image by image (the CPU backend's runs are checked against the same logits). It
+ * runs the default scheme, BGV, with its schedule (squares at the input's level, t-corrected
+ * switches in the device's own kernels); BFV's operations are
  * compared across backends one by one in bfv's CrossBackendBfvTest. To fit CI on PoCL (OpenCL on
  * the CPU) it uses INSECURE toy parameters, n = 1024 with the production prime chain
  * (SecurityLevel.NONE); the 128-bit runs are the CPU tests EncryptedInferenceTest (BFV) and
