@@ -50,6 +50,26 @@ class BackendsTest {
     assertTrue(e.getMessage().contains("available: ") && e.getMessage().contains("cpu"), e.getMessage());
   }
 
+  /**
+   * Opening a backend that can run probes no other provider (probing OpenCL loads its driver, whose
+   * signal handlers can kill a JVM started without libjsig); a backend that cannot run, or an
+   * unknown name, probes them all to list why.
+   */
+  @Test
+  void openingARunnableBackendProbesNoOtherProvider() {
+    int before = ProbeCountingProvider.PROBES.get();
+    try (Backend be = Backends.open("cpu")) {
+      assertEquals("cpu", be.name());
+    }
+    assertEquals(before, ProbeCountingProvider.PROBES.get(), "opening cpu asked the other provider why it cannot run");
+    EngineException e = assertThrows(EngineException.class, () -> Backends.open(ProbeCountingProvider.NAME));
+    assertEquals(EngineException.Code.BACKEND_UNAVAILABLE, e.code());
+    assertTrue(e.getMessage().contains("cannot run here: " + ProbeCountingProvider.REASON) && e.getMessage().contains("cpu"), e.getMessage());
+    e = assertThrows(EngineException.class, () -> Backends.open("nope"));
+    assertTrue(e.getMessage().contains(ProbeCountingProvider.NAME + " (unavailable: " + ProbeCountingProvider.REASON + ")"), e.getMessage());
+    assertTrue(ProbeCountingProvider.PROBES.get() > before);
+  }
+
   @Test
   void openByNameAndByProperty() {
     try (Backend be = Backends.open("cpu")) {

@@ -97,6 +97,8 @@ public final class BfvFileReader implements AutoCloseable {
   private final ByteSource source;
   private final long size;
   private final ByteBuffer staging = ByteBuffer.allocate(STAGING_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  /** The packed bytes of a chunk for {@link #unpackInParallel}, kept for the next chunk; at most 4 bytes per residue of a chunk. */
+  private byte[] raw;
   private long budget = defaultMemoryBudget();
   private long position;
   private int index;
@@ -328,6 +330,7 @@ public final class BfvFileReader implements AutoCloseable {
    * check (parameters records check it against their own content).
    */
   private Header begin(EnumSet<ObjectType> expected, BfvParameters params, ByteBuffer buffer, long maxPayload, String bound) throws IOException {
+    raw = null; // a record's memory is its own: the previous record's packed bytes are not kept
     String where = where();
     long remaining = size - position;
     int minimum = BfvFileFormat.HEADER_BYTES + BfvFileFormat.TRAILER_BYTES;
@@ -692,6 +695,9 @@ public final class BfvFileReader implements AutoCloseable {
   private void unpack(RecordInput in, Header h, RnsBasis basis, long[] host, int polys, long firstPoly, String label) throws IOException {
     int n = basis.n();
     int l = basis.size();
+    if (unpackInParallel(in, h, basis, host, polys, firstPoly, label)) {
+      return;
+    }
     for (int p = 0; p < polys; p++) {
       for (int i = 0; i < l; i++) {
         int bits = basis.modulus(i).bits();
@@ -719,6 +725,71 @@ public final class BfvFileReader implements AutoCloseable {
       }
     }
   }
+  /**
+   * {@link #unpack} on all cores, when every limb of a polynomial is a whole number of bytes of at
+   * most 32-bit values (n a multiple of 8) and the stream stands on a byte: the chunk's bytes are
+   * read first ({@link RecordInput#streamBytes}, which keeps the CRC), then each (polynomial, limb)
+   * is unpacked and range-checked on its own. A bad residue gives the error the sequential loop
+   * gives, the first one in file order. False (nothing read) where the fast path does not apply.
+   * Measured in BENCHMARKS.md ("Reading a batch unpacks in parallel"): the single-threaded unpack
+   * was a third of a warm read of one plaintext prime's batch.
+   */
+  private boolean unpackInParallel(RecordInput in, Header h, RnsBasis basis, long[] host, int polys, long firstPoly, String label)
+      throws IOException {
+    int n = basis.n();
+    int l = basis.size();
+    if (n % 8 != 0 || polys * l < 2 || !in.byteAligned()) {
+      return false;
+    }
+    int[] limbStart = new int[l + 1];
+    for (int i = 0; i < l; i++) {
+      int bits = basis.modulus(i).bits();
+      if (bits > 32) {
+        return false;
+      }
+      limbStart[i + 1] = limbStart[i] + n / 8 * bits;
+    }
+    int polyBytes = limbStart[l];
+    long total = (long) polys * polyBytes;
+    if (total > Integer.MAX_VALUE - 8) {
+      return false;
+    }
+    if (raw == null || raw.length < total) {
+      raw = new byte[(int) total];
+    }
+    byte[] bytes = raw;
+    in.streamBytes(bytes, 0, (int) total);
+    java.util.concurrent.atomic.AtomicInteger firstBad = new java.util.concurrent.atomic.AtomicInteger(Integer.MAX_VALUE);
+    java.util.stream.IntStream.range(0, polys * l).parallel().forEach(k -> {
+      int p = k / l;
+      int i = k % l;
+      int base = k * n;
+      RecordInput.unpackBits(bytes, p * polyBytes + limbStart[i], basis.modulus(i).bits(), host, base, n);
+      long q = basis.modulus(i).value();
+      long any = 0;
+      for (int j = 0; j < n; j++) {
+        any |= q - 1 - host[base + j];
+      }
+      if (any < 0) {
+        firstBad.accumulateAndGet(k, Math::min);
+      }
+    });
+    int k = firstBad.get();
+    if (k != Integer.MAX_VALUE) {
+      int p = k / l;
+      int i = k % l;
+      long q = basis.modulus(i).value();
+      for (int j = 0; j < n; j++) {
+        long v = host[k * n + j];
+        if (v >= q) {
+          throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + label + " " + (firstPoly + p) + ", limb " + i + ", coefficient " + j + ": "
+              + v + " is not below q_" + i + " = " + q);
+        }
+      }
+    }
+    return true;
+  }
+
 
   /** Reads the public key onto {@code backend}. */
   public PublicKey readPublicKey(BfvParameters params, Backend backend) {
@@ -764,8 +835,8 @@ public final class BfvFileReader implements AutoCloseable {
       RnsBasis q = params.coeffBasis();
       expectLength(h, exact, "the descriptor and " + count + " key parts");
       long residues = 2L * count * q.size() * params.n();
-      // The host array, then the backend's copy.
-      requireMemory(h, 2 * Long.BYTES * residues, count + " key parts of " + q.size() + " limbs");
+      // The host array, the packed bytes (at most 32 bits a residue), then the backend's copy.
+      requireMemory(h, (2 * Long.BYTES + Integer.BYTES) * residues, count + " key parts of " + q.size() + " limbs");
       long[] host = new long[(int) residues];
       unpack(in, h, q, host, 2 * count, 0, "polynomial");
       end(h, in);
@@ -982,14 +1053,15 @@ public final class BfvFileReader implements AutoCloseable {
 
   /**
    * Bytes that loading a batch takes at its peak: the batch on the backend, a host chunk (and the
-   * shorter last one), and for a seeded batch the expanded c1 of a chunk with the buffers that
+   * shorter last one) with its packed bytes, and for a seeded batch the expanded c1 of a chunk with the buffers that
    * switch it down from the top level.
    */
   static long batchMemory(BfvParameters params, int count, int size, int level, boolean seeded) {
     long n = params.n();
     long perCiphertext = (seeded ? 1 : size) * level * n;
     long chunk = chunkCount(count, perCiphertext);
-    long bytes = Long.BYTES * ((long) count * size * level * n + 2 * chunk * perCiphertext);
+    // the batch, a host chunk and the shorter last one, and the chunk's packed bytes (at most 32 bits a residue)
+    long bytes = Long.BYTES * ((long) count * size * level * n + 2 * chunk * perCiphertext) + Integer.BYTES * chunk * perCiphertext;
     if (seeded) {
       long top = params.maxLevel();
       bytes += Long.BYTES * chunk * n * (top + (top * (top + 1) - (long) level * (level + 1)) / 2);
@@ -999,14 +1071,14 @@ public final class BfvFileReader implements AutoCloseable {
 
   /**
    * Bytes that loading a BGV batch takes at its peak: the batch on the backend, a host chunk (and
-   * the shorter last one), and for a seeded batch the expanded c1 of a chunk (and the shorter last
+   * the shorter last one) with its packed bytes, and for a seeded batch the expanded c1 of a chunk (and the shorter last
    * one), at the record's level only.
    */
   static long bgvBatchMemory(BfvParameters params, int count, int size, int level, boolean seeded) {
     long n = params.n();
     long perCiphertext = (seeded ? 1 : size) * level * n;
     long chunk = chunkCount(count, perCiphertext);
-    long bytes = Long.BYTES * ((long) count * size * level * n + 2 * chunk * perCiphertext);
+    long bytes = Long.BYTES * ((long) count * size * level * n + 2 * chunk * perCiphertext) + Integer.BYTES * chunk * perCiphertext;
     if (seeded) {
       bytes += Long.BYTES * 2 * chunk * level * n;
     }

@@ -182,6 +182,75 @@ final class RecordInput {
     accBits = 0;
   }
 
+  /** Whether the bit stream stands on a byte boundary: only whole bytes wait in its accumulator. */
+  boolean byteAligned() {
+    return (accBits & 7) == 0;
+  }
+
+  /**
+   * The next {@code len} bytes of a byte-aligned bit stream into {@code dst[off..off + len)}: first
+   * the whole bytes waiting in the accumulator, then the staged and later bytes, so that
+   * {@link #unpackBits} on them gives what {@link #bitsInto} would have read.
+   *
+   * @throws SerializationException TRUNCATED or LENGTH_OUT_OF_RANGE as any read past the end
+   * @throws IllegalStateException if the stream is not on a byte boundary
+   */
+  void streamBytes(byte[] dst, int off, int len) throws IOException {
+    if (!byteAligned()) {
+      throw new IllegalStateException("the bit stream is " + (accBits & 7) + " bits past a byte boundary");
+    }
+    int k = off;
+    int end = off + len;
+    while (k < end && accBits > 0) {
+      dst[k++] = (byte) acc;
+      acc >>>= 8;
+      accBits -= 8;
+    }
+    while (k < end) {
+      need(1);
+      int take = Math.min(buffer.remaining(), end - k);
+      buffer.get(dst, k, take);
+      k += take;
+    }
+  }
+
+  private static final java.lang.invoke.VarHandle INT_LE =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+  /**
+   * Unpacks {@code count} values of {@code bits} bits (1 to 32) each from the little-endian bit
+   * stream that starts at byte {@code from} of {@code raw}, into {@code dst[off..off + count)}: the
+   * values {@link #bitsInto} reads from the same bytes. Stateless, so that a batch's polynomials,
+   * each starting on a byte, can be unpacked in parallel.
+   *
+   * @throws IndexOutOfBoundsException if {@code raw} ends before the values do
+   */
+  static void unpackBits(byte[] raw, int from, int bits, long[] dst, int off, int count) {
+    if (bits < 1 || bits > 32) {
+      throw new IllegalArgumentException("bulk reads take 1 to 32 bits, not " + bits);
+    }
+    long mask = (1L << bits) - 1;
+    long a = 0;
+    int ab = 0;
+    int pos = from;
+    int lastWord = raw.length - 4;
+    for (int k = off, end = off + count; k < end; k++) {
+      while (ab < bits) {
+        if (pos <= lastWord) {
+          a |= ((int) INT_LE.get(raw, pos) & 0xFFFFFFFFL) << ab;
+          pos += 4;
+          ab += 32;
+        } else {
+          a |= (raw[pos++] & 0xFFL) << ab;
+          ab += 8;
+        }
+      }
+      dst[k] = a & mask;
+      a >>>= bits;
+      ab -= bits;
+    }
+  }
+
   /** Absolute position of the next byte to be parsed. */
   long position() {
     return next - buffer.remaining();

@@ -74,6 +74,52 @@ class RecordInputBitsTest {
     single.alignToByte();
   }
 
+  /**
+   * The parallel reader's path: after {@code lead} whole bytes of the stream were read bit-wise
+   * (some may still wait in the accumulator), {@link RecordInput#streamBytes} hands over the bytes
+   * of the values, and {@link RecordInput#unpackBits} from any byte offset of them gives the same
+   * values as the BigInteger packing; the stream then continues with the marker.
+   */
+  @ParameterizedTest(name = "{0} bits x {1} after {2} lead bytes, staging {3} bytes")
+  @CsvSource({"31, 1024, 0, 16", "31, 8192, 1, 4096", "29, 800, 2, 24", "32, 296, 3, 20", "1, 104, 0, 16", "7, 1000, 1, 17", "18, 64, 4, 33"})
+  void streamedBytesUnpackToTheValues(int bits, int count, int leadBytes, int staging) throws IOException {
+    SplittableRandom random = new SplittableRandom(bits * 7L + count);
+    long[] values = new long[count];
+    for (int k = 0; k < count; k++) {
+      int pick = random.nextInt(8);
+      values[k] = pick == 0 ? 0 : pick == 1 ? (1L << bits) - 1 : random.nextLong(1L << bits);
+    }
+    int lead = 8 * leadBytes;
+    byte[] bytes = pack(lead, values, bits);
+    RecordInput in = input(bytes, staging);
+    if (lead > 0) {
+      // a 1-bit read pulls a whole word into the accumulator: the rest of it must come out first
+      for (int b = 0; b < lead; b++) {
+        assertEquals(1, in.bits(1));
+      }
+    }
+    assertEquals(true, in.byteAligned());
+    int valueBytes = count * bits / 8;
+    byte[] raw = new byte[valueBytes + 3];
+    in.streamBytes(raw, 3, valueBytes);
+    long[] got = new long[count + 2];
+    RecordInput.unpackBits(raw, 3, bits, got, 1, count);
+    long[] expected = new long[count + 2];
+    System.arraycopy(values, 0, expected, 1, count);
+    assertArrayEquals(expected, got);
+    // a second half unpacked on its own, from its own first byte
+    int half = count / 2 / 8 * 8;
+    long[] tail = new long[count - half];
+    RecordInput.unpackBits(raw, 3 + half * bits / 8, bits, tail, 0, count - half);
+    assertArrayEquals(java.util.Arrays.copyOfRange(values, half, count), tail);
+    assertEquals(0b10110, in.bits(5), "the stream continues after the streamed bytes");
+    in.alignToByte();
+    RecordInput unaligned = input(bytes, staging);
+    unaligned.bits(3);
+    assertEquals(false, unaligned.byteAligned());
+    assertThrows(IllegalStateException.class, () -> unaligned.streamBytes(new byte[4], 0, 4));
+  }
+
   @ParameterizedTest(name = "{0} bits")
   @CsvSource({"0", "33", "62"})
   void widthsOutsideOneToThirtyTwoAreRefused(int bits) {
