@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.cryptonets.bfv.BfvException;
 import org.cryptonets.bfv.BfvParameterSpec;
 import org.cryptonets.bfv.BfvParameters;
@@ -726,69 +727,132 @@ public final class BfvFileReader implements AutoCloseable {
     }
   }
   /**
-   * {@link #unpack} on all cores, when every limb of a polynomial is a whole number of bytes of at
-   * most 32-bit values (n a multiple of 8) and the stream stands on a byte: the chunk's bytes are
-   * read first ({@link RecordInput#streamBytes}, which keeps the CRC), then each (polynomial, limb)
-   * is unpacked and range-checked on its own. A bad residue gives the error the sequential loop
-   * gives, the first one in file order. False (nothing read) where the fast path does not apply.
-   * Measured in BENCHMARKS.md ("Reading a batch unpacks in parallel"): the single-threaded unpack
-   * was a third of a warm read of one plaintext prime's batch.
+   * Byte offsets of the limbs within one packed polynomial (and its length at index l) when every
+   * limb is a whole number of bytes of at most 32-bit values (n a multiple of 8) and the stream
+   * stands on a byte; null where the parallel paths below do not apply.
    */
-  private boolean unpackInParallel(RecordInput in, Header h, RnsBasis basis, long[] host, int polys, long firstPoly, String label)
-      throws IOException {
+  private static int[] packedLimbs(RnsBasis basis, RecordInput in) {
     int n = basis.n();
     int l = basis.size();
-    if (n % 8 != 0 || polys * l < 2 || !in.byteAligned()) {
-      return false;
+    if (n % 8 != 0 || !in.byteAligned()) {
+      return null;
     }
     int[] limbStart = new int[l + 1];
     for (int i = 0; i < l; i++) {
       int bits = basis.modulus(i).bits();
       if (bits > 32) {
-        return false;
+        return null;
       }
       limbStart[i + 1] = limbStart[i] + n / 8 * bits;
     }
-    int polyBytes = limbStart[l];
-    long total = (long) polys * polyBytes;
+    return limbStart;
+  }
+
+  /**
+   * Reads the packed bytes of {@code polys} polynomials (the CRC is kept), in the reader's buffer
+   * for packed bytes, which one record keeps for its later chunks; null (nothing read) if they
+   * would not fit one array.
+   */
+  private byte[] packedBytes(RecordInput in, int[] limbStart, int polys) throws IOException {
+    long total = (long) polys * limbStart[limbStart.length - 1];
     if (total > Integer.MAX_VALUE - 8) {
-      return false;
+      return null;
     }
     if (raw == null || raw.length < total) {
       raw = new byte[(int) total];
     }
-    byte[] bytes = raw;
-    in.streamBytes(bytes, 0, (int) total);
-    java.util.concurrent.atomic.AtomicInteger firstBad = new java.util.concurrent.atomic.AtomicInteger(Integer.MAX_VALUE);
-    java.util.stream.IntStream.range(0, polys * l).parallel().forEach(k -> {
-      int p = k / l;
-      int i = k % l;
-      int base = k * n;
-      RecordInput.unpackBits(bytes, p * polyBytes + limbStart[i], basis.modulus(i).bits(), host, base, n);
+    in.streamBytes(raw, 0, (int) total);
+    return raw;
+  }
+
+  /**
+   * Unpacks packed polynomial p into {@code target[offset..)} (limb after limb, as an upload lays
+   * them out) and checks its residues. A limb with a value at or above its prime is zeroed, and its
+   * number (p * limbs + limb) goes into {@code firstBad} if it is the lowest so far, for
+   * {@link #throwFirstBad}.
+   */
+  private static void unpackPolynomial(byte[] bytes, int[] limbStart, RnsBasis basis, int p, long[] target, int offset, AtomicInteger firstBad) {
+    int n = basis.n();
+    int l = basis.size();
+    int polyBytes = limbStart[l];
+    for (int i = 0; i < l; i++) {
+      int base = offset + i * n;
+      RecordInput.unpackBits(bytes, p * polyBytes + limbStart[i], basis.modulus(i).bits(), target, base, n);
       long q = basis.modulus(i).value();
       long any = 0;
       for (int j = 0; j < n; j++) {
-        any |= q - 1 - host[base + j];
+        any |= q - 1 - target[base + j];
       }
       if (any < 0) {
-        firstBad.accumulateAndGet(k, Math::min);
-      }
-    });
-    int k = firstBad.get();
-    if (k != Integer.MAX_VALUE) {
-      int p = k / l;
-      int i = k % l;
-      long q = basis.modulus(i).value();
-      for (int j = 0; j < n; j++) {
-        long v = host[k * n + j];
-        if (v >= q) {
-          throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + label + " " + (firstPoly + p) + ", limb " + i + ", coefficient " + j + ": "
-              + v + " is not below q_" + i + " = " + q);
-        }
+        firstBad.accumulateAndGet(p * l + i, Math::min);
+        java.util.Arrays.fill(target, base, base + n, 0L);
       }
     }
+  }
+
+  /** The error the sequential {@link #unpack} gives for the first bad limb that {@link #unpackPolynomial} found, if any. */
+  private void throwFirstBad(AtomicInteger firstBad, byte[] bytes, int[] limbStart, RnsBasis basis, Header h, long firstPoly, String label) {
+    int k = firstBad.get();
+    if (k == Integer.MAX_VALUE) {
+      return;
+    }
+    int n = basis.n();
+    int l = basis.size();
+    int p = k / l;
+    int i = k % l;
+    long q = basis.modulus(i).value();
+    long[] limb = new long[n];
+    RecordInput.unpackBits(bytes, p * limbStart[l] + limbStart[i], basis.modulus(i).bits(), limb, 0, n);
+    for (int j = 0; j < n; j++) {
+      if (limb[j] >= q) {
+        throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + label + " " + (firstPoly + p) + ", limb " + i + ", coefficient " + j + ": "
+            + limb[j] + " is not below q_" + i + " = " + q);
+      }
+    }
+    throw new IllegalStateException("limb " + i + " of polynomial " + p + " was reported out of range but is not");
+  }
+
+  /**
+   * {@link #unpack} on all cores where {@link #packedLimbs} applies: the bytes are read first, then
+   * each polynomial is unpacked and range-checked on its own. A bad residue gives the error the
+   * sequential loop gives, the first one in file order. False (nothing read) otherwise. Measured in
+   * BENCHMARKS.md ("Reading a batch unpacks in parallel").
+   */
+  private boolean unpackInParallel(RecordInput in, Header h, RnsBasis basis, long[] host, int polys, long firstPoly, String label)
+      throws IOException {
+    int[] limbStart = packedLimbs(basis, in);
+    byte[] bytes = limbStart == null || polys < 2 ? null : packedBytes(in, limbStart, polys);
+    if (bytes == null) {
+      return false;
+    }
+    int n = basis.n();
+    int l = basis.size();
+    AtomicInteger firstBad = new AtomicInteger(Integer.MAX_VALUE);
+    java.util.stream.IntStream.range(0, polys).parallel().forEach(p -> unpackPolynomial(bytes, limbStart, basis, p, host, p * l * n, firstBad));
+    throwFirstBad(firstBad, bytes, limbStart, basis, h, firstPoly, label);
     return true;
   }
+
+  /**
+   * The polynomials of {@code dst} from the stream straight into the backend's memory
+   * ({@link Backend#generate}: on the CPU backend its own arrays, so no host array and no second
+   * copy and check as an upload makes), unpacked in parallel as {@link #unpackInParallel}. False
+   * (nothing read) where {@link #packedLimbs} does not apply. On an error the range holds
+   * unspecified values; the caller closes the batch.
+   */
+  private boolean unpackToBackend(RecordInput in, Header h, RnsBasis basis, Backend backend, PolyRange dst, long firstPoly, String label)
+      throws IOException {
+    int[] limbStart = packedLimbs(basis, in);
+    byte[] bytes = limbStart == null ? null : packedBytes(in, limbStart, dst.count());
+    if (bytes == null) {
+      return false;
+    }
+    AtomicInteger firstBad = new AtomicInteger(Integer.MAX_VALUE);
+    backend.generate(dst, (p, target, offset) -> unpackPolynomial(bytes, limbStart, basis, p, target, offset, firstBad));
+    throwFirstBad(firstBad, bytes, limbStart, basis, h, firstPoly, label);
+    return true;
+  }
+
 
 
   /** Reads the public key onto {@code backend}. */
@@ -1092,18 +1156,23 @@ public final class BfvFileReader implements AutoCloseable {
     int stored = seed == null ? batch.size() : 1;
     long perCiphertext = (long) stored * basis.size() * n;
     int chunk = chunkCount(batch.count(), perCiphertext);
-    long[] host = new long[(int) (chunk * perCiphertext)];
+    long[] host = null; // only where the residues cannot go straight to the backend (unpackToBackend)
     // one c1 array for every full chunk: fresh arrays per chunk were a fifth of a read's time
     long[] expanded = seed != null && expansion != SeedExpansion.BFV_TOP ? new long[chunk * batch.level() * n] : null;
+    String label = seed == null ? "polynomial" : "ciphertext";
     for (int first = 0; first < batch.count(); first += chunk) {
       int c = Math.min(chunk, batch.count() - first);
-      long[] part = c == chunk ? host : new long[(int) (c * perCiphertext)];
       long[] c1 = expanded == null ? null : c == chunk ? expanded : new long[c * batch.level() * n];
-      unpack(in, h, basis, part, c * stored, (long) first * stored, seed == null ? "polynomial" : "ciphertext");
-      if (seed == null) {
-        backend.upload(part, batch.ciphertexts(first, c));
-      } else {
-        backend.upload(part, batch.component(0).sub(first, c));
+      PolyRange stored0 = seed == null ? batch.ciphertexts(first, c) : batch.component(0).sub(first, c);
+      if (!unpackToBackend(in, h, basis, backend, stored0, (long) first * stored, label)) {
+        if (host == null) {
+          host = new long[(int) (chunk * perCiphertext)];
+        }
+        long[] part = c == chunk ? host : new long[(int) (c * perCiphertext)];
+        unpack(in, h, basis, part, c * stored, (long) first * stored, label);
+        backend.upload(part, stored0);
+      }
+      if (seed != null) {
         switch (expansion) {
           case BFV_AT_LEVEL -> expandC1AtLevel(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), batch.isNttForm(), c1);
           case BGV_AT_LEVEL -> expandBgvC1(params, backend, seed, first, batch.component(1).sub(first, c), batch.level(), c1);
