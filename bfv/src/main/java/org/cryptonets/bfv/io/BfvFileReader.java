@@ -1163,14 +1163,15 @@ public final class BfvFileReader implements AutoCloseable {
     for (int first = 0; first < batch.count(); first += chunk) {
       int c = Math.min(chunk, batch.count() - first);
       long[] c1 = expanded == null ? null : c == chunk ? expanded : new long[c * batch.level() * n];
-      PolyRange stored0 = seed == null ? batch.ciphertexts(first, c) : batch.component(0).sub(first, c);
-      if (!unpackToBackend(in, h, basis, backend, stored0, (long) first * stored, label)) {
+      // the polynomials the file holds for these ciphertexts: all of them, or c0 of a seeded batch
+      PolyRange fromFile = seed == null ? batch.ciphertexts(first, c) : batch.component(0).sub(first, c);
+      if (!unpackToBackend(in, h, basis, backend, fromFile, (long) first * stored, label)) {
         if (host == null) {
           host = new long[(int) (chunk * perCiphertext)];
         }
         long[] part = c == chunk ? host : new long[(int) (c * perCiphertext)];
         unpack(in, h, basis, part, c * stored, (long) first * stored, label);
-        backend.upload(part, stored0);
+        backend.upload(part, fromFile);
       }
       if (seed != null) {
         switch (expansion) {
