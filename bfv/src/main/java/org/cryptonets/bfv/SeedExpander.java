@@ -216,7 +216,8 @@ public final class SeedExpander {
    * count), into {@code out[k * q.size() * q.n() ..]}: the values a new expander per nonce gives
    * ({@link #uniform}), from one expander per parallel part restarted for each nonce. A new
    * expander per ciphertext (a cipher lookup, the AES key schedule and two fresh 16 KB buffers)
-   * was most of the C2 compilation and much of the time of a fresh JVM's seed expansion.
+   * took about 0.9 s of a cold {@code infer}'s C2 compilation (JFR) and most of a fresh JVM's
+   * second seed expansion (0.34-0.36 s against 0.04-0.05 s now, BENCHMARKS.md).
    *
    * @throws BfvException INVALID_ARGUMENT for a seed that is not 32 bytes, a negative count or an
    *     {@code out} that does not hold exactly {@code count} polynomials over {@code q}

@@ -718,14 +718,19 @@ public final class BfvFileReader implements AutoCloseable {
         for (int j = 0; j < n; j++) {
           long v = bits <= 32 ? host[base + j] : in.bits(bits);
           if (v >= q) {
-            throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + label + " " + (firstPoly + p) + ", limb " + i + ", coefficient " + j + ": "
-                + v + " is not below q_" + i + " = " + q);
+            throw coefficientError(h, label, firstPoly + p, i, j, v, q);
           }
           host[base + j] = v;
         }
       }
     }
   }
+
+  private SerializationException coefficientError(Header h, String label, long poly, int limb, int j, long v, long q) {
+    return error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + label + " " + poly + ", limb " + limb + ", coefficient " + j + ": " + v
+        + " is not below q_" + limb + " = " + q);
+  }
+
   /**
    * Byte offsets of the limbs within one packed polynomial (and its length at index l) when every
    * limb is a whole number of bytes of at most 32-bit values (n a multiple of 8) and the stream
@@ -805,8 +810,7 @@ public final class BfvFileReader implements AutoCloseable {
     RecordInput.unpackBits(bytes, p * limbStart[l] + limbStart[i], basis.modulus(i).bits(), limb, 0, n);
     for (int j = 0; j < n; j++) {
       if (limb[j] >= q) {
-        throw error(SerializationException.Code.COEFFICIENT_OUT_OF_RANGE, h.context + label + " " + (firstPoly + p) + ", limb " + i + ", coefficient " + j + ": "
-            + limb[j] + " is not below q_" + i + " = " + q);
+        throw coefficientError(h, label, firstPoly + p, i, j, limb[j], q);
       }
     }
     throw new IllegalStateException("limb " + i + " of polynomial " + p + " was reported out of range but is not");
@@ -816,7 +820,7 @@ public final class BfvFileReader implements AutoCloseable {
    * {@link #unpack} on all cores where {@link #packedLimbs} applies: the bytes are read first, then
    * each polynomial is unpacked and range-checked on its own. A bad residue gives the error the
    * sequential loop gives, the first one in file order. False (nothing read) otherwise. Measured in
-   * BENCHMARKS.md ("Reading a batch unpacks in parallel").
+   * BENCHMARKS.md ("Reading a batch unpacks in parallel, straight into the backend's memory").
    */
   private boolean unpackInParallel(RecordInput in, Header h, RnsBasis basis, long[] host, int polys, long firstPoly, String label)
       throws IOException {
