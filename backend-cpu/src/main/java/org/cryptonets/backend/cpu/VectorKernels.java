@@ -238,7 +238,7 @@ final class VectorKernels implements LimbKernels {
    * keeps the sum or the difference by a mask. The products are computed for both halves, which
    * costs less than scalar butterflies.
    */
-  private static void forwardStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+  private static void forwardStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q, LongVector q2) {
     VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
@@ -246,15 +246,15 @@ final class VectorKernels implements LimbKernels {
       LongVector y = x.rearrange(swap);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
-      v = shoup(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      LongVector sum = reduceOnce(u.add(v), q);
+      v = shoupLazy(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnce(u.add(v), q2);
       LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2));
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
 
-  private static void inverseStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+  private static void inverseStageInVector(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q, LongVector q2) {
     VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
@@ -262,10 +262,10 @@ final class VectorKernels implements LimbKernels {
       LongVector y = x.rearrange(swap);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
-      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector sum = reduceOnce(u.add(v), q2);
       LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      d = shoup(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2));
+      d = shoupLazy(d, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
@@ -275,23 +275,23 @@ final class VectorKernels implements LimbKernels {
    * {@link #forwardNtt} by the compiler directive ({@link CompilerDirectives}), like the in-vector
    * stages: each stage then is a small compilation unit that C2 intrinsifies completely.
    */
-  private static void forwardStageWide(long[] a, int off, int m, int t, long[] w, long[] ws, LongVector q) {
+  private static void forwardStageWide(long[] a, int off, int m, int t, long[] w, long[] ws, LongVector q, LongVector q2) {
     for (int i = 0; i < m; i++) {
       int j1 = off + 2 * i * t;
       LongVector wv = LongVector.broadcast(S, w[m + i]);
       LongVector wsv = LongVector.broadcast(S, ws[m + i]);
       for (int j = j1; j < j1 + t; j += W) {
         LongVector u = LongVector.fromArray(S, a, j);
-        LongVector v = shoup(LongVector.fromArray(S, a, j + t), wv, wsv, q);
-        reduceOnce(u.add(v), q).intoArray(a, j);
+        LongVector v = shoupLazy(LongVector.fromArray(S, a, j + t), wv, wsv, q);
+        reduceOnce(u.add(v), q2).intoArray(a, j);
         LongVector d = u.sub(v);
-        d.add(d.lanewise(VectorOperators.ASHR, 63).and(q)).intoArray(a, j + t);
+        d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2)).intoArray(a, j + t);
       }
     }
   }
 
   /** One inverse stage with t >= W: h groups of t butterflies (see {@link #forwardStageWide}). */
-  private static void inverseStageWide(long[] a, int off, int h, int t, long[] w, long[] ws, LongVector q) {
+  private static void inverseStageWide(long[] a, int off, int h, int t, long[] w, long[] ws, LongVector q, LongVector q2) {
     int j1 = off;
     for (int i = 0; i < h; i++) {
       LongVector wv = LongVector.broadcast(S, w[h + i]);
@@ -299,10 +299,10 @@ final class VectorKernels implements LimbKernels {
       for (int j = j1; j < j1 + t; j += W) {
         LongVector u = LongVector.fromArray(S, a, j);
         LongVector v = LongVector.fromArray(S, a, j + t);
-        reduceOnce(u.add(v), q).intoArray(a, j);
+        reduceOnce(u.add(v), q2).intoArray(a, j);
         LongVector d = u.sub(v);
-        d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-        shoup(d, wv, wsv, q).intoArray(a, j + t);
+        d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2));
+        shoupLazy(d, wv, wsv, q).intoArray(a, j + t);
       }
       j1 += 2 * t;
     }
@@ -311,7 +311,7 @@ final class VectorKernels implements LimbKernels {
   // The four stages again with the unsigned minimum (JDK 24+), step for step the same arithmetic;
   // separate methods so that the JDK 17 stages keep their exact shape (see UNSIGNED_MIN).
 
-  private static void forwardStageInVectorMin(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+  private static void forwardStageInVectorMin(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q, LongVector q2) {
     VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
@@ -319,14 +319,14 @@ final class VectorKernels implements LimbKernels {
       LongVector y = x.rearrange(swap);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
-      v = shoupMin(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
-      LongVector sum = reduceOnceMin(u.add(v), q);
-      LongVector d = addIfNegativeMin(u.sub(v), q);
+      v = shoupLazy(v, LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnceMin(u.add(v), q2);
+      LongVector d = addIfNegativeMin(u.sub(v), q2);
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
 
-  private static void inverseStageInVectorMin(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q) {
+  private static void inverseStageInVectorMin(long[] a, int off, int n, int t, long[] ew, long[] ews, LongVector q, LongVector q2) {
     VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : t == 4 ? SWAP4 : SWAP[t];
     VectorMask<Long> high = HIGH[t];
     for (int j = 0; j < n; j += W) {
@@ -334,27 +334,27 @@ final class VectorKernels implements LimbKernels {
       LongVector y = x.rearrange(swap);
       LongVector u = x.blend(y, high);
       LongVector v = y.blend(x, high);
-      LongVector sum = reduceOnceMin(u.add(v), q);
-      LongVector d = shoupMin(addIfNegativeMin(u.sub(v), q), LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
+      LongVector sum = reduceOnceMin(u.add(v), q2);
+      LongVector d = shoupLazy(addIfNegativeMin(u.sub(v), q2), LongVector.fromArray(S, ew, j), LongVector.fromArray(S, ews, j), q);
       sum.blend(d, high).intoArray(a, off + j);
     }
   }
 
-  private static void forwardStageWideMin(long[] a, int off, int m, int t, long[] w, long[] ws, LongVector q) {
+  private static void forwardStageWideMin(long[] a, int off, int m, int t, long[] w, long[] ws, LongVector q, LongVector q2) {
     for (int i = 0; i < m; i++) {
       int j1 = off + 2 * i * t;
       LongVector wv = LongVector.broadcast(S, w[m + i]);
       LongVector wsv = LongVector.broadcast(S, ws[m + i]);
       for (int j = j1; j < j1 + t; j += W) {
         LongVector u = LongVector.fromArray(S, a, j);
-        LongVector v = shoupMin(LongVector.fromArray(S, a, j + t), wv, wsv, q);
-        reduceOnceMin(u.add(v), q).intoArray(a, j);
-        addIfNegativeMin(u.sub(v), q).intoArray(a, j + t);
+        LongVector v = shoupLazy(LongVector.fromArray(S, a, j + t), wv, wsv, q);
+        reduceOnceMin(u.add(v), q2).intoArray(a, j);
+        addIfNegativeMin(u.sub(v), q2).intoArray(a, j + t);
       }
     }
   }
 
-  private static void inverseStageWideMin(long[] a, int off, int h, int t, long[] w, long[] ws, LongVector q) {
+  private static void inverseStageWideMin(long[] a, int off, int h, int t, long[] w, long[] ws, LongVector q, LongVector q2) {
     int j1 = off;
     for (int i = 0; i < h; i++) {
       LongVector wv = LongVector.broadcast(S, w[h + i]);
@@ -362,8 +362,8 @@ final class VectorKernels implements LimbKernels {
       for (int j = j1; j < j1 + t; j += W) {
         LongVector u = LongVector.fromArray(S, a, j);
         LongVector v = LongVector.fromArray(S, a, j + t);
-        reduceOnceMin(u.add(v), q).intoArray(a, j);
-        shoupMin(addIfNegativeMin(u.sub(v), q), wv, wsv, q).intoArray(a, j + t);
+        reduceOnceMin(u.add(v), q2).intoArray(a, j);
+        shoupLazy(addIfNegativeMin(u.sub(v), q2), wv, wsv, q).intoArray(a, j + t);
       }
       j1 += 2 * t;
     }
@@ -377,7 +377,7 @@ final class VectorKernels implements LimbKernels {
    * The three stages t = 4, 2, 1 chained in one method (selections composed, one load and store)
    * boxed its vectors: 110 us.
    */
-  private static void forwardStagePairedMin(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q) {
+  private static void forwardStagePairedMin(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
     LongVector su = t == 1 ? U1 : t == 2 ? U2 : U4;
     LongVector sv = t == 1 ? V1 : t == 2 ? V2 : V4;
     LongVector sx = t == 1 ? X1 : t == 2 ? X2 : X4;
@@ -386,16 +386,16 @@ final class VectorKernels implements LimbKernels {
       LongVector x = LongVector.fromArray(S, a, off + j);
       LongVector y = LongVector.fromArray(S, a, off + j + W);
       LongVector u = select(su, x, y);
-      LongVector v = shoupMin(select(sv, x, y), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
-      LongVector sum = reduceOnceMin(u.add(v), q);
-      LongVector d = addIfNegativeMin(u.sub(v), q);
+      LongVector v = shoupLazy(select(sv, x, y), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
+      LongVector sum = reduceOnceMin(u.add(v), q2);
+      LongVector d = addIfNegativeMin(u.sub(v), q2);
       select(sx, sum, d).intoArray(a, off + j);
       select(sy, sum, d).intoArray(a, off + j + W);
     }
   }
 
   /** Inverse stage with t < W over pairs of vectors (see {@link #forwardStagePairedMin}). */
-  private static void inverseStagePairedMin(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q) {
+  private static void inverseStagePairedMin(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
     LongVector su = t == 1 ? U1 : t == 2 ? U2 : U4;
     LongVector sv = t == 1 ? V1 : t == 2 ? V2 : V4;
     LongVector sx = t == 1 ? X1 : t == 2 ? X2 : X4;
@@ -405,8 +405,8 @@ final class VectorKernels implements LimbKernels {
       LongVector y = LongVector.fromArray(S, a, off + j + W);
       LongVector u = select(su, x, y);
       LongVector v = select(sv, x, y);
-      LongVector sum = reduceOnceMin(u.add(v), q);
-      LongVector d = shoupMin(addIfNegativeMin(u.sub(v), q), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
+      LongVector sum = reduceOnceMin(u.add(v), q2);
+      LongVector d = shoupLazy(addIfNegativeMin(u.sub(v), q2), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
       select(sx, sum, d).intoArray(a, off + j);
       select(sy, sum, d).intoArray(a, off + j + W);
     }
@@ -424,7 +424,7 @@ final class VectorKernels implements LimbKernels {
    * 8192 on JDK 17, alternated with the in-vector stages over 30 rounds, twice: forward 51.8-52.2
    * against 57.4-58.0 us, inverse 54.6-55.3 against 58.7-59.7 us; faster in 25 and 28 rounds.
    */
-  private static void forwardStagePaired(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q) {
+  private static void forwardStagePaired(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
     VectorShuffle<Long> su = t == 1 ? PU1 : t == 2 ? PU2 : PU4;
     VectorShuffle<Long> sv = t == 1 ? PV1 : t == 2 ? PV2 : PV4;
     VectorShuffle<Long> sx = t == 1 ? PX1 : t == 2 ? PX2 : PX4;
@@ -437,17 +437,17 @@ final class VectorKernels implements LimbKernels {
       LongVector x = LongVector.fromArray(S, a, off + j);
       LongVector y = LongVector.fromArray(S, a, off + j + W);
       LongVector u = pick(x, y, su, mu);
-      LongVector v = shoup(pick(x, y, sv, mv), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
-      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector v = shoupLazy(pick(x, y, sv, mv), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
+      LongVector sum = reduceOnce(u.add(v), q2);
       LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2));
       pick(sum, d, sx, mx).intoArray(a, off + j);
       pick(sum, d, sy, my).intoArray(a, off + j + W);
     }
   }
 
   /** Inverse stage with t < W over pairs of vectors (see {@link #forwardStagePaired}). */
-  private static void inverseStagePaired(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q) {
+  private static void inverseStagePaired(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
     VectorShuffle<Long> su = t == 1 ? PU1 : t == 2 ? PU2 : PU4;
     VectorShuffle<Long> sv = t == 1 ? PV1 : t == 2 ? PV2 : PV4;
     VectorShuffle<Long> sx = t == 1 ? PX1 : t == 2 ? PX2 : PX4;
@@ -461,10 +461,10 @@ final class VectorKernels implements LimbKernels {
       LongVector y = LongVector.fromArray(S, a, off + j + W);
       LongVector u = pick(x, y, su, mu);
       LongVector v = pick(x, y, sv, mv);
-      LongVector sum = reduceOnce(u.add(v), q);
+      LongVector sum = reduceOnce(u.add(v), q2);
       LongVector d = u.sub(v);
-      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q));
-      d = shoup(d, LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
+      d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2));
+      d = shoupLazy(d, LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
       pick(sum, d, sx, mx).intoArray(a, off + j);
       pick(sum, d, sy, my).intoArray(a, off + j + W);
     }
@@ -561,9 +561,27 @@ final class VectorKernels implements LimbKernels {
     return r.lanewise(UNSIGNED_MIN, r.sub(q));
   }
 
-  private static LongVector shoupMin(LongVector x, LongVector w, LongVector ws, LongVector q) {
-    LongVector est = mul32(x, ws).lanewise(VectorOperators.LSHR, 32);
-    return reduceOnceMin(mul32(x, w).sub(mulShifted32(est, q)), q);
+  /** x * w mod q left in [0, 2q) for x below 2^32: Shoup without the final correction. */
+  private static LongVector shoupLazy(LongVector x, LongVector w, LongVector ws, LongVector q) {
+    return shoupRemainder(x, w, mul32(x, ws).lanewise(VectorOperators.LSHR, 32), q);
+  }
+
+  /** Brings a[off..off + n) from [0, 2q) into [0, q): the last step of the lazy forward NTT. */
+  private static void reduceLazy(long[] a, int off, int n, LongVector q, long qs) {
+    int j = 0;
+    if (HAS_UNSIGNED_MIN) {
+      for (; j <= n - W; j += W) {
+        reduceOnceMin(LongVector.fromArray(S, a, off + j), q).intoArray(a, off + j);
+      }
+    } else {
+      for (; j <= n - W; j += W) {
+        reduceOnce(LongVector.fromArray(S, a, off + j), q).intoArray(a, off + j);
+      }
+    }
+    for (; j < n; j++) {
+      long r = a[off + j] - qs;
+      a[off + j] = r + ((r >> 63) & qs);
+    }
   }
 
   private static LongVector shoup(LongVector x, LongVector w, LongVector ws, LongVector q) {
@@ -611,7 +629,9 @@ final class VectorKernels implements LimbKernels {
   public void forwardNtt(long[] a, int off, NttTables tables) {
     int n = tables.n();
     long qs = tables.modulus().value();
+    long q2s = 2 * qs;
     LongVector q = LongVector.broadcast(S, qs);
+    LongVector q2 = LongVector.broadcast(S, 2 * qs);
     long[] w = tables.rootPowers();
     long[] ws = tables.rootPowersShoup();
     int t = n;
@@ -619,25 +639,25 @@ final class VectorKernels implements LimbKernels {
       t >>= 1;
       if (t >= W) {
         if (HAS_UNSIGNED_MIN) {
-          forwardStageWideMin(a, off, m, t, w, ws, q);
+          forwardStageWideMin(a, off, m, t, w, ws, q, q2);
         } else {
-          forwardStageWide(a, off, m, t, w, ws, q);
+          forwardStageWide(a, off, m, t, w, ws, q, q2);
         }
       } else if (inVectorStages && PAIRED_AVAILABLE && pairedStages && n >= 2 * W) {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        forwardStagePairedMin(a, off, n, t, e[4 * st], e[4 * st + 1], q);
+        forwardStagePairedMin(a, off, n, t, e[4 * st], e[4 * st + 1], q, q2);
       } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W == 8 && n >= 2 * W) {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        forwardStagePaired(a, off, n, t, e[4 * st], e[4 * st + 1], q);
+        forwardStagePaired(a, off, n, t, e[4 * st], e[4 * st + 1], q, q2);
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int st = Integer.numberOfTrailingZeros(t);
         if (HAS_UNSIGNED_MIN) {
-          forwardStageInVectorMin(a, off, n, t, e[2 * st], e[2 * st + 1], q);
+          forwardStageInVectorMin(a, off, n, t, e[2 * st], e[2 * st + 1], q, q2);
         } else {
-          forwardStageInVector(a, off, n, t, e[2 * st], e[2 * st + 1], q);
+          forwardStageInVector(a, off, n, t, e[2 * st], e[2 * st + 1], q, q2);
         }
       } else {
         for (int i = 0; i < m; i++) {
@@ -647,23 +667,25 @@ final class VectorKernels implements LimbKernels {
           for (int j = j1; j < j1 + t; j++) {
             long u = a[j];
             long x = a[j + t];
-            long v = x * wi - ((x * wsi) >>> 32) * qs - qs;
-            v += (v >> 63) & qs;
-            long s = u + v - qs;
-            a[j] = s + ((s >> 63) & qs);
+            long v = x * wi - ((x * wsi) >>> 32) * qs;
+            long s = u + v - q2s;
+            a[j] = s + ((s >> 63) & q2s);
             long d = u - v;
-            a[j + t] = d + ((d >> 63) & qs);
+            a[j + t] = d + ((d >> 63) & q2s);
           }
         }
       }
     }
+    reduceLazy(a, off, n, q, qs);
   }
 
   @Override
   public void inverseNtt(long[] a, int off, NttTables tables) {
     int n = tables.n();
     long qs = tables.modulus().value();
+    long q2s = 2 * qs;
     LongVector q = LongVector.broadcast(S, qs);
+    LongVector q2 = LongVector.broadcast(S, 2 * qs);
     long[] w = tables.inverseRootPowers();
     long[] ws = tables.inverseRootPowersShoup();
     int t = 1;
@@ -672,26 +694,26 @@ final class VectorKernels implements LimbKernels {
       int j1 = off;
       if (t >= W) {
         if (HAS_UNSIGNED_MIN) {
-          inverseStageWideMin(a, off, h, t, w, ws, q);
+          inverseStageWideMin(a, off, h, t, w, ws, q, q2);
         } else {
-          inverseStageWide(a, off, h, t, w, ws, q);
+          inverseStageWide(a, off, h, t, w, ws, q, q2);
         }
       } else if (inVectorStages && PAIRED_AVAILABLE && pairedStages && n >= 2 * W) {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        inverseStagePairedMin(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q);
+        inverseStagePairedMin(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q, q2);
       } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W == 8 && n >= 2 * W) {
         long[][] e = perPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        inverseStagePaired(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q);
+        inverseStagePaired(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q, q2);
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int logW = Integer.numberOfTrailingZeros(W);
         int st = Integer.numberOfTrailingZeros(t);
         if (HAS_UNSIGNED_MIN) {
-          inverseStageInVectorMin(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q);
+          inverseStageInVectorMin(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q, q2);
         } else {
-          inverseStageInVector(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q);
+          inverseStageInVector(a, off, n, t, e[2 * logW + 2 * st], e[2 * logW + 2 * st + 1], q, q2);
         }
       } else {
         for (int i = 0; i < h; i++) {
@@ -700,12 +722,11 @@ final class VectorKernels implements LimbKernels {
           for (int j = j1; j < j1 + t; j++) {
             long u = a[j];
             long v = a[j + t];
-            long s = u + v - qs;
-            a[j] = s + ((s >> 63) & qs);
+            long s = u + v - q2s;
+            a[j] = s + ((s >> 63) & q2s);
             long d = u - v;
-            d += (d >> 63) & qs;
-            long r = d * wi - ((d * wsi) >>> 32) * qs - qs;
-            a[j + t] = r + ((r >> 63) & qs);
+            d += (d >> 63) & q2s;
+            a[j + t] = d * wi - ((d * wsi) >>> 32) * qs;
           }
           j1 += 2 * t;
         }
