@@ -205,10 +205,10 @@ public final class BgvEncryptor implements AutoCloseable {
         });
         PolyRange c0r = out.component(0).sub(first, c);
         PolyRange c1r = out.component(1).sub(first, c);
-        backend.uploadIntegers(vc, c0r, true);
         if (secretKey != null) {
-          // c1 is uniform, drawn in NTT form: no transform.
-          backend.generate(c1r, (p, target, offset) -> {
+          // c1 is uniform, drawn in NTT form: no transform. c0 = NTT(m + t e) + c1 (-s), each
+          // ciphertext in one pass (Backend.uploadIntegersPlusProduct).
+          backend.uploadIntegersPlusProduct(vc, c0r, c1r, (p, target, offset) -> {
             SeedExpander x = uniformExpanders.poll();
             if (x == null) {
               x = new SeedExpander(uSeed, KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, base + p);
@@ -216,9 +216,9 @@ public final class BgvEncryptor implements AutoCloseable {
             x.restart(KeyGenerator.DOMAIN_BGV_ENCRYPT_UNIFORM, base + p);
             x.uniform(q, target, offset);
             uniformExpanders.add(x);
-          });
-          backend.multiplyAddBroadcast(c1r, key.range(0, 1), c0r);
+          }, key.range(0, 1));
         } else {
+          backend.uploadIntegers(vc, c0r, true);
           backend.uploadIntegers(tc, c1r, true);
           PolyRange ur = ub.range(0, c);
           backend.uploadIntegers(uc, ur, true);

@@ -109,6 +109,23 @@ public interface Backend extends AutoCloseable {
     upload(host, dst);
   }
 
+  /**
+   * Symmetric encryption in NTT form in one call: {@code generated} is filled by {@code writer}
+   * (as {@link #generate}), then {@code out = NTT(values) + generated * factor}, where {@code
+   * values} are reduced into every limb as by {@link #uploadIntegers} and {@code factor} holds ONE
+   * polynomial applied to every polynomial (as {@link #multiplyAddBroadcast}). A backend can do all
+   * of it for one polynomial while that polynomial is in cache; the default makes the three calls.
+   * The results are those of the three calls.
+   *
+   * @throws EngineException SHAPE_MISMATCH if {@code values}, {@code generated} or {@code factor}
+   *     do not match {@code out}, VALUE_OUT_OF_RANGE as the three calls throw it
+   */
+  default void uploadIntegersPlusProduct(long[] values, PolyRange out, PolyRange generated, ResidueWriter writer, PolyRange factor) {
+    uploadIntegers(values, out, true);
+    generate(generated, writer);
+    multiplyAddBroadcast(generated, factor, out);
+  }
+
   /** Copies {@code src} to the host, same layout as {@link #upload}; waits for pending work. */
   void download(PolyRange src, long[] host);
 

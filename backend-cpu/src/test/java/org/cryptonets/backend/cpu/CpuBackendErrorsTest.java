@@ -23,6 +23,7 @@ import org.cryptonets.engine.IntMatrix;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.engine.PolyBuffer;
 import org.cryptonets.engine.PolyRange;
+import org.cryptonets.engine.ResidueWriter;
 import org.cryptonets.engine.RnsBasis;
 import org.cryptonets.engine.RnsScaler;
 import org.junit.jupiter.api.Test;
@@ -101,6 +102,16 @@ class CpuBackendErrorsTest {
       long q2 = b.modulus(2).value();
       for (long v : new long[] {-1, q2, Long.MAX_VALUE}) {
         fails(Code.VALUE_OUT_OF_RANGE, () -> be.generate(buf.all(), (p, target, offset) -> target[offset + 2 * N + 3] = v));
+      }
+      // the fused encryption step checks both its integers and its generated residues
+      PolyBuffer gen = be.allocate(b, 2);
+      PolyBuffer factor = be.allocate(b, 1);
+      long[] tooLarge = new long[N];
+      tooLarge[5] = 1L << 62;
+      fails(Code.VALUE_OUT_OF_RANGE, () -> be.uploadIntegersPlusProduct(tooLarge, buf.range(0, 1), gen.range(0, 1), (p, target, offset) -> { }, factor.all()));
+      for (long v : new long[] {-1, q2, Long.MIN_VALUE}) {
+        fails(Code.VALUE_OUT_OF_RANGE, () -> be.uploadIntegersPlusProduct(new long[2 * N], buf.all(), gen.all(),
+            (p, target, offset) -> target[offset + 2 * N + 3] = p == 1 ? v : 0, factor.all()));
       }
     }
   }
@@ -185,6 +196,17 @@ class CpuBackendErrorsTest {
     rows.add(Arguments.of("multiply-add broadcast out count", be, (Consumer<Backend>) x -> x.multiplyAddBroadcast(a2.all(), b2.range(0, 1), a3.all())));
     rows.add(Arguments.of("integers for too few polynomials", be, (Consumer<Backend>) x -> x.uploadIntegers(new long[N], a2.all(), false)));
     rows.add(Arguments.of("integers one per limb", be, (Consumer<Backend>) x -> x.uploadIntegers(new long[2 * 3 * N], a2.all(), true)));
+    ResidueWriter zeros = (pp, target, offset) -> { };
+    rows.add(Arguments.of("fused upload integers for too few polynomials", be,
+        (Consumer<Backend>) x -> x.uploadIntegersPlusProduct(new long[N], a2.all(), b2.all(), zeros, a3.range(0, 1))));
+    rows.add(Arguments.of("fused upload generated count", be,
+        (Consumer<Backend>) x -> x.uploadIntegersPlusProduct(new long[2 * N], a2.all(), a3.all(), zeros, t3.range(0, 1))));
+    rows.add(Arguments.of("fused upload generated basis", be,
+        (Consumer<Backend>) x -> x.uploadIntegersPlusProduct(new long[2 * N], a2.all(), o2.all(), zeros, t3.range(0, 1))));
+    rows.add(Arguments.of("fused upload factor of two", be,
+        (Consumer<Backend>) x -> x.uploadIntegersPlusProduct(new long[2 * N], a2.all(), b2.all(), zeros, t3.range(0, 2))));
+    rows.add(Arguments.of("fused upload factor basis", be,
+        (Consumer<Backend>) x -> x.uploadIntegersPlusProduct(new long[2 * N], a2.all(), b2.all(), zeros, o2.range(0, 1))));
     rows.add(Arguments.of("scalar count", be, (Consumer<Backend>) x -> x.multiplyScalar(a2.all(), 3, a3.all())));
     rows.add(Arguments.of("layer input count", be, (Consumer<Backend>) x -> x.multiplyAccumulate(w, a3.all(), 1, t3.range(0, 1))));
     rows.add(Arguments.of("layer output count", be, (Consumer<Backend>) x -> x.multiplyAccumulate(w, a2.all(), 1, t3.range(0, 2))));

@@ -21,6 +21,7 @@ import org.cryptonets.engine.IntMatrix;
 import org.cryptonets.engine.Modulus;
 import org.cryptonets.engine.NttTables;
 import org.cryptonets.engine.PolyBuffer;
+import org.cryptonets.engine.ResidueWriter;
 import org.cryptonets.engine.RnsBasis;
 import org.cryptonets.engine.RnsScaler;
 import org.junit.jupiter.api.AfterAll;
@@ -345,6 +346,65 @@ class CpuBackendOperationsTest {
         be.uploadIntegers(ints, y.all(), true);
         be.uploadIntegers(Arrays.copyOf(ints, 2 * n), z.range(1, 2, 2), true);
         return concat(read(be, x), read(be, y), read(be, z));
+      }
+    });
+  }
+
+  /**
+   * The fused encryption step: the generated polynomials land where the writer put them, and out =
+   * NTT(integers mod q_i) + generated * factor (BigInteger products, NttTables transforms), for
+   * integers on both reduction paths and strided ranges; the same bits as the three separate calls.
+   */
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void uploadIntegersPlusProductIsTheThreeCallsInOne(int n, int k) {
+    RnsBasis b = basis(n, k);
+    int len = n * k;
+    int polys = 3;
+    Random r = new Random(n * 37L + k);
+    long[] ints = new long[polys * n];
+    for (int j = 0; j < ints.length; j++) {
+      // polynomial 0 on the general path (values near 2^61), the others small (m + t e)
+      ints[j] = j < n ? r.nextLong() >> 2 : r.nextInt(1 << 30) - (1 << 29);
+    }
+    long[] generated = random(b, polys, 22);
+    long[] factor = random(b, 2, 23);
+    long[] expected = new long[polys * len];
+    for (int p = 0; p < polys; p++) {
+      for (int i = 0; i < k; i++) {
+        Modulus m = b.modulus(i);
+        int o = (p * k + i) * n;
+        for (int j = 0; j < n; j++) {
+          expected[o + j] = BigInteger.valueOf(ints[p * n + j]).mod(BigInteger.valueOf(m.value())).longValueExact();
+        }
+        b.ntt(i).forward(expected, o);
+        for (int j = 0; j < n; j++) {
+          expected[o + j] = (expected[o + j] + productMod(m, generated[o + j], factor[len + i * n + j])) % m.value();
+        }
+      }
+    }
+    long[] untouched = random(b, 2 * polys, 24);
+    agree(concat(expected, generated, expected, generated), be -> {
+      try (PolyBuffer out = be.allocate(b, polys); PolyBuffer gen = be.allocate(b, polys); PolyBuffer f = load(be, b, factor);
+          PolyBuffer out3 = be.allocate(b, polys); PolyBuffer strided = load(be, b, untouched)) {
+        ResidueWriter writer = (p, target, offset) -> System.arraycopy(generated, p * len, target, offset, len);
+        be.uploadIntegersPlusProduct(ints, out.all(), gen.all(), writer, f.range(1, 1));
+        be.uploadIntegers(ints, out3.all(), true);
+        be.generate(strided.range(1, polys, 2), writer);
+        be.multiplyAddBroadcast(strided.range(1, polys, 2), f.range(1, 1), out3.all());
+        long[] three = concat(read(be, out3), read(be, strided.range(1, polys, 2)));
+        long[] fused = concat(read(be, out), read(be, gen));
+        assertArrayEquals(three, fused, "the fused call against the three calls");
+        // strided: out into polynomials 0, 2, 4 of six, generated into 1, 3, 5
+        be.uploadIntegersPlusProduct(ints, strided.range(0, polys, 2), strided.range(1, polys, 2), writer, f.range(1, 1));
+        long[] got = read(be, strided);
+        long[] outs = new long[polys * len];
+        long[] gens = new long[polys * len];
+        for (int p = 0; p < polys; p++) {
+          System.arraycopy(got, 2 * p * len, outs, p * len, len);
+          System.arraycopy(got, (2 * p + 1) * len, gens, p * len, len);
+        }
+        return concat(fused, outs, gens);
       }
     });
   }

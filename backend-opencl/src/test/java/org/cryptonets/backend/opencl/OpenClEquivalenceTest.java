@@ -226,7 +226,10 @@ class OpenClEquivalenceTest {
     }
   }
 
-  /** uploadIntegers and generate: the interface's defaults on OpenCL, the CPU backend's own code. */
+  /**
+   * uploadIntegers, generate and uploadIntegersPlusProduct: the interface's defaults on OpenCL, the
+   * CPU backend's own code.
+   */
   @ParameterizedTest
   @ValueSource(ints = {1024, 8192})
   void integerUploadsAndGeneratedResidues(int n) {
@@ -246,6 +249,13 @@ class OpenClEquivalenceTest {
       both(be -> be.generate(generated.on(be), (p, target, offset) -> System.arraycopy(residues, p * len, target, offset, len)));
       generated.assertSame("generated residues");
       assertArrayEquals(residues, generated.download(gpu));
+      // the fused encryption step: the interface's default on OpenCL, one pass per polynomial on the CPU
+      try (Twin factor = Twin.random(q, 1, n + 5); Twin out = new Twin(q, 3); Twin drawn = new Twin(q, 3)) {
+        both(be -> be.uploadIntegersPlusProduct(ints, out.on(be), drawn.on(be), (p, target, offset) -> System.arraycopy(residues, p * len, target, offset, len),
+            factor.on(be)));
+        out.assertSame("integers transformed plus the generated polynomials times one factor");
+        drawn.assertSame("the fused call's generated residues");
+      }
     }
   }
 
