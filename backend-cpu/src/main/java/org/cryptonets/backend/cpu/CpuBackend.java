@@ -367,17 +367,11 @@ public final class CpuBackend implements Backend {
   }
 
   /**
-   * Checks that {@code a[base..base + n)} are residues in [0, q): an OR-reduction that C2
-   * vectorizes (v | (q - 1 - v) is negative exactly when v is outside [0, q)); the position of a bad
-   * value is searched only when there is one.
+   * Checks that {@code a[base..base + n)} are residues in [0, q) ({@link LimbKernels#allResidues});
+   * the position of a bad value is searched only when there is one.
    */
-  private static void checkResidues(long[] a, int base, int n, long q, int p, int i) {
-    long any = 0;
-    for (int j = 0; j < n; j++) {
-      long v = a[base + j];
-      any |= v | (q - 1 - v);
-    }
-    if (any < 0) {
+  private void checkResidues(long[] a, int base, int n, long q, int p, int i) {
+    if (!kernels.allResidues(a, base, n, q)) {
       for (int j = 0; j < n; j++) {
         long v = a[base + j];
         if (v < 0 || v >= q) {

@@ -34,6 +34,9 @@ interface LimbKernels {
   /** out = a * w mod q for a fixed w in [0, q) with its Shoup constant. */
   void multiplyConstant(long[] a, int ao, long w, long wShoup, long[] out, int oo, int len, long q);
 
+  /** Whether every value of {@code a[off..off + len)} is a residue in [0, q). */
+  boolean allResidues(long[] a, int off, int len, long q);
+
   /** acc += w * a, signed 64-bit, no reduction (caller bounds the number of terms). */
   void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len);
 

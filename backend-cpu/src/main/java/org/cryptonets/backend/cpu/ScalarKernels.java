@@ -73,6 +73,17 @@ final class ScalarKernels implements LimbKernels {
     }
   }
 
+  /** v | (q - 1 - v) is negative exactly when v is outside [0, q): one OR over all of them. */
+  @Override
+  public boolean allResidues(long[] a, int off, int len, long q) {
+    long any = 0;
+    for (int j = off; j < off + len; j++) {
+      long v = a[j];
+      any |= v | (q - 1 - v);
+    }
+    return any >= 0;
+  }
+
   @Override
   public void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len) {
     for (int j = 0; j < len; j++) {

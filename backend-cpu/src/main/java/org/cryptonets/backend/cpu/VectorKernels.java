@@ -826,6 +826,24 @@ final class VectorKernels implements LimbKernels {
     ScalarKernels.INSTANCE.multiplyConstant(a, ao + j, w, wShoup, out, oo + j, len - j, qs);
   }
 
+  /**
+   * The scalar kernel's test (v | (q - 1 - v) negative exactly outside [0, q)) a vector at a time:
+   * the check of every residue that {@code generate} and the fused encryption call write, run while
+   * the polynomial is in cache. The scalar loop took 2.7 % of an encryption's CPU time on JDK 17
+   * (async-profiler).
+   */
+  @Override
+  public boolean allResidues(long[] a, int off, int len, long qs) {
+    LongVector top = LongVector.broadcast(S, qs - 1);
+    LongVector any = LongVector.zero(S);
+    int j = 0;
+    for (; j <= len - W; j += W) {
+      LongVector v = LongVector.fromArray(S, a, off + j);
+      any = any.or(v.or(top.sub(v)));
+    }
+    return any.reduceLanes(VectorOperators.OR) >= 0 && ScalarKernels.INSTANCE.allResidues(a, off + j, len - j, qs);
+  }
+
   @Override
   public void accumulate(long[] acc, int accOff, long[] a, int ao, long w, int len) {
     int j = 0;

@@ -123,6 +123,42 @@ class LimbKernelsTest {
     }
   }
 
+  /**
+   * allResidues: true for values in [0, q) (both edges), false for one value just outside either
+   * edge or far outside, at the start, middle and end of the window (vector body and scalar tail),
+   * and blind to values outside the window.
+   */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void allResiduesFindsOneValueOutsideTheRange(LimbKernels k, long q) {
+    Random r = new Random(q);
+    for (int len : LENGTHS) {
+      for (int off : OFFSETS) {
+        long[] a = new long[off + len + 2];
+        Arrays.fill(a, -1); // outside the window: never looked at
+        for (int j = off; j < off + len; j++) {
+          a[j] = Math.floorMod(r.nextLong(), q);
+        }
+        assertEquals(true, k.allResidues(a, off, len, q), "len " + len + ", off " + off);
+        for (int at : new int[] {off, off + len / 2, off + len - 1}) {
+          if (len == 0) {
+            continue;
+          }
+          long keep = a[at];
+          for (long v : new long[] {0, q - 1}) {
+            a[at] = v;
+            assertEquals(true, k.allResidues(a, off, len, q), v + " at " + at + ", len " + len);
+          }
+          for (long v : new long[] {-1, q, q + 1, 2 * q - 1, Long.MIN_VALUE, Long.MAX_VALUE, 1L << 32}) {
+            a[at] = v;
+            assertEquals(false, k.allResidues(a, off, len, q), v + " at " + at + ", len " + len);
+          }
+          a[at] = keep;
+        }
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("cases")
   void multiplyConstantAcceptsInputsBelow2To32(LimbKernels k, long q) {
