@@ -47,7 +47,7 @@ final class CompilerDirectives {
    */
   static final List<String> STAGES = List.of("forwardStageWide", "inverseStageWide", "forwardStageInVector", "inverseStageInVector",
       "forwardStageWideMin", "inverseStageWideMin", "forwardStageInVectorMin", "inverseStageInVectorMin",
-      "forwardStagePairedMin", "inverseStagePairedMin", "forwardStagePaired", "inverseStagePaired");
+      "forwardStagePairedMin", "inverseStagePairedMin", "forwardStageSwapped", "inverseStageSwapped");
 
   /**
    * The kernel entry points kept out of their callers: every method of {@link LimbKernels}, and

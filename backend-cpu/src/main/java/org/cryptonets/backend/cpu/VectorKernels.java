@@ -34,6 +34,9 @@ final class VectorKernels implements LimbKernels {
   private static final VectorShuffle<Long> SWAP2 = W > 2 ? SWAP[2] : null;
   private static final VectorShuffle<Long> SWAP4 = W > 4 ? SWAP[4] : null;
   private static final VectorMask<Long>[] HIGH = highMasks();
+  private static final VectorMask<Long> HIGH1 = HIGH[1];
+  private static final VectorMask<Long> HIGH2 = W > 2 ? HIGH[2] : null;
+  private static final VectorMask<Long> HIGH4 = W > 4 ? HIGH[4] : null;
   private static final ConcurrentHashMap<NttTables, long[][]> PER_LANE = new ConcurrentHashMap<>();
 
   /**
@@ -76,58 +79,6 @@ final class VectorKernels implements LimbKernels {
   private static final LongVector U4 = W > 4 ? PAIR[4][0] : null, V4 = W > 4 ? PAIR[4][1] : null, X4 = W > 4 ? PAIR[4][2] : null,
       Y4 = W > 4 ? PAIR[4][3] : null;
   private static final ConcurrentHashMap<NttTables, long[][]> PER_PAIR = new ConcurrentHashMap<>();
-  /**
-   * The same selections for JDKs without selectFrom: each as one one-vector permutation of both
-   * vectors (index mod W) and a blend (lanes whose index is W or more come from the second), with
-   * the permutations and masks as constants. Per t: U, V, X, Y.
-   */
-  private static final VectorShuffle<Long>[][] PAIR_SHUFFLES = pairShuffles();
-  private static final VectorMask<Long>[][] PAIR_MASKS = pairMasks();
-  private static final VectorShuffle<Long> PU1 = PAIR_SHUFFLES[1][0], PV1 = PAIR_SHUFFLES[1][1], PX1 = PAIR_SHUFFLES[1][2], PY1 = PAIR_SHUFFLES[1][3];
-  private static final VectorShuffle<Long> PU2 = W > 2 ? PAIR_SHUFFLES[2][0] : null, PV2 = W > 2 ? PAIR_SHUFFLES[2][1] : null,
-      PX2 = W > 2 ? PAIR_SHUFFLES[2][2] : null, PY2 = W > 2 ? PAIR_SHUFFLES[2][3] : null;
-  private static final VectorShuffle<Long> PU4 = W > 4 ? PAIR_SHUFFLES[4][0] : null, PV4 = W > 4 ? PAIR_SHUFFLES[4][1] : null,
-      PX4 = W > 4 ? PAIR_SHUFFLES[4][2] : null, PY4 = W > 4 ? PAIR_SHUFFLES[4][3] : null;
-  private static final VectorMask<Long> MU1 = PAIR_MASKS[1][0], MV1 = PAIR_MASKS[1][1], MX1 = PAIR_MASKS[1][2], MY1 = PAIR_MASKS[1][3];
-  private static final VectorMask<Long> MU2 = W > 2 ? PAIR_MASKS[2][0] : null, MV2 = W > 2 ? PAIR_MASKS[2][1] : null,
-      MX2 = W > 2 ? PAIR_MASKS[2][2] : null, MY2 = W > 2 ? PAIR_MASKS[2][3] : null;
-  private static final VectorMask<Long> MU4 = W > 4 ? PAIR_MASKS[4][0] : null, MV4 = W > 4 ? PAIR_MASKS[4][1] : null,
-      MX4 = W > 4 ? PAIR_MASKS[4][2] : null, MY4 = W > 4 ? PAIR_MASKS[4][3] : null;
-
-  @SuppressWarnings("unchecked")
-  private static VectorShuffle<Long>[][] pairShuffles() {
-    VectorShuffle<Long>[][] out = new VectorShuffle[W][];
-    for (int t = 1; t < W; t <<= 1) {
-      out[t] = new VectorShuffle[4];
-      for (int s = 0; s < 4; s++) {
-        long[] idx = PAIR[t][s].toArray();
-        int[] lanes = new int[W];
-        for (int l = 0; l < W; l++) {
-          lanes[l] = (int) (idx[l] % W);
-        }
-        out[t][s] = VectorShuffle.fromArray(S, lanes, 0);
-      }
-    }
-    return out;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static VectorMask<Long>[][] pairMasks() {
-    VectorMask<Long>[][] out = new VectorMask[W][];
-    for (int t = 1; t < W; t <<= 1) {
-      out[t] = new VectorMask[4];
-      for (int s = 0; s < 4; s++) {
-        long[] idx = PAIR[t][s].toArray();
-        boolean[] second = new boolean[W];
-        for (int l = 0; l < W; l++) {
-          second[l] = idx[l] >= W;
-        }
-        out[t][s] = VectorMask.fromArray(S, second, 0);
-      }
-    }
-    return out;
-  }
-
   /** Positions in [0, 2W) of the first operands of the butterflies at distance t, ascending. */
   private static long[] firstOperands(int t) {
     long[] u = new long[W];
@@ -412,62 +363,76 @@ final class VectorKernels implements LimbKernels {
     }
   }
 
-  /** Lane l: lane s[l] of a where m[l] is clear, of b where it is set. */
-  private static LongVector pick(LongVector a, LongVector b, VectorShuffle<Long> s, VectorMask<Long> m) {
-    return a.rearrange(s).blend(b.rearrange(s), m);
-  }
-
   /**
-   * Forward stage with t < W over pairs of vectors for JDKs without selectFrom and the unsigned
-   * minimum (17 to 23), with 512-bit vectors (the shape measured): the selections as permutations
-   * and blends, the JDK 17 corrections. NTT n =
-   * 8192 on JDK 17, alternated with the in-vector stages over 30 rounds, twice: forward 51.8-52.2
-   * against 57.4-58.0 us, inverse 54.6-55.3 against 58.7-59.7 us; faster in 25 and 28 rounds.
+   * Forward stage with t < W over pairs of vectors for JDKs without selectFrom (17 to 23): the
+   * butterflies' operands gathered by one-vector permutations of the pair's own lanes. With S the
+   * swap of lanes l and l ^ t and H the lanes whose bit t is set, the first operands are x where
+   * H is clear and S(y) where it is set, the second operands S(x) and y; the results go back the
+   * same way. Four permutations and four blends per pair instead of the general picks' eight and
+   * four, and the lane order needs twiddle tables of its own ({@link #perSwappedPair}).
    */
-  private static void forwardStagePaired(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
-    VectorShuffle<Long> su = t == 1 ? PU1 : t == 2 ? PU2 : PU4;
-    VectorShuffle<Long> sv = t == 1 ? PV1 : t == 2 ? PV2 : PV4;
-    VectorShuffle<Long> sx = t == 1 ? PX1 : t == 2 ? PX2 : PX4;
-    VectorShuffle<Long> sy = t == 1 ? PY1 : t == 2 ? PY2 : PY4;
-    VectorMask<Long> mu = t == 1 ? MU1 : t == 2 ? MU2 : MU4;
-    VectorMask<Long> mv = t == 1 ? MV1 : t == 2 ? MV2 : MV4;
-    VectorMask<Long> mx = t == 1 ? MX1 : t == 2 ? MX2 : MX4;
-    VectorMask<Long> my = t == 1 ? MY1 : t == 2 ? MY2 : MY4;
+  private static void forwardStageSwapped(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
+    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : SWAP4;
+    VectorMask<Long> high = t == 1 ? HIGH1 : t == 2 ? HIGH2 : HIGH4;
     for (int j = 0, k = 0; j < n; j += 2 * W, k += W) {
       LongVector x = LongVector.fromArray(S, a, off + j);
       LongVector y = LongVector.fromArray(S, a, off + j + W);
-      LongVector u = pick(x, y, su, mu);
-      LongVector v = shoupLazy(pick(x, y, sv, mv), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
+      LongVector u = x.blend(y.rearrange(swap), high);
+      LongVector v = shoupLazy(x.rearrange(swap).blend(y, high), LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
       LongVector sum = reduceOnce(u.add(v), q2);
       LongVector d = u.sub(v);
       d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2));
-      pick(sum, d, sx, mx).intoArray(a, off + j);
-      pick(sum, d, sy, my).intoArray(a, off + j + W);
+      sum.blend(d.rearrange(swap), high).intoArray(a, off + j);
+      sum.rearrange(swap).blend(d, high).intoArray(a, off + j + W);
     }
   }
 
-  /** Inverse stage with t < W over pairs of vectors (see {@link #forwardStagePaired}). */
-  private static void inverseStagePaired(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
-    VectorShuffle<Long> su = t == 1 ? PU1 : t == 2 ? PU2 : PU4;
-    VectorShuffle<Long> sv = t == 1 ? PV1 : t == 2 ? PV2 : PV4;
-    VectorShuffle<Long> sx = t == 1 ? PX1 : t == 2 ? PX2 : PX4;
-    VectorShuffle<Long> sy = t == 1 ? PY1 : t == 2 ? PY2 : PY4;
-    VectorMask<Long> mu = t == 1 ? MU1 : t == 2 ? MU2 : MU4;
-    VectorMask<Long> mv = t == 1 ? MV1 : t == 2 ? MV2 : MV4;
-    VectorMask<Long> mx = t == 1 ? MX1 : t == 2 ? MX2 : MX4;
-    VectorMask<Long> my = t == 1 ? MY1 : t == 2 ? MY2 : MY4;
+  /** Inverse stage with t < W over pairs of vectors, lanes as in {@link #forwardStageSwapped}. */
+  private static void inverseStageSwapped(long[] a, int off, int n, int t, long[] tw, long[] tws, LongVector q, LongVector q2) {
+    VectorShuffle<Long> swap = t == 1 ? SWAP1 : t == 2 ? SWAP2 : SWAP4;
+    VectorMask<Long> high = t == 1 ? HIGH1 : t == 2 ? HIGH2 : HIGH4;
     for (int j = 0, k = 0; j < n; j += 2 * W, k += W) {
       LongVector x = LongVector.fromArray(S, a, off + j);
       LongVector y = LongVector.fromArray(S, a, off + j + W);
-      LongVector u = pick(x, y, su, mu);
-      LongVector v = pick(x, y, sv, mv);
+      LongVector u = x.blend(y.rearrange(swap), high);
+      LongVector v = x.rearrange(swap).blend(y, high);
       LongVector sum = reduceOnce(u.add(v), q2);
       LongVector d = u.sub(v);
       d = d.add(d.lanewise(VectorOperators.ASHR, 63).and(q2));
       d = shoupLazy(d, LongVector.fromArray(S, tw, k), LongVector.fromArray(S, tws, k), q);
-      pick(sum, d, sx, mx).intoArray(a, off + j);
-      pick(sum, d, sy, my).intoArray(a, off + j + W);
+      sum.blend(d.rearrange(swap), high).intoArray(a, off + j);
+      sum.rearrange(swap).blend(d, high).intoArray(a, off + j + W);
     }
+  }
+
+  private static final ConcurrentHashMap<NttTables, long[][]> PER_SWAPPED_PAIR = new ConcurrentHashMap<>();
+
+  /**
+   * Twiddles of the stages with t < W in the lane order of {@link #forwardStageSwapped}: lane l of
+   * the pair at j serves the butterfly whose first operand is coefficient j + l where bit t of l is
+   * clear and j + W + (l ^ t) where it is set. Per t: forward powers, their Shoup constants, inverse
+   * powers, theirs.
+   */
+  private static long[][] perSwappedPair(NttTables tables) {
+    return PER_SWAPPED_PAIR.computeIfAbsent(tables, tb -> {
+      int n = tb.n();
+      int logW = Integer.numberOfTrailingZeros(W);
+      long[][] e = new long[4 * logW][n / 2];
+      for (int t = 1, s = 0; t < W; t <<= 1, s++) {
+        int m = n / (2 * t);
+        for (int j = 0, k = 0; j < n; j += 2 * W, k += W) {
+          for (int l = 0; l < W; l++) {
+            int first = (l & t) == 0 ? l : W + (l ^ t);
+            int block = m + (j + first) / (2 * t);
+            e[4 * s][k + l] = tb.rootPowers()[block];
+            e[4 * s + 1][k + l] = tb.rootPowersShoup()[block];
+            e[4 * s + 2][k + l] = tb.inverseRootPowers()[block];
+            e[4 * s + 3][k + l] = tb.inverseRootPowersShoup()[block];
+          }
+        }
+      }
+      return e;
+    });
   }
 
   /**
@@ -648,9 +613,9 @@ final class VectorKernels implements LimbKernels {
         int st = Integer.numberOfTrailingZeros(t);
         forwardStagePairedMin(a, off, n, t, e[4 * st], e[4 * st + 1], q, q2);
       } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W == 8 && n >= 2 * W) {
-        long[][] e = perPair(tables);
+        long[][] e = perSwappedPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        forwardStagePaired(a, off, n, t, e[4 * st], e[4 * st + 1], q, q2);
+        forwardStageSwapped(a, off, n, t, e[4 * st], e[4 * st + 1], q, q2);
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int st = Integer.numberOfTrailingZeros(t);
@@ -703,9 +668,9 @@ final class VectorKernels implements LimbKernels {
         int st = Integer.numberOfTrailingZeros(t);
         inverseStagePairedMin(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q, q2);
       } else if (inVectorStages && !HAS_UNSIGNED_MIN && pairedStages && W == 8 && n >= 2 * W) {
-        long[][] e = perPair(tables);
+        long[][] e = perSwappedPair(tables);
         int st = Integer.numberOfTrailingZeros(t);
-        inverseStagePaired(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q, q2);
+        inverseStageSwapped(a, off, n, t, e[4 * st + 2], e[4 * st + 3], q, q2);
       } else if (inVectorStages && n >= W) {
         long[][] e = perLane(tables);
         int logW = Integer.numberOfTrailingZeros(W);
