@@ -109,30 +109,35 @@ final class VectorKernels implements LimbKernels {
   }
 
   /**
-   * Twiddles of the stages with t < W in the lane order of the paired stages, one per butterfly:
-   * for each t (1, 2, 4, ...) the forward powers, their Shoup constants, the inverse powers and
-   * theirs.
+   * Twiddles of the stages with t < W in the lane order of the paired stages (JDK 24+), one per
+   * butterfly ({@link #pairTwiddles}).
    */
   private static long[][] perPair(NttTables tables) {
-    return PER_PAIR.computeIfAbsent(tables, tb -> {
-      int n = tb.n();
-      int logW = Integer.numberOfTrailingZeros(W);
-      long[][] e = new long[4 * logW][n / 2];
-      for (int t = 1, s = 0; t < W; t <<= 1, s++) {
-        int m = n / (2 * t);
-        long[] u = firstOperands(t);
-        for (int j = 0, k = 0; j < n; j += 2 * W, k += W) {
-          for (int l = 0; l < W; l++) {
-            int block = m + (int) ((j + u[l]) / (2 * t));
-            e[4 * s][k + l] = tb.rootPowers()[block];
-            e[4 * s + 1][k + l] = tb.rootPowersShoup()[block];
-            e[4 * s + 2][k + l] = tb.inverseRootPowers()[block];
-            e[4 * s + 3][k + l] = tb.inverseRootPowersShoup()[block];
-          }
+    return PER_PAIR.computeIfAbsent(tables, tb -> pairTwiddles(tb, (l, t) -> (int) firstOperands(t)[l]));
+  }
+
+  /**
+   * Per t < W (s = log2 t): the forward powers, their Shoup constants, the inverse powers and
+   * theirs, one per butterfly in a pair-stage's lane order: lane l of the pair of vectors at j
+   * serves the butterfly whose first operand is coefficient j + {@code first(l, t)}.
+   */
+  private static long[][] pairTwiddles(NttTables tb, java.util.function.IntBinaryOperator first) {
+    int n = tb.n();
+    int logW = Integer.numberOfTrailingZeros(W);
+    long[][] e = new long[4 * logW][n / 2];
+    for (int t = 1, s = 0; t < W; t <<= 1, s++) {
+      int m = n / (2 * t);
+      for (int j = 0, k = 0; j < n; j += 2 * W, k += W) {
+        for (int l = 0; l < W; l++) {
+          int block = m + (j + first.applyAsInt(l, t)) / (2 * t);
+          e[4 * s][k + l] = tb.rootPowers()[block];
+          e[4 * s + 1][k + l] = tb.rootPowersShoup()[block];
+          e[4 * s + 2][k + l] = tb.inverseRootPowers()[block];
+          e[4 * s + 3][k + l] = tb.inverseRootPowersShoup()[block];
         }
       }
-      return e;
-    });
+    }
+    return e;
   }
 
   @SuppressWarnings("unchecked")
@@ -414,25 +419,7 @@ final class VectorKernels implements LimbKernels {
    * powers, theirs.
    */
   private static long[][] perSwappedPair(NttTables tables) {
-    return PER_SWAPPED_PAIR.computeIfAbsent(tables, tb -> {
-      int n = tb.n();
-      int logW = Integer.numberOfTrailingZeros(W);
-      long[][] e = new long[4 * logW][n / 2];
-      for (int t = 1, s = 0; t < W; t <<= 1, s++) {
-        int m = n / (2 * t);
-        for (int j = 0, k = 0; j < n; j += 2 * W, k += W) {
-          for (int l = 0; l < W; l++) {
-            int first = (l & t) == 0 ? l : W + (l ^ t);
-            int block = m + (j + first) / (2 * t);
-            e[4 * s][k + l] = tb.rootPowers()[block];
-            e[4 * s + 1][k + l] = tb.rootPowersShoup()[block];
-            e[4 * s + 2][k + l] = tb.inverseRootPowers()[block];
-            e[4 * s + 3][k + l] = tb.inverseRootPowersShoup()[block];
-          }
-        }
-      }
-      return e;
-    });
+    return PER_SWAPPED_PAIR.computeIfAbsent(tables, tb -> pairTwiddles(tb, (l, t) -> (l & t) == 0 ? l : W + (l ^ t)));
   }
 
   /**
