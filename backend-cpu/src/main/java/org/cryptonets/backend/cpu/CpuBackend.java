@@ -391,16 +391,8 @@ public final class CpuBackend implements Backend {
   public void uploadIntegers(long[] values, PolyRange dst, boolean toNtt) {
     RnsBasis basis = dst.basis();
     int n = basis.n();
-    if (values.length != (long) dst.count() * n) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " integers for " + dst.count() + " polynomials of n = " + n);
-    }
+    expectIntegers(values, dst.count(), n);
     CpuPolyBuffer b = own(dst);
-    // The smallest prime's bound for the integer-only reduction (|v| < 2^(2b - 2))
-    int smallest = 64;
-    for (int i = 0; i < basis.size(); i++) {
-      smallest = Math.min(smallest, basis.modulus(i).bits());
-    }
-    long boundedLimit = 1L << Math.min(62, 2 * smallest - 2);
     boolean[] bounded = integerBounds(values, dst.count(), n, basis);
     perLimb(dst.count(), basis.size(), (p, i) -> {
       long[] target = b.poly(dst.index(p));
@@ -421,6 +413,13 @@ public final class CpuBackend implements Backend {
       kernels.reduceBounded(values, p * n, target, i * n, n, q);
     } else {
       kernels.reduceSigned(values, p * n, target, i * n, n, q.value());
+    }
+  }
+
+  /** SHAPE_MISMATCH unless {@code values} holds one integer per coefficient of {@code count} polynomials. */
+  private static void expectIntegers(long[] values, int count, int n) {
+    if (values.length != (long) count * n) {
+      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " integers for " + count + " polynomials of n = " + n);
     }
   }
 
@@ -472,9 +471,7 @@ public final class CpuBackend implements Backend {
     RnsBasis basis = out.basis();
     expect(factor, basis, 1, "broadcast operand");
     int n = basis.n();
-    if (values.length != (long) out.count() * n) {
-      throw new EngineException(EngineException.Code.SHAPE_MISMATCH, values.length + " integers for " + out.count() + " polynomials of n = " + n);
-    }
+    expectIntegers(values, out.count(), n);
     CpuPolyBuffer o = own(out), g = own(generated), f = own(factor);
     boolean[] bounded = integerBounds(values, out.count(), n, basis);
     long[] fp = f.poly(factor.index(0));
