@@ -215,10 +215,6 @@ public final class Decryptor {
     int n = params.n();
     int count = c.count();
     int bits = c.bits();
-    long half = 1L << (bits - 1);
-    long mask = (1L << bits) - 1;
-    long full = 1L << bits;
-    long factorShoup = tm.shoup(plainFactor);
     long[] v = c.valuesUnsafe();
     // The phase: c0 plus the product c1 s lifted from two primes by Garner's formula (crt), or
     // computed whole on the host.
@@ -226,64 +222,11 @@ public final class Decryptor {
     boolean crt = product != null;
     long[] x = crt ? new long[count * n] : phaseOnHost(c);
     RnsBasis two = crt ? params.basisAt(2) : null;
-    long q0 = crt ? two.modulus(0).value() : 1;
-    Modulus m1 = crt ? two.modulus(1) : tm;
-    long q1 = m1.value();
-    long inv = crt ? m1.inverse(q0 % q1) : 1;
-    long invShoup = m1.shoup(inv);
-    long big = q0 * q1;
-    long halfBig = big / 2;
-    boolean oneSubtraction = q0 < 2 * q1;
-    boolean wide = bits >= 31;
+    ResultRounding rounding = crt
+        ? new ResultRounding(two.modulus(0).value(), two.modulus(1), tm, bits, plainFactor)
+        : new ResultRounding(tm, bits, plainFactor);
     int[] budget = new int[count];
-    // No method calls in this loop (Shoup products, the rounding's 128-bit product and the maximum
-    // written out): the owner decrypts once per batch, so the loop runs interpreted and then in
-    // profiled code (on JDK 17 for its first four calls) for much of its time, where each call costs
-    // more than the arithmetic. Measured with bench's ResultDecryptionRuns in alternated fresh JVMs:
-    // the fastest of the first three calls was faster in 11 of 12 on JDK 17, unchanged on JDK 25.
-    java.util.stream.IntStream.range(0, count).parallel().forEach(k -> {
-      int off = k * n;
-      int r0 = 2 * k * n;
-      long max = 0;
-      for (int j = 0; j < n; j++) {
-        long xj;
-        if (crt) {
-          // y = a + q0 [(b - a) q0^-1]_q1, centred; then x = (c0 + y) mod 2^bits
-          long a = product[r0 + j];
-          long am = a < q1 ? a : oneSubtraction ? a - q1 : a % q1;
-          long diff = product[r0 + n + j] - am;
-          if (diff < 0) {
-            diff += q1;
-          }
-          long d = diff * inv - ((diff * invShoup) >>> 32) * q1;
-          long y = a + q0 * (d >= q1 ? d - q1 : d);
-          xj = (v[r0 + j] + (y > halfBig ? y - big : y)) & mask;
-        } else {
-          xj = x[off + j];
-        }
-        // the budget: the centred t x mod 2^bits, whose size is the noise (and rounding) term
-        long r = (t * xj) & mask;
-        long centred = r >= half ? full - r : r;
-        if (centred > max) {
-          max = centred;
-        }
-        // round(t x / 2^bits) = floor((t xh 2^31 + t xl + 2^(bits-1)) / 2^bits) for x = xh 2^31 + xl:
-        // t xh and t xl + 2^(bits-1) stay below 2^63 (t < 2^31, x < 2^62)
-        long q;
-        if (wide) {
-          long low = t * (xj & 0x7FFFFFFFL) + half;
-          q = (t * (xj >>> 31) + (low >>> 31)) >>> (bits - 31);
-        } else {
-          q = (t * xj + half) >>> bits;
-        }
-        if (q == t) {
-          q = 0;
-        }
-        long g = q * plainFactor - ((q * factorShoup) >>> 32) * t;
-        x[off + j] = g >= t ? g - t : g;
-      }
-      budget[k] = Math.max(0, bits - 1 - (64 - Long.numberOfLeadingZeros(max)));
-    });
+    java.util.stream.IntStream.range(0, count).parallel().forEach(k -> budget[k] = rounding.round(product, v, x, k, n));
     RnsBasis plainBasis = params.context(c.plainIndex(), 1).plainBasis;
     try (PolyBuffer m = backend.allocateUninitialized(plainBasis, count)) {
       backend.upload(x, m.all());
@@ -295,6 +238,18 @@ public final class Decryptor {
       out[k] = java.util.Arrays.copyOfRange(x, k * n, (k + 1) * n);
     }
     return new Decrypted(out, budget);
+  }
+
+  /**
+   * Compiles the host loops of {@link #decryptWithBudget} and of {@link CrtComposer#composeLongs}
+   * on random data, without keys: a few milliseconds, worth it for an owner that decrypts more than
+   * one batch in a JVM (the demo's repeats, a service client), where the first decryptions
+   * otherwise run those loops interpreted (BENCHMARKS.md). Results are discarded; idempotent;
+   * thread-safe.
+   */
+  public static void warmUp() {
+    ResultRounding.warmUp();
+    CrtComposer.warmUp();
   }
 
   /**

@@ -285,6 +285,63 @@ public final class DataOwner implements AutoCloseable {
   }
 
   /**
+   * Images [from, to): copies their logits from the class rows into their own rows and marks those
+   * with a logit outside (-limit, limit). Its own method so that {@link #warmUp} compiles it.
+   */
+  private static void writeRows(long[][] byClass, long[][] longLogits, boolean[] implausible, int from, int to, long limit) {
+    int classes = byClass.length;
+    for (int s = from; s < to; s++) {
+      long[] row = longLogits[s];
+      boolean plausible = true;
+      for (int c = 0; c < classes; c++) {
+        long v = byClass[c][s];
+        row[c] = v;
+        plausible &= v < limit && v > -limit;
+      }
+      implausible[s] = !plausible;
+    }
+  }
+
+  private static final Object WARM_UP_LOCK = new Object();
+  private static int warmUps;
+
+  /**
+   * Compiles the host loops of {@link #decryptResults} (the results' rounding, the CRT join and the
+   * row copy) on random data, without keys, once per JVM: about 10 ms on the 2-core development
+   * machine. For owners that decrypt more than one batch in a JVM (the demo and its repeats); a
+   * one-shot {@code decrypt} command would spend more on it than it saves. Before it, the demo's
+   * three timed decryptions ran those loops interpreted or in profiled code (BENCHMARKS.md).
+   * Thread-safe; throws nothing of its own.
+   */
+  public static void warmUp() {
+    synchronized (WARM_UP_LOCK) {
+      if (warmUps > 0) {
+        return;
+      }
+      Decryptor.warmUp();
+      long[][] byClass = new long[10][64];
+      for (int c = 0; c < byClass.length; c++) {
+        for (int s = 0; s < 64; s++) {
+          byClass[c][s] = (s * 2654435761L + c) % 1000 - 500;
+        }
+      }
+      long[][] rows = new long[64][10];
+      boolean[] implausible = new boolean[64];
+      for (int call = 0; call < 3000; call++) {
+        writeRows(byClass, rows, implausible, 0, 64, call % 600);
+      }
+      warmUps++;
+    }
+  }
+
+  /** How many times this JVM's warm-up has run: 0 or 1 (for tests). */
+  static int warmUps() {
+    synchronized (WARM_UP_LOCK) {
+      return warmUps;
+    }
+  }
+
+  /**
    * Decrypts results of either scheme (one batch per plaintext prime, one ciphertext per class,
    * switched to a power-of-two modulus; BGV's carry the factor its conversion left), as
    * {@link #decrypt}.
@@ -337,18 +394,7 @@ public final class DataOwner implements AutoCloseable {
       // rows would share the rows' cache lines.
       long limit = logitBits < 0 ? 0 : logitBits >= 63 ? Long.MAX_VALUE : 1L << logitBits;
       int blocks = Math.min(images, 64);
-      IntStream.range(0, blocks).parallel().forEach(b -> {
-        for (int s = b * images / blocks; s < (b + 1) * images / blocks; s++) {
-          long[] row = longLogits[s];
-          boolean plausible = true;
-          for (int c = 0; c < classes; c++) {
-            long v = byClass[c][s];
-            row[c] = v;
-            plausible &= v < limit && v > -limit;
-          }
-          implausible[s] = !plausible;
-        }
-      });
+      IntStream.range(0, blocks).parallel().forEach(b -> writeRows(byClass, longLogits, implausible, b * images / blocks, (b + 1) * images / blocks, limit));
     } else {
       IntStream.range(0, images).parallel().forEach(s -> {
         long[] r = new long[k];

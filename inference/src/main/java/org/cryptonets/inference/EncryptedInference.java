@@ -168,6 +168,9 @@ public final class EncryptedInference {
         r.correctPlain++;
       }
     }
+    // Untimed: compiles the owner's decryption loops, which the timed decryptions below would
+    // otherwise run mostly interpreted (the backend's kernels were warmed by the caller).
+    DataOwner.warmUp();
     long t0 = System.nanoTime();
     Scheme scheme = plan.scheme();
     r.scheme = scheme;

@@ -30,6 +30,18 @@ import org.junit.jupiter.params.provider.CsvSource;
  * argmax. Toy, insecure parameters (n = 2048, security NONE): tests only.
  */
 class DataOwnerDecryptionTest {
+  /**
+   * The warm-up runs once per JVM however often it is called, and decryption after it (with the
+   * loops compiled on its random data) still returns the encrypted values.
+   */
+  @org.junit.jupiter.api.Test
+  void warmUpRunsOnceAndLeavesDecryptionExact() {
+    DataOwner.warmUp();
+    DataOwner.warmUp();
+    assertEquals(1, DataOwner.warmUps());
+    resultsComeBackAsTheSignedValuesEncrypted(2, true);
+  }
+
   @ParameterizedTest(name = "{0} plaintext primes of 20 bits, narrow {1}")
   @CsvSource({"2, true", "4, false"})
   void resultsComeBackAsTheSignedValuesEncrypted(int primes, boolean narrow) {
