@@ -24,8 +24,9 @@ import org.cryptonets.inference.DataOwner;
  * <p>The committed model's parameters (n = 8192, seven 31-bit primes, two 29-bit plaintext primes,
  * BGV). The results are real: 10 ciphertexts per plaintext prime holding signed 30-bit values for
  * 8192 images, encrypted at level 2 and converted and compressed to 2^40 as the cloud returns them.
- * Before the first call the backend's kernels are compiled as the demo leaves them: one full
- * encryption of 784 ciphertexts at level 6 per plaintext prime.
+ * Before the first call one full encryption of 784 ciphertexts at level 6 per plaintext prime runs;
+ * neither {@code Backend.warmUp} nor {@code DataOwner.warmUp} does, so the calls show a cold owner
+ * (the demo runs both warm-ups before its timed stages).
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar
  * org.cryptonets.bench.ResultDecryptionRuns [calls]} (1 to 9999, default 8; anything else is refused
