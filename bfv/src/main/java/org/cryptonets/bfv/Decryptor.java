@@ -242,8 +242,8 @@ public final class Decryptor {
 
   /**
    * Compiles the host loops of {@link #decryptWithBudget} and of {@link CrtComposer#composeLongs}
-   * on random data, without keys: a few milliseconds, worth it for an owner that decrypts more than
-   * one batch in a JVM (the demo's repeats, a service client), where the first decryptions
+   * on random data, without keys (within {@code DataOwner.warmUp}'s 86-100 ms), worth it for an owner
+   * that decrypts more than one batch in a JVM (the demo's repeats), where the first decryptions
    * otherwise run those loops interpreted (BENCHMARKS.md). Results are discarded; idempotent;
    * thread-safe.
    */

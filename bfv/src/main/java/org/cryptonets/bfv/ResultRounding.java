@@ -11,8 +11,8 @@ import org.cryptonets.engine.Modulus;
  *
  * <p>Its own class so that {@link #warmUp} can compile it before an owner's first batch: the owner
  * decrypts once per batch, and this loop ran interpreted or in C1's profiled code for most of the
- * demo's three timed decryptions (bench's {@code ResultDecryptionRuns}: 0.014-0.06 s per call
- * where the compiled loop takes a third of that).
+ * demo's three timed decryptions (an async-profiler profile of bench's
+ * {@code ResultDecryptionRuns}, BENCHMARKS.md).
  *
  * <p>Immutable; thread-safe. Throws nothing of its own; arrays too short for the ciphertext index
  * throw {@link ArrayIndexOutOfBoundsException} (the caller sizes them).
@@ -118,7 +118,7 @@ final class ResultRounding {
   /**
    * Runs {@link #round} on random data of the real shapes (both phase sources, wide and narrow
    * result moduli, taken in turn so that no branch is left unprofiled) until the JIT compiles it,
-   * about 8,000 calls over 64 coefficients: a few milliseconds. The results are discarded.
+   * 8,000 calls over 64 coefficients. The results are discarded.
    */
   static void warmUp() {
     Modulus q0 = Modulus.of(2147352577L);

@@ -307,8 +307,8 @@ public final class DataOwner implements AutoCloseable {
 
   /**
    * Compiles the host loops of {@link #decryptResults} (the results' rounding, the CRT join and the
-   * row copy) on random data, without keys, once per JVM: about 10 ms on the 2-core development
-   * machine. For owners that decrypt more than one batch in a JVM (the demo and its repeats); a
+   * row copy) on random data, without keys, once per JVM: 86-100 ms in a fresh JVM on the 2-core development
+   * machine (class loading included). For owners that decrypt more than one batch in a JVM (the demo and its repeats); a
    * one-shot {@code decrypt} command would spend more on it than it saves. Before it, the demo's
    * three timed decryptions ran those loops interpreted or in profiled code (BENCHMARKS.md).
    * Thread-safe; throws nothing of its own.
