@@ -513,6 +513,7 @@ public final class Main {
     OUT.printf("  encode + encrypt        %8.2f s%s%n", r.encodeEncryptSeconds, median(r, "encode_encrypt"));
     OUT.printf("  network                 %8.2f s%s   (%.1f images/s, network only)%n", r.networkSeconds, median(r, "network"), r.images / r.networkSeconds);
     OUT.printf("  decrypt + decode        %8.3f s%s%n", r.decryptSeconds, median(r, "decrypt_decode"));
+    OUT.printf("  decryption warm-up      %8.2f s   (untimed above: once per owner, before the first batch)%n", r.decryptWarmUpSeconds);
     OUT.printf("  throughput              %8.0f predictions per hour, encrypt + network + decrypt (paper: 51,739 on 4 cores)%n", perHour);
     OUT.println();
     OUT.println("Table 3: message sizes");
@@ -552,6 +553,7 @@ public final class Main {
     s.put("encode_encrypt", r.encodeEncryptSeconds);
     s.put("network", r.networkSeconds);
     s.put("decrypt_decode", r.decryptSeconds);
+    s.put("decrypt_warm_up", r.decryptWarmUpSeconds);
     m.put("seconds", s);
     m.put("repeats", r.repeats);
     Map<String, Object> medians = new LinkedHashMap<>();

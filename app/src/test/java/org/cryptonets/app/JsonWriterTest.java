@@ -55,6 +55,7 @@ class JsonWriterTest {
     r.stepSeconds.put("conv", 10.0);
     r.stepSeconds.put("square", 2.75);
     r.stepMedianSeconds.put("conv", 11.0);
+    r.decryptWarmUpSeconds = 0.125;
     r.uploadBytes = 4000;
     r.downloadBytes = 200;
     r.noiseBudgetMinBits = 17;
@@ -72,7 +73,7 @@ class JsonWriterTest {
     assertEquals(r.parameters.plainModuli().size(), ((List<?>) back.get("plaintext_moduli")).size());
     assertEquals(r.parameters.plainModulus(0).value(), ((Number) ((List<?>) back.get("plaintext_moduli")).get(0)).longValue());
     assertEquals(0.75, back.get("accuracy_encrypted"));
-    assertEquals(Map.of("keygen", 0.25, "encode_encrypt", 1.5, "network", 12.75, "decrypt_decode", 0.5), back.get("seconds"));
+    assertEquals(Map.of("keygen", 0.25, "encode_encrypt", 1.5, "network", 12.75, "decrypt_decode", 0.5, "decrypt_warm_up", 0.125), back.get("seconds"));
     // a step without a median (one run) reports its one time as the median
     assertEquals(List.of(Map.of("name", "conv", "seconds", 10.0, "seconds_median", 11.0), Map.of("name", "square", "seconds", 2.75, "seconds_median", 2.75)),
         back.get("layers"));

@@ -25,11 +25,11 @@ import org.cryptonets.inference.DataOwner;
  * BGV). The results are real: 10 ciphertexts per plaintext prime holding signed 30-bit values for
  * 8192 images, encrypted at level 2 and converted and compressed to 2^40 as the cloud returns them.
  * Before the first call one full encryption of 784 ciphertexts at level 6 per plaintext prime runs;
- * neither {@code Backend.warmUp} nor {@code DataOwner.warmUp} does, so the calls show a cold owner
- * (the demo runs both warm-ups before its timed stages).
+ * without {@code --warm}, neither {@code Backend.warmUp} nor {@code DataOwner.warmUpDecryption} does, so the
+ * calls show a cold owner; with it both run first (the owner's with 20 calls), as in the demo before its timed stages.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar
- * org.cryptonets.bench.ResultDecryptionRuns [calls]} (1 to 9999, default 8; anything else is refused
+ * org.cryptonets.bench.ResultDecryptionRuns [calls] [--warm]} (calls 1 to 9999, default 8; anything else is refused
  * with exit code 2). Not a library class; throws whatever the engine throws.
  */
 public final class ResultDecryptionRuns {
@@ -37,12 +37,17 @@ public final class ResultDecryptionRuns {
 
   public static void main(String[] args) {
     int calls = 8;
-    if (args.length > 1 || args.length == 1 && !args[0].matches("[1-9][0-9]{0,3}")) {
-      System.err.println("error: expected at most one argument, the number of calls (1 to 9999); got " + String.join(" ", args));
+    boolean warm = false;
+    List<String> rest = new ArrayList<>(List.of(args));
+    if (rest.remove("--warm")) {
+      warm = true;
+    }
+    if (rest.size() > 1 || rest.size() == 1 && !rest.get(0).matches("[1-9][0-9]{0,3}")) {
+      System.err.println("error: expected the number of calls (1 to 9999) and optionally --warm; got " + String.join(" ", args));
       System.exit(2);
     }
-    if (args.length == 1) {
-      calls = Integer.parseInt(args[0]);
+    if (rest.size() == 1) {
+      calls = Integer.parseInt(rest.get(0));
     }
     BfvParameters params = BfvParameters.create(BfvParameterSpec.of(8192, List.of(31, 31, 31, 31, 31, 31, 31), 29, 2));
     int n = params.n();
@@ -72,7 +77,11 @@ public final class ResultDecryptionRuns {
           results.add(cloud.compressForReturn(c, CryptoNetPlan.resultBits(29)));
         }
       }
-      System.out.println("decrypt + decode of " + classes + " results x 2 plaintext primes, " + n + " images, " + backend.device() + ", JDK "
+      if (warm) {
+        backend.warmUp();
+        owner.warmUpDecryption(classes, CryptoNetPlan.resultBits(29), 20);
+      }
+      System.out.println((warm ? "warm owner: " : "cold owner: ") + "decrypt + decode of " + classes + " results x 2 plaintext primes, " + n + " images, " + backend.device() + ", JDK "
           + Runtime.version());
       for (int k = 0; k < calls; k++) {
         long t0 = System.nanoTime();

@@ -191,21 +191,4 @@ public final class CrtComposer {
     }
     return x;
   }
-
-  /**
-   * Runs {@link #composeLongs} on random residues of two 29-bit primes (the committed model's
-   * shape) until the JIT compiles it: 3,000 calls over 64 values. Results are discarded.
-   */
-  static void warmUp() {
-    CrtComposer composer = new CrtComposer(List.of(Modulus.of(536813569L), Modulus.of(536690689L)));
-    java.util.SplittableRandom random = new java.util.SplittableRandom(20261201);
-    long[][] rows = new long[2][64];
-    for (int s = 0; s < 64; s++) {
-      rows[0][s] = random.nextLong(536813569L);
-      rows[1][s] = random.nextLong(536690689L);
-    }
-    for (int call = 0; call < 3000; call++) {
-      composer.composeLongs(rows, 64);
-    }
-  }
 }

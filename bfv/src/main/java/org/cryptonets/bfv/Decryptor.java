@@ -241,18 +241,6 @@ public final class Decryptor {
   }
 
   /**
-   * Compiles the host loops of {@link #decryptWithBudget} and of {@link CrtComposer#composeLongs}
-   * on random data, without keys (within {@code DataOwner.warmUp}'s 86-100 ms), worth it for an owner
-   * that decrypts more than one batch in a JVM (the demo's repeats), where the first decryptions
-   * otherwise run those loops interpreted (BENCHMARKS.md). Results are discarded; idempotent;
-   * thread-safe.
-   */
-  public static void warmUp() {
-    ResultRounding.warmUp();
-    CrtComposer.warmUp();
-  }
-
-  /**
    * The invariant noise budget of each compressed ciphertext in bits: (bits - 1) - bits(max |[t
    * x]_{2^bits}|), whole bits below the failure bound |t v| = 2^bits / 2. A uniformly random phase
    * (another key, damage) gives 0, as with the RNS measure; a positive budget means every

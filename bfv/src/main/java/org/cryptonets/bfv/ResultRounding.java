@@ -1,6 +1,5 @@
 package org.cryptonets.bfv;
 
-import java.util.SplittableRandom;
 import org.cryptonets.engine.Modulus;
 
 /**
@@ -9,9 +8,9 @@ import org.cryptonets.engine.Modulus;
  * Garner's formula, or given whole), the ciphertext's invariant noise budget, and
  * round(t x / 2^bits) mod t times the results' factor, written over x.
  *
- * <p>Its own class so that {@link #warmUp} can compile it before an owner's first batch: the owner
- * decrypts once per batch, and this loop ran interpreted or in C1's profiled code for most of the
- * demo's three timed decryptions (an async-profiler profile of bench's
+ * <p>Its own class, a small unit for the JIT: the owner decrypts once per batch, and this loop ran
+ * interpreted or in C1's profiled code for most of the demo's three timed decryptions before the
+ * owner's warm-up ({@code DataOwner.warmUpDecryption}; an async-profiler profile of bench's
  * {@code ResultDecryptionRuns}, BENCHMARKS.md).
  *
  * <p>Immutable; thread-safe. Throws nothing of its own; arrays too short for the ciphertext index
@@ -113,37 +112,5 @@ final class ResultRounding {
       x[off + j] = g >= t ? g - t : g;
     }
     return Math.max(0, bits - 1 - (64 - Long.numberOfLeadingZeros(max)));
-  }
-
-  /**
-   * Runs {@link #round} on random data of the real shapes (both phase sources, wide and narrow
-   * result moduli, taken in turn so that no branch is left unprofiled) until the JIT compiles it,
-   * 8,000 calls over 64 coefficients. The results are discarded.
-   */
-  static void warmUp() {
-    Modulus q0 = Modulus.of(2147352577L);
-    Modulus q1 = Modulus.of(2147205121L);
-    Modulus t = Modulus.of(536813569L);
-    int n = 64;
-    ResultRounding[] variants = {
-      new ResultRounding(q0.value(), q1, t, 40, 12345), new ResultRounding(q0.value(), q1, t, 28, 7),
-      new ResultRounding(t, 40, 1), new ResultRounding(t, 20, 3)
-    };
-    SplittableRandom random = new SplittableRandom(20261201);
-    long[] product = new long[2 * n];
-    long[] values = new long[2 * n];
-    long[] x = new long[n];
-    for (int j = 0; j < n; j++) {
-      product[j] = random.nextLong(q0.value());
-      product[n + j] = random.nextLong(q1.value());
-      values[j] = random.nextLong(1L << 19);
-    }
-    for (int call = 0; call < 8000; call++) {
-      ResultRounding r = variants[call & 3];
-      for (int j = 0; j < n; j++) {
-        x[j] = values[j] + call;
-      }
-      r.round(product, values, x, 0, n);
-    }
   }
 }

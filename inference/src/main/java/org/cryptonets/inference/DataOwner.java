@@ -286,7 +286,7 @@ public final class DataOwner implements AutoCloseable {
 
   /**
    * Images [from, to): copies their logits from the class rows into their own rows and marks those
-   * with a logit outside (-limit, limit). Its own method so that {@link #warmUp} compiles it.
+   * with a logit outside (-limit, limit). Its own method: a small unit for the JIT.
    */
   private static void writeRows(long[][] byClass, long[][] longLogits, boolean[] implausible, int from, int to, long limit) {
     int classes = byClass.length;
@@ -302,42 +302,55 @@ public final class DataOwner implements AutoCloseable {
     }
   }
 
-  private static final Object WARM_UP_LOCK = new Object();
-  private static int warmUps;
+  /** Most warm-up calls {@link #warmUpDecryption} accepts; 20 took 0.1-0.3 s (BENCHMARKS.md). */
+  public static final int MAX_WARM_UP_CALLS = 100;
+
+  /** Most classes (ciphertexts per plaintext prime) {@link #warmUpDecryption} accepts. */
+  public static final int MAX_WARM_UP_CLASSES = 1024;
 
   /**
-   * Compiles the host loops of {@link #decryptResults} (the results' rounding, the CRT join and the
-   * row copy) on random data, without keys, once per JVM: 86-100 ms in a fresh JVM on the 2-core development
-   * machine (class loading included). For owners that decrypt more than one batch in a JVM (the demo and its repeats); a
-   * one-shot {@code decrypt} command would spend more on it than it saves. Before it, the demo's
-   * three timed decryptions ran those loops interpreted or in profiled code (BENCHMARKS.md).
-   * Thread-safe; throws nothing of its own.
+   * Runs {@link #decryptResults} {@code calls} times on random results of the shape the owner will
+   * decrypt ({@code classes} ciphertexts per plaintext prime, compressed to 2^{@code bits}, a full
+   * batch of n images) and discards what it decrypts, so that the JIT has compiled the real path
+   * (the backend's transforms of the results, the rounding, the CRT join, the row copy, the parallel
+   * streams' lambdas) before the owner's first real batch. For an owner that decrypts more than one
+   * batch in a JVM, such as the demo and its repeats; a one-shot {@code decrypt} command would spend
+   * more on it than it saves. Without it the demo's three timed decryptions ran partly interpreted:
+   * 0.02-0.08 s against 0.006-0.012 s once compiled (BENCHMARKS.md).
+   *
+   * <p>The random values are public noise, not ciphertexts of anything; decrypting them under the
+   * owner's key yields uniform garbage that never leaves this method.
+   *
+   * @throws IllegalArgumentException for classes outside [1, {@value #MAX_WARM_UP_CLASSES}], calls
+   *     outside [1, {@value #MAX_WARM_UP_CALLS}] or bits that results of these parameters cannot have
    */
-  public static void warmUp() {
-    synchronized (WARM_UP_LOCK) {
-      if (warmUps > 0) {
-        return;
-      }
-      Decryptor.warmUp();
-      long[][] byClass = new long[10][64];
-      for (int c = 0; c < byClass.length; c++) {
-        for (int s = 0; s < 64; s++) {
-          byClass[c][s] = (s * 2654435761L + c) % 1000 - 500;
-        }
-      }
-      long[][] rows = new long[64][10];
-      boolean[] implausible = new boolean[64];
-      for (int call = 0; call < 3000; call++) {
-        writeRows(byClass, rows, implausible, 0, 64, call % 600);
-      }
-      warmUps++;
+  public void warmUpDecryption(int classes, int bits, int calls) {
+    if (classes < 1 || classes > MAX_WARM_UP_CLASSES) {
+      throw new IllegalArgumentException("warm-up for " + classes + " classes; expected 1 to " + MAX_WARM_UP_CLASSES);
     }
-  }
-
-  /** How many times this JVM's warm-up has run: 0 or 1 (for tests). */
-  static int warmUps() {
-    synchronized (WARM_UP_LOCK) {
-      return warmUps;
+    if (calls < 1 || calls > MAX_WARM_UP_CALLS) {
+      throw new IllegalArgumentException("warm-up of " + calls + " calls; expected 1 to " + MAX_WARM_UP_CALLS);
+    }
+    int n = params.n();
+    int k = params.plainModuli().size();
+    for (int j = 0; j < k; j++) {
+      int min = CompressedCiphertexts.minBits(params, j);
+      if (bits < min || bits > CompressedCiphertexts.MAX_BITS) {
+        throw new IllegalArgumentException("warm-up for results of " + bits + " bits; expected " + min + " to " + CompressedCiphertexts.MAX_BITS);
+      }
+    }
+    java.util.SplittableRandom random = new java.util.SplittableRandom(20261201);
+    List<CompressedResults> noise = new ArrayList<>();
+    for (int j = 0; j < k; j++) {
+      long[] values = new long[2 * classes * n];
+      for (int v = 0; v < values.length; v++) {
+        values[v] = random.nextLong() >>> (64 - bits);
+      }
+      long t = params.plainModulus(j).value();
+      noise.add(CompressedResults.of(scheme, CompressedCiphertexts.of(params, j, bits, classes, values), scheme == Scheme.BFV ? 1 : 1 + random.nextLong(t - 1)));
+    }
+    for (int call = 0; call < calls; call++) {
+      decryptResults(noise, n, crt.capacityBits() - 1);
     }
   }
 

@@ -30,21 +30,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * argmax. Toy, insecure parameters (n = 2048, security NONE): tests only.
  */
 class DataOwnerDecryptionTest {
-  /**
-   * The warm-up runs once per JVM however often it is called, and decryption after it (with the
-   * loops compiled on its random data) still returns the encrypted values.
-   */
-  @org.junit.jupiter.api.Test
-  void warmUpRunsOnceAndLeavesDecryptionExact() {
-    DataOwner.warmUp();
-    DataOwner.warmUp();
-    assertEquals(1, DataOwner.warmUps());
-    resultsComeBackAsTheSignedValuesEncrypted(2, true);
-  }
-
-  @ParameterizedTest(name = "{0} plaintext primes of 20 bits, narrow {1}")
-  @CsvSource({"2, true", "4, false"})
-  void resultsComeBackAsTheSignedValuesEncrypted(int primes, boolean narrow) {
+  @ParameterizedTest(name = "{0} plaintext primes of 20 bits, narrow {1}, after a warm-up {2}")
+  @CsvSource({"2, true, false", "4, false, false", "2, true, true"})
+  void resultsComeBackAsTheSignedValuesEncrypted(int primes, boolean narrow, boolean warmUpFirst) {
     BfvParameterSpec spec = BfvParameterSpec.of(2048, List.of(31, 31, 31), 20, primes);
     spec.security = SecurityLevel.NONE;
     BfvParameters toyInsecure = BfvParameters.create(spec);
@@ -64,6 +52,10 @@ class DataOwnerDecryptionTest {
         try (CiphertextBatch c = owner.encryptImages(values, j, toyInsecure.maxLevel())) {
           results.add(CompressedResults.of(Scheme.BFV, CompressedCiphertexts.compress(c, CompressedCiphertexts.minBits(toyInsecure, j) + 10), 1));
         }
+      }
+      if (warmUpFirst) {
+        // decryptions of random results under the same key must leave nothing behind
+        owner.warmUpDecryption(classes, results.get(0).ciphertexts().bits(), 3);
       }
       DataOwner.Decryption d = owner.decryptResults(results, images, 17);
       assertEquals(narrow, d.hasLongLogits());
@@ -89,6 +81,24 @@ class DataOwnerDecryptionTest {
       DataOwner.Decryption tight = owner.decryptResults(results, images, 10);
       assertFalse(tight.trustworthy());
       assertTrue(tight.outOfRange().size() > images / 2, tight.outOfRange().size() + " images out of range");
+    }
+  }
+
+  /** Warm-up shapes outside what results can have, or more calls than allowed, are refused. */
+  @ParameterizedTest(name = "{0} classes, {1} bits, {2} calls: {3}")
+  @CsvSource({
+    "0, 40, 1, classes", "1025, 40, 1, classes", "3, 40, 0, calls", "3, 40, 101, calls", "3, 63, 1, bits", "3, 5, 1, bits"
+  })
+  void warmUpRefusesShapesResultsCannotHave(int classes, int bits, int calls, String named) {
+    BfvParameterSpec spec = BfvParameterSpec.of(2048, List.of(31, 31, 31), 20, 2);
+    spec.security = SecurityLevel.NONE;
+    BfvParameters toyInsecure = BfvParameters.create(spec);
+    try (Backend backend = Backends.open("cpu");
+        DataOwner owner = new DataOwner(toyInsecure, Scheme.BGV, backend, new java.security.SecureRandom())) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> owner.warmUpDecryption(classes, bits, calls));
+      assertTrue(e.getMessage().contains(named) && e.getMessage().contains("expected"), e.getMessage());
+      // the smallest valid shape runs (a BGV owner: results with a random factor)
+      owner.warmUpDecryption(1, CompressedCiphertexts.minBits(toyInsecure, 0), 1);
     }
   }
 }
