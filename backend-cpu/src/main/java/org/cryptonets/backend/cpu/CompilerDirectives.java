@@ -41,13 +41,15 @@ final class CompilerDirectives {
   }
 
   /**
-   * Vector methods kept out of their callers besides the entry points: the NTT's stages. With the
-   * 32-bit multiply masks (see VectorKernels.mul32) a whole transform no longer fitted one
+   * Vector methods kept out of their callers besides the entry points: the NTT's stages and the
+   * halves of base conversion and scale-and-round. With the 32-bit multiply masks (see
+   * VectorKernels.mul32) a whole transform, and a whole base conversion, no longer fitted one
    * compilation unit and ran 2-5x slower (boxed vectors); each stage on its own is intrinsified.
    */
   static final List<String> STAGES = List.of("forwardStageWide", "inverseStageWide", "forwardStageInVector", "inverseStageInVector",
       "forwardStageWideMin", "inverseStageWideMin", "forwardStageInVectorMin", "inverseStageInVectorMin",
-      "forwardStagePairedMin", "inverseStagePairedMin", "forwardStageSwapped", "inverseStageSwapped");
+      "forwardStagePairedMin", "inverseStagePairedMin", "forwardStageSwapped", "inverseStageSwapped",
+      "convertBaseFractions", "convertBaseRow", "scaleAndRoundQuotients", "scaleAndRoundRow");
 
   /**
    * The kernel entry points kept out of their callers: every method of {@link LimbKernels}, and

@@ -1239,6 +1239,13 @@ final class VectorKernels implements LimbKernels {
     return reduceOnce(r, q);
   }
 
+  /**
+   * Split into two stage methods ({@link #convertBaseFractions}, {@link #convertBaseRow}) that the
+   * compiler directive keeps out of this method: whole, it outgrew C2's node budget for inlining on
+   * JDK 24+ (where the 32-bit multiplies carry masks), which left barrett and mulShifted32 as real
+   * calls that boxed their vectors (JMH BfvBench.square, n = 8192, one thread, JDK 25: 13.5-16.6 ms
+   * against 7.7 ms on JDK 17).
+   */
   @Override
   public void convertBase(BaseConverter conv, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
     int l = conv.from().size();
@@ -1247,14 +1254,23 @@ final class VectorKernels implements LimbKernels {
       ScalarKernels.INSTANCE.convertBase(conv, src, srcOff, dst, dstOff, n, from, len);
       return;
     }
+    long[] y = ThreadScratch.get(2, l * len);
+    long[] v = ThreadScratch.get(3, len);
+    convertBaseFractions(conv, src, srcOff, n, from, len, y, v);
+    for (int j = 0; j < k; j++) {
+      convertBaseRow(conv, j, y, v, dst, dstOff + j * n + from, len);
+    }
+  }
+
+  /**
+   * The first half of {@link #convertBase}: y_i = x_i (Q/q_i)^-1 mod q_i into {@code y} (row i at
+   * i len) and the rounded sum of y_i / q_i, the overflow count, into {@code v}.
+   */
+  private static void convertBaseFractions(BaseConverter conv, long[] src, int srcOff, int n, int from, int len, long[] y, long[] v) {
+    int l = conv.from().size();
     long[] inv = conv.puncturedInverse();
     long[] invS = conv.puncturedInverseShoup();
     long[] rec = conv.reciprocal();
-    long[] m = conv.puncturedModTo();
-    long[] ms = conv.puncturedModToShoup();
-    long[] qModP = conv.productModTo();
-    long[] y = ThreadScratch.get(2, l * len);
-    long[] v = ThreadScratch.get(3, len);
     long half = 1L << (BaseConverter.FRACTION_BITS - 1);
     for (int c = 0; c < len; c += W) {
       LongVector frac = LongVector.zero(S);
@@ -1266,40 +1282,55 @@ final class VectorKernels implements LimbKernels {
       }
       frac.add(half).lanewise(VectorOperators.LSHR, BaseConverter.FRACTION_BITS).intoArray(v, c);
     }
-    for (int j = 0; j < k; j++) {
-      Modulus pm = conv.to().modulus(j);
-      long p = pm.value();
-      LongVector pv = LongVector.broadcast(S, p);
-      LongVector pf = LongVector.broadcast(S, pm.barrettFactor());
-      // Sums stay below 2^37 (Q of at most 16 primes); Barrett needs them below 2^(2b).
-      boolean barrettOk = 2 * pm.bits() >= 38;
-      double pinv = 1.0 / p;
-      // v <= |Q| <= 16 and Q mod p < p, so adding 16 p keeps the sum non-negative.
-      long bias = 16 * p;
-      long qp = qModP[j];
-      for (int c = 0; c < len; c += W) {
-        LongVector acc = LongVector.broadcast(S, bias).sub(LongVector.fromArray(S, v, c).mul(qp));
-        for (int i = 0; i < l; i++) {
-          acc = acc.add(shoupLazy(LongVector.fromArray(S, y, i * len + c), m[j * l + i], ms[j * l + i], pv));
-        }
-        (barrettOk ? barrett(acc, pm, pv, pf) : reduceWide(acc, pv, pinv)).intoArray(dst, dstOff + j * n + from + c);
+  }
+
+  /** The second half of {@link #convertBase} for output prime j: sum_i y_i (Q/q_i) - v Q mod p_j. */
+  private static void convertBaseRow(BaseConverter conv, int j, long[] y, long[] v, long[] dst, int dstOff, int len) {
+    int l = conv.from().size();
+    long[] m = conv.puncturedModTo();
+    long[] ms = conv.puncturedModToShoup();
+    Modulus pm = conv.to().modulus(j);
+    long p = pm.value();
+    LongVector pv = LongVector.broadcast(S, p);
+    LongVector pf = LongVector.broadcast(S, pm.barrettFactor());
+    // Sums stay below 2^37 (Q of at most 16 primes); Barrett needs them below 2^(2b).
+    boolean barrettOk = 2 * pm.bits() >= 38;
+    double pinv = 1.0 / p;
+    // v <= |Q| <= 16 and Q mod p < p, so adding 16 p keeps the sum non-negative.
+    long bias = 16 * p;
+    long qp = conv.productModTo()[j];
+    for (int c = 0; c < len; c += W) {
+      LongVector acc = LongVector.broadcast(S, bias).sub(LongVector.fromArray(S, v, c).mul(qp));
+      for (int i = 0; i < l; i++) {
+        acc = acc.add(shoupLazy(LongVector.fromArray(S, y, i * len + c), m[j * l + i], ms[j * l + i], pv));
       }
+      (barrettOk ? barrett(acc, pm, pv, pf) : reduceWide(acc, pv, pinv)).intoArray(dst, dstOff + c);
     }
   }
 
+  /**
+   * Split into two stage methods ({@link #scaleAndRoundQuotients}, {@link #scaleAndRoundRow}) that
+   * the compiler directive keeps out of this method, for the reason given at {@link #convertBase}.
+   */
   @Override
   public void scaleAndRound(RnsScaler s, long[] src, int srcOff, long[] dst, int dstOff, int n, int from, int len) {
-    int l = s.q().size();
     int k = s.output().size();
     if (D.length() != W || len % W != 0) {
       ScalarKernels.INSTANCE.scaleAndRound(s, src, srcOff, dst, dstOff, n, from, len);
       return;
     }
+    long[] rounded = ThreadScratch.get(2, len);
+    scaleAndRoundQuotients(s, src, srcOff, n, from, len, rounded);
+    for (int j = 0; j < k; j++) {
+      scaleAndRoundRow(s, j, src, srcOff, n, from, len, rounded, dst, dstOff + j * n + from);
+    }
+  }
+
+  /** The first half of {@link #scaleAndRound}: the rounded fractional parts into {@code rounded}. */
+  private static void scaleAndRoundQuotients(RnsScaler s, long[] src, int srcOff, int n, int from, int len, long[] rounded) {
+    int l = s.q().size();
     long[] fh = s.fractionHigh();
     long[] fl = s.fractionLow();
-    long[] im = s.integerModOut();
-    long[] ims = s.integerModOutShoup();
-    long[] rounded = ThreadScratch.get(2, len);
     long half = 1L << (RnsScaler.FRACTION_BITS - 1);
     for (int c = 0; c < len; c += W) {
       LongVector high = LongVector.zero(S);
@@ -1312,24 +1343,29 @@ final class VectorKernels implements LimbKernels {
       LongVector lo = low.add(half).lanewise(VectorOperators.LSHR, RnsScaler.HALF_BITS);
       high.add(lo).lanewise(VectorOperators.LSHR, RnsScaler.HALF_BITS).intoArray(rounded, c);
     }
-    for (int j = 0; j < k; j++) {
-      Modulus om = s.output().modulus(j);
-      long o = om.value();
-      LongVector ov = LongVector.broadcast(S, o);
-      LongVector of = LongVector.broadcast(S, om.barrettFactor());
-      boolean barrettOk = 2 * om.bits() >= 38;
-      double oinv = 1.0 / o;
-      for (int c = 0; c < len; c += W) {
-        // rounded < 16 * 2^31 and each lazy term < 2o: the sum stays below 2^52.
-        LongVector acc = LongVector.fromArray(S, rounded, c);
-        for (int i = 0; i < l; i++) {
-          acc = acc.add(shoupLazy(LongVector.fromArray(S, src, srcOff + i * n + from + c), im[j * l + i], ims[j * l + i], ov));
-        }
-        if (s.hasAuxiliary()) {
-          acc = acc.add(shoupLazy(LongVector.fromArray(S, src, srcOff + (l + j) * n + from + c), s.lambda()[j], s.lambdaShoup()[j], ov));
-        }
-        (barrettOk ? barrett(acc, om, ov, of) : reduceWide(acc, ov, oinv)).intoArray(dst, dstOff + j * n + from + c);
+  }
+
+  /** The second half of {@link #scaleAndRound} for output prime j. */
+  private static void scaleAndRoundRow(RnsScaler s, int j, long[] src, int srcOff, int n, int from, int len, long[] rounded, long[] dst, int dstOff) {
+    int l = s.q().size();
+    long[] im = s.integerModOut();
+    long[] ims = s.integerModOutShoup();
+    Modulus om = s.output().modulus(j);
+    long o = om.value();
+    LongVector ov = LongVector.broadcast(S, o);
+    LongVector of = LongVector.broadcast(S, om.barrettFactor());
+    boolean barrettOk = 2 * om.bits() >= 38;
+    double oinv = 1.0 / o;
+    for (int c = 0; c < len; c += W) {
+      // rounded < 16 * 2^31 and each lazy term < 2o: the sum stays below 2^52.
+      LongVector acc = LongVector.fromArray(S, rounded, c);
+      for (int i = 0; i < l; i++) {
+        acc = acc.add(shoupLazy(LongVector.fromArray(S, src, srcOff + i * n + from + c), im[j * l + i], ims[j * l + i], ov));
       }
+      if (s.hasAuxiliary()) {
+        acc = acc.add(shoupLazy(LongVector.fromArray(S, src, srcOff + (l + j) * n + from + c), s.lambda()[j], s.lambdaShoup()[j], ov));
+      }
+      (barrettOk ? barrett(acc, om, ov, of) : reduceWide(acc, ov, oinv)).intoArray(dst, dstOff + c);
     }
   }
 
