@@ -202,6 +202,62 @@ class EncryptDecryptTest {
     }
   }
 
+  /**
+   * Known answer for symmetric encryption: the phase c0 + c1 s of every ciphertext is exactly
+   * round(Q_level m / t) + e modulo each prime of the level (a BigInteger reference), with e the
+   * centred binomial noise re-drawn from the noise seed, the first 32 bytes the encryptor takes from
+   * its random source. Both plaintext primes, at the top level and one below.
+   */
+  @ParameterizedTest(name = "plaintext prime {0}, level below the top {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"0, 0", "1, 0", "0, 1", "1, 1"})
+  void symmetricPhaseIsTheRoundedScaledMessagePlusTheSeededNoise(int plainIndex, int below) {
+    BfvParameters params = BfvParameters.create(spec(2048, bits(3, 31), 20, 2, SecurityLevel.NONE));
+    int n = params.n();
+    int level = params.maxLevel() - below;
+    KeyGenerator kg = new KeyGenerator(params, backend, deterministicRandom(61));
+    BatchEncoder enc = new BatchEncoder(params, plainIndex);
+    long t = enc.plainModulus().value();
+    SplittableRandom r = new SplittableRandom(62 + plainIndex);
+    List<Plaintext> pts = List.of(enc.encode(uniformSlots(r, n, t)), enc.encode(uniformSlots(r, n, t)), enc.encode(uniformSlots(r, n, t)));
+    Encryptor e = new Encryptor(params, backend, null, kg.secretKey(), deterministicRandom(63));
+    java.security.SecureRandom same = deterministicRandom(63);
+    byte[] noiseSeed = new byte[SeedExpander.SEED_BYTES];
+    same.nextBytes(noiseSeed);
+    org.cryptonets.engine.RnsBasis q = params.basisAt(level);
+    java.math.BigInteger bigQ = q.product();
+    long[] ternary = new long[n];
+    for (int j = 0; j < n; j++) {
+      ternary[j] = kg.secretKey().ternary()[j];
+    }
+    try (CiphertextBatch c = e.encrypt(pts, level);
+        org.cryptonets.engine.PolyBuffer sk = backend.allocate(q, 1);
+        org.cryptonets.engine.PolyBuffer phase = backend.allocate(q, pts.size())) {
+      assertEquals(level, c.level());
+      backend.uploadIntegers(ternary, sk.all(), true);
+      backend.multiplyBroadcast(c.component(1), sk.all(), phase.all());
+      backend.add(phase.all(), c.component(0), phase.all());
+      backend.inverseNtt(phase.all());
+      long[] host = new long[(int) phase.all().hostLength()];
+      backend.download(phase.all(), host);
+      int[] noise = new int[n];
+      for (int k = 0; k < pts.size(); k++) {
+        SeedExpander x = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_ENCRYPT_NOISE, k);
+        x.restart(KeyGenerator.DOMAIN_ENCRYPT_NOISE, k);
+        x.centeredBinomial(noise);
+        long[] m = pts.get(k).coefficientsUnsafe();
+        for (int j = 0; j < n; j++) {
+          // round(Q m / t) = floor((2 Q m + t) / (2 t))
+          java.math.BigInteger scaled = bigQ.multiply(java.math.BigInteger.valueOf(2 * m[j])).add(java.math.BigInteger.valueOf(t))
+              .divide(java.math.BigInteger.valueOf(2 * t)).add(java.math.BigInteger.valueOf(noise[j]));
+          for (int i = 0; i < q.size(); i++) {
+            long expected = scaled.mod(java.math.BigInteger.valueOf(q.modulus(i).value())).longValue();
+            assertEquals(expected, host[(k * q.size() + i) * n + j], "ciphertext " + k + ", prime " + i + ", coefficient " + j);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void encryptionIsRandomizedAndReproducibleFromItsRandomSource() {
     BfvParameters params = toyInsecure;
