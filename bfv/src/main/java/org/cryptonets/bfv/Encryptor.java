@@ -2,6 +2,8 @@ package org.cryptonets.bfv;
 
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.cryptonets.engine.Backend;
 import org.cryptonets.engine.PolyBuffer;
@@ -26,6 +28,8 @@ public final class Encryptor {
   private final SecretKey secretKey;
   private final SecureRandom random;
   private final java.util.Map<Integer, PolyBuffer> keysAtLevel = new java.util.HashMap<>();
+  /** -t s and t^-1 per (level, plaintext prime, which), made on first use. */
+  private final java.util.Map<List<Integer>, PolyBuffer> derivedAtLevel = new java.util.HashMap<>();
 
   public Encryptor(BfvParameters params, Backend backend, PublicKey publicKey) {
     this(params, backend, publicKey, null, new SecureRandom());
@@ -83,11 +87,54 @@ public final class Encryptor {
         throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "plaintexts of plaintext primes " + plainIndex + " and " + p.plainIndex() + " in one batch");
       }
     }
-    int count = plaintexts.size();
+    int n = params.n();
+    return encrypt(plaintexts.size(), plainIndex, level, (first, c, m) -> {
+      for (int k = 0; k < c; k++) {
+        System.arraycopy(plaintexts.get(first + k).coefficientsUnsafe(), 0, m, k * n, n);
+      }
+    });
+  }
+
+  /**
+   * Encrypts plaintexts already encoded on the backend ({@link BatchEncoder#encodeOnBackend}: one
+   * polynomial per plaintext, coefficients in [0, t) over plaintext prime {@code plainIndex} alone)
+   * as one batch at {@code level}, as {@link #encrypt(List, int)} would encrypt the same
+   * coefficients (the same ciphertexts from the same random source), without Plaintext objects or
+   * a slot array on the host.
+   *
+   * @throws BfvException INVALID_ARGUMENT for an empty run or one over another basis, or a level
+   *     outside [1, top]
+   */
+  public CiphertextBatch encryptEncoded(PolyRange plaintexts, int plainIndex, int level) {
+    params.checkLevel(level);
+    RnsBasis plainBasis = params.context(plainIndex, 1).plainBasis;
+    if (plaintexts.count() == 0 || !plaintexts.basis().equals(plainBasis)) {
+      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "encoded plaintexts: got " + plaintexts
+          + "; expected a non-empty run over plaintext prime " + plainIndex + " alone (t = " + params.plainModulus(plainIndex).value() + ", as BatchEncoder.encodeOnBackend makes them)");
+    }
+    return encrypt(plaintexts.count(), plainIndex, level, (first, c, m) -> backend.download(plaintexts.sub(first, c), m));
+  }
+
+  /** Writes the coefficients (in [0, t)) of plaintexts [first, first + count) to m[k * n + j]. */
+  private interface MessageSource {
+    void fill(int first, int count, long[] m);
+  }
+
+  /**
+   * The one encryption path. Modulo each prime q_i of Q = Q_level, Delta = floor(Q / t) is
+   * -r t^-1 with r = Q mod t, so round(Q m / t) + e = Delta m + round(r m / t) + e is t^-1 w with
+   * the small integer w = t (round(r m / t) + e) - r m, |w| &lt;= t (|e| + 1/2). The host computes w
+   * (one pass per ciphertext, where it computed Delta m in every prime before); the backend
+   * reduces it into every prime, transforms it, adds the key product and multiplies by t^-1. With
+   * the secret key the product is c1 (-t s), so that c0 = t^-1 NTT(w) - c1 s. The values are the
+   * same as those of Delta m + carry computed prime by prime (a known-answer test checks the phase).
+   */
+  private CiphertextBatch encrypt(int count, int plainIndex, int level, MessageSource messages) {
     BfvParameters.PlainContext ctx = params.context(plainIndex, level);
     RnsBasis q = params.basisAt(level);
     int n = params.n();
-    int l = q.size();
+    long t = ctx.t.value();
+    long r = ctx.qModT;
     byte[] noiseSeed = new byte[SeedExpander.SEED_BYTES];
     random.nextBytes(noiseSeed);
     byte[] uniformSeed = null;
@@ -95,103 +142,134 @@ public final class Encryptor {
       uniformSeed = new byte[SeedExpander.SEED_BYTES];
       random.nextBytes(uniformSeed);
     }
-    CiphertextBatch out = CiphertextBatch.allocate(backend, params, plainIndex, level, 2, count, true);
+    PolyBuffer key = secretKey != null ? scaledNegatedSecretAt(level, plainIndex) : keyAt(level);
+    PolyBuffer inverseT = inversePlainModulusAt(level, plainIndex);
+    // every residue of out is written below
+    CiphertextBatch out = new CiphertextBatch(params, plainIndex, level, 2, count, backend.allocateUninitialized(q, 2 * count), true);
     // Host work and uploads go in chunks so host memory stays small next to the batch itself.
     int chunk = Math.max(1, Math.min(count, ENCRYPT_CHUNK));
-    long[] c0 = new long[chunk * l * n];
-    long[] c1 = new long[chunk * l * n];
-    long[] u = publicKey != null ? new long[chunk * l * n] : null;
+    long[] w = new long[chunk * n];
+    long[] e1 = publicKey != null ? new long[chunk * n] : null;
+    long[] u = publicKey != null ? new long[chunk * n] : null;
     byte[] uSeed = uniformSeed;
-    long[] reduced = new long[l];
-    for (int i = 0; i < l; i++) {
-      reduced[i] = q.modulus(i).value();
-    }
-    PolyBuffer key = keyAt(level);
-    try (PolyBuffer tmp = backend.allocate(q, chunk); PolyBuffer ub = u == null ? null : backend.allocate(q, chunk)) {
+    double inverse = 1.0 / t;
+    // Expanders of the uniform stream, reused across the writer's calls (a construction is mostly
+    // the AES key schedule); the stream is public (its seed travels with the batch).
+    ConcurrentLinkedQueue<SeedExpander> uniformExpanders = new ConcurrentLinkedQueue<>();
+    try (PolyBuffer ub = u == null ? null : backend.allocateUninitialized(q, chunk)) {
       for (int first = 0; first < count; first += chunk) {
         int c = Math.min(chunk, count - first);
         int base = first;
-        // Contiguous ranges of the chunk, one noise and one uniform expander per range, restarted
-        // for each ciphertext (as BgvEncryptor: a new expander is a cipher lookup and a key schedule).
-        int parts = Math.min(c, Math.max(1, java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1));
+        // the last chunk may be shorter: arrays of its own size, wiped after their upload
+        long[] wc = c == chunk ? w : new long[c * n];
+        long[] ec = e1 == null || c == chunk ? e1 : new long[c * n];
+        long[] uc = u == null || c == chunk ? u : new long[c * n];
+        messages.fill(first, c, wc);
+        // Contiguous ranges of the chunk, one noise expander per range, restarted for each
+        // ciphertext (a new expander is a cipher lookup and a key schedule).
+        int parts = Math.min(c, Math.max(1, ForkJoinPool.getCommonPoolParallelism() + 1));
         IntStream.range(0, parts).parallel().forEach(part -> {
           int lo = part * c / parts;
           int hi = (part + 1) * c / parts;
           SeedExpander noise = new SeedExpander(noiseSeed, KeyGenerator.DOMAIN_ENCRYPT_NOISE, base + lo);
-          SeedExpander uniform = uSeed == null ? null : new SeedExpander(uSeed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, base + lo);
           int[] e = new int[n];
-          long[] carry = new long[n];
           for (int kk = lo; kk < hi; kk++) {
             int k = base + kk;
             noise.restart(KeyGenerator.DOMAIN_ENCRYPT_NOISE, k);
             noise.centeredBinomial(e);
-            long[] m = plaintexts.get(k).coefficientsUnsafe();
-            long t = ctx.t.value();
-            double inverseT = 1.0 / t;
+            int off = kk * n;
             for (int j = 0; j < n; j++) {
-              // round(Q m / t) = Delta m + round((Q mod t) m / t); the second term is below t. The
-              // quotient comes from a double estimate and an exact correction, not from a 64-bit
-              // division per coefficient.
-              carry[j] = quotient(ctx.qModT * m[j] + (t >>> 1), t, inverseT) + e[j];
+              // round(r m / t) from a double estimate and an exact correction (quotient)
+              long rm = r * wc[off + j];
+              wc[off + j] = t * (quotient(rm + (t >>> 1), t, inverse) + e[j]) - rm;
             }
-            int off = kk * l * n;
-            for (int i = 0; i < l; i++) {
-              org.cryptonets.engine.Modulus qi = q.modulus(i);
-              long qv = reduced[i];
-              long d = ctx.delta[i];
-              long ds = ctx.deltaShoup[i];
-              for (int j = 0; j < n; j++) {
-                long cj = carry[j];
-                // carry is below t + noise, almost always below q_i: a branch instead of a division.
-                cj = cj < 0 ? Math.floorMod(cj, qv) : cj < qv ? cj : cj % qv;
-                long v = qi.multiplyShoup(m[j], d, ds) + cj;
-                c0[off + i * n + j] = v >= qv ? v - qv : v;
-              }
-            }
-            if (uniform != null) {
-              uniform.restart(KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, k);
-              uniform.uniform(q, c1, off);
-            } else {
+            if (publicKey != null) {
               noise.centeredBinomial(e);
-              KeyGenerator.smallToResidues(e, q, c1, off);
+              for (int j = 0; j < n; j++) {
+                ec[off + j] = e[j];
+              }
               noise.ternary(e);
-              KeyGenerator.smallToResidues(e, q, u, off);
+              for (int j = 0; j < n; j++) {
+                uc[off + j] = e[j];
+              }
             }
           }
           java.util.Arrays.fill(e, 0);
-          java.util.Arrays.fill(carry, 0);
           noise.wipe();
-          if (uniform != null) {
-            uniform.wipe();
-          }
         });
-        int len = c * l * n;
         PolyRange c0r = out.component(0).sub(first, c);
         PolyRange c1r = out.component(1).sub(first, c);
-        backend.upload(len == c0.length ? c0 : java.util.Arrays.copyOf(c0, len), c0r);
-        backend.forwardNtt(c0r);
-        backend.upload(len == c1.length ? c1 : java.util.Arrays.copyOf(c1, len), c1r);
-        PolyRange tr = tmp.range(0, c);
         if (secretKey != null) {
-          backend.multiplyBroadcast(c1r, key.range(0, 1), tr);
-          backend.subtract(c0r, tr, c0r);
+          // c1 is uniform, drawn in NTT form: no transform. c0 = (NTT(w) + c1 (-t s)) t^-1.
+          backend.uploadIntegersPlusProduct(wc, c0r, c1r, (p, target, offset) -> {
+            SeedExpander x = uniformExpanders.poll();
+            if (x == null) {
+              x = new SeedExpander(uSeed, KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, base + p);
+            }
+            x.restart(KeyGenerator.DOMAIN_ENCRYPT_UNIFORM, base + p);
+            x.uniform(q, target, offset);
+            uniformExpanders.add(x);
+          }, key.range(0, 1));
+          backend.multiplyBroadcast(c0r, inverseT.all(), c0r);
         } else {
-          backend.forwardNtt(c1r);
+          // c0 = t^-1 NTT(w) + pk0 u, c1 = NTT(e1) + pk1 u
+          backend.uploadIntegers(wc, c0r, true);
+          backend.multiplyBroadcast(c0r, inverseT.all(), c0r);
+          backend.uploadIntegers(ec, c1r, true);
           PolyRange ur = ub.range(0, c);
-          backend.upload(len == u.length ? u : java.util.Arrays.copyOf(u, len), ur);
-          backend.forwardNtt(ur);
-          backend.multiplyBroadcast(ur, key.range(0, 1), tr);
-          backend.add(c0r, tr, c0r);
-          backend.multiplyBroadcast(ur, key.range(1, 1), tr);
-          backend.add(c1r, tr, c1r);
+          backend.uploadIntegers(uc, ur, true);
+          backend.multiplyAddBroadcast(ur, key.range(0, 1), c0r);
+          backend.multiplyAddBroadcast(ur, key.range(1, 1), c1r);
+        }
+        if (c != chunk) {
+          java.util.Arrays.fill(wc, 0);
+          if (u != null) {
+            java.util.Arrays.fill(ec, 0);
+            java.util.Arrays.fill(uc, 0);
+          }
         }
       }
+    } finally {
+      java.util.Arrays.fill(w, 0);
+      if (u != null) {
+        java.util.Arrays.fill(e1, 0);
+        java.util.Arrays.fill(u, 0);
+      }
+      for (SeedExpander x : uniformExpanders) {
+        x.wipe();
+      }
     }
-    java.util.Arrays.fill(c0, 0);
     if (secretKey != null) {
       out.setSeed(uniformSeed, level);
     }
     return out;
+  }
+
+  /** -t s over the primes of {@code level} in NTT form, for t the plaintext prime: made once, kept. */
+  private PolyBuffer scaledNegatedSecretAt(int level, int plainIndex) {
+    PolyBuffer s = keyAt(level);
+    return derivedAtLevel.computeIfAbsent(List.of(level, plainIndex, 0), key -> {
+      PolyBuffer b = backend.allocate(params.basisAt(level), 1);
+      backend.multiplyScalar(s.range(0, 1), -params.plainModulus(plainIndex).value(), b.all());
+      return b;
+    });
+  }
+
+  /** The constant t^-1 over the primes of {@code level}, NTT form (every coefficient): made once, kept. */
+  private PolyBuffer inversePlainModulusAt(int level, int plainIndex) {
+    return derivedAtLevel.computeIfAbsent(List.of(level, plainIndex, 1), key -> {
+      RnsBasis q = params.basisAt(level);
+      int n = params.n();
+      long[] host = new long[q.size() * n];
+      java.math.BigInteger t = java.math.BigInteger.valueOf(params.plainModulus(plainIndex).value());
+      for (int i = 0; i < q.size(); i++) {
+        long inv = t.modInverse(java.math.BigInteger.valueOf(q.modulus(i).value())).longValueExact();
+        java.util.Arrays.fill(host, i * n, (i + 1) * n, inv);
+      }
+      PolyBuffer b = backend.allocate(q, 1);
+      backend.upload(host, b.all());
+      return b;
+    });
   }
 
   /**

@@ -236,37 +236,20 @@ public final class DataOwner implements AutoCloseable {
         throw new IllegalArgumentException("images of " + im.length + " and " + pixels + " pixels in one batch");
       }
     }
-    // one image per slot: slot s of the plaintext for pixel p holds pixel p of image s
-    if (scheme == Scheme.BGV) {
-      // Encoded straight from the images into the backend's buffer (slot s of plaintext p is pixel
-      // p of image s, unused slots zero) and encrypted from there: no slot array, no Plaintext.
-      long t = params.plainModulus(plainIndex).value();
-      int count = images.length;
-      try (PolyBuffer encoded = encoders.get(plainIndex).encodeOnBackend(backend, pixels, (p, target, offset) -> {
-        for (int s = 0; s < count; s++) {
-          long v = images[s][p];
-          target[offset + s] = v >= 0 && v < t ? v : Math.floorMod(v, t);
-        }
-        java.util.Arrays.fill(target, offset + count, offset + n, 0L);
-      })) {
-        return bgvEncryptor.encryptEncoded(encoded.all(), plainIndex, level);
+    // One image per slot: slot s of the plaintext for pixel p holds pixel p of image s. Encoded
+    // straight from the images into the backend's buffer (unused slots zero) and encrypted from
+    // there: no slot array, no Plaintext objects.
+    long t = params.plainModulus(plainIndex).value();
+    int count = images.length;
+    try (PolyBuffer encoded = encoders.get(plainIndex).encodeOnBackend(backend, pixels, (p, target, offset) -> {
+      for (int s = 0; s < count; s++) {
+        long v = images[s][p];
+        target[offset + s] = v >= 0 && v < t ? v : Math.floorMod(v, t);
       }
+      java.util.Arrays.fill(target, offset + count, offset + n, 0L);
+    })) {
+      return scheme == Scheme.BGV ? bgvEncryptor.encryptEncoded(encoded.all(), plainIndex, level) : encryptor.encryptEncoded(encoded.all(), plainIndex, level);
     }
-    // in blocks of 16 pixels, so that each image's cache line is read once, not 16 times
-    long[] slots = new long[pixels * n];
-    int block = 16;
-    IntStream.range(0, (pixels + block - 1) / block).parallel().forEach(b -> {
-      int from = b * block;
-      int to = Math.min(pixels, from + block);
-      for (int s = 0; s < images.length; s++) {
-        int[] image = images[s];
-        for (int p = from; p < to; p++) {
-          slots[p * n + s] = image[p];
-        }
-      }
-    });
-    Plaintext[] pts = encoders.get(plainIndex).encodeAll(backend, slots, pixels);
-    return encryptor.encrypt(List.of(pts), level);
   }
 
   /**
