@@ -76,10 +76,28 @@ public final class Main {
       // bad input (a malformed file or model, an unsupported operator) is a usage error, 2
       return e instanceof IllegalArgumentException || e instanceof org.cryptonets.onnx.OnnxImportException
           || e.getClass().getSimpleName().contains("Format") ? 2 : 1;
+    } catch (OutOfMemoryError e) {
+      // What filled the heap is unreachable once the stack has unwound to here, so there is room
+      // to say what happened instead of a stack trace.
+      err.println(outOfMemoryMessage(Runtime.getRuntime().maxMemory()));
+      debug(e, err);
+      return 1;
     }
   }
 
-  private static void debug(RuntimeException e, PrintStream err) {
+  /**
+   * The one-line error for a run that outgrew the heap: how large the heap was and how to give the
+   * JVM more. (A model that needs the n = 16384 ring holds ciphertexts twice the size of n = 8192's,
+   * for twice as many primes: BGV for the three-square Fashion-MNIST model outgrew the launcher's
+   * 6 GB, measured.)
+   */
+  static String outOfMemoryMessage(long maxHeapBytes) {
+    return "error: out of memory: the Java heap (at most " + maxHeapBytes / (1024 * 1024) + " MB) is too small for this run; give the JVM more, "
+        + "for example CRYPTONETS_JAVA_OPTS=\"-Xmx16g -XX:+UseParallelGC -Xmn512m\" ./cryptonets ... (the launcher's default is -Xmx6g), "
+        + "or run a model whose parameters fit a smaller ring (the plan above names its n)";
+  }
+
+  private static void debug(Throwable e, PrintStream err) {
     if (Boolean.getBoolean("cryptonets.debug")) {
       e.printStackTrace(err);
     }
