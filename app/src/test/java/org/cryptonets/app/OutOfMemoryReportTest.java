@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,33 +21,11 @@ class OutOfMemoryReportTest {
   @Test
   void aRunThatOutgrowsTheHeapSaysSoInOneLine(@TempDir Path dir) throws IOException, InterruptedException {
     Path report = dir.resolve("report.json");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(org.cryptonets.bfv.io.ForkedJvm.inheritedOptions());
-    command.add("-Xmx160m");
-    command.addAll(List.of(Main.class.getName(), "demo", "--images", "64", "--report", report.toString()));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    // Through the environment: a class path of many jars can exceed what a command line takes.
-    pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-    Process p = pb.start();
-    ByteArrayOutputStream output = new ByteArrayOutputStream();
-    Thread drain = new Thread(() -> {
-      try (InputStream s = p.getInputStream()) {
-        s.transferTo(output);
-      } catch (IOException e) {
-        // The process died; what was read so far is reported.
-      }
-    }, "drain demo output");
-    drain.setDaemon(true);
-    drain.start();
-    boolean finished = p.waitFor(120, TimeUnit.SECONDS);
-    if (!finished) {
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-    }
-    drain.join(5000);
-    String text = output.toString(StandardCharsets.UTF_8);
-    assertTrue(finished, "the demo did not end within 120 s:\n" + text);
-    assertEquals(1, p.exitValue(), text);
+    org.cryptonets.bfv.io.ForkedJvm.Outcome run = org.cryptonets.bfv.io.ForkedJvm.run(Main.class, List.of("-Xmx160m"),
+        List.of("demo", "--images", "64", "--report", report.toString()), java.time.Duration.ofSeconds(120));
+    String text = run.output();
+    assertFalse(run.timedOut(), "the demo did not end within 120 s:\n" + text);
+    assertEquals(1, run.exitCode(), text);
     List<String> errors = text.lines().filter(l -> l.startsWith("error: ")).toList();
     assertEquals(1, errors.size(), text);
     assertTrue(errors.get(0).startsWith("error: out of memory: the Java heap (at most "), errors.get(0));

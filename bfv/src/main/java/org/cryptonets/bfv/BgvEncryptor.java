@@ -96,22 +96,8 @@ public final class BgvEncryptor implements AutoCloseable {
 
   /** Encrypts plaintexts of one plaintext prime directly at {@code level}, in NTT form. */
   public CiphertextBatch encrypt(List<Plaintext> plaintexts, int level) {
-    params.checkLevel(level);
-    if (plaintexts.isEmpty()) {
-      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "nothing to encrypt");
-    }
-    int plainIndex = plaintexts.get(0).plainIndex();
-    for (Plaintext p : plaintexts) {
-      if (p.plainIndex() != plainIndex) {
-        throw new BfvException(BfvException.ErrorCode.PARAMETER_MISMATCH, "plaintexts of plaintext primes " + plainIndex + " and " + p.plainIndex() + " in one batch");
-      }
-    }
-    int n = params.n();
-    return encrypt(plaintexts.size(), plainIndex, level, (first, c, m) -> {
-      for (int k = 0; k < c; k++) {
-        System.arraycopy(plaintexts.get(first + k).coefficientsUnsafe(), 0, m, k * n, n);
-      }
-    });
+    int plainIndex = MessageSource.plainIndexOf(params, plaintexts, level);
+    return encrypt(plaintexts.size(), plainIndex, level, MessageSource.of(plaintexts, params.n()));
   }
 
   /**
@@ -124,18 +110,7 @@ public final class BgvEncryptor implements AutoCloseable {
    *     plaintext prime's, or a level outside [1, top]
    */
   public CiphertextBatch encryptEncoded(PolyRange plaintexts, int plainIndex, int level) {
-    params.checkLevel(level);
-    RnsBasis plainBasis = params.context(plainIndex, 1).plainBasis;
-    if (plaintexts.count() == 0 || !plaintexts.basis().equals(plainBasis)) {
-      throw new BfvException(BfvException.ErrorCode.INVALID_ARGUMENT, "encoded plaintexts: got " + plaintexts
-          + "; expected a non-empty run over plaintext prime " + plainIndex + " alone (t = " + params.plainModulus(plainIndex).value() + ", as BatchEncoder.encodeOnBackend makes them)");
-    }
-    return encrypt(plaintexts.count(), plainIndex, level, (first, c, m) -> backend.download(plaintexts.sub(first, c), m));
-  }
-
-  /** Writes the coefficients (in [0, t)) of plaintexts [first, first + count) to m[k * n + j]. */
-  private interface MessageSource {
-    void fill(int first, int count, long[] m);
+    return encrypt(plaintexts.count(), plainIndex, level, MessageSource.encoded(params, backend, plaintexts, plainIndex, level));
   }
 
   private CiphertextBatch encrypt(int count, int plainIndex, int level, MessageSource messages) {

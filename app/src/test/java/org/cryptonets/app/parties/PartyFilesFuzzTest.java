@@ -5,16 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,35 +27,13 @@ class PartyFilesFuzzTest {
   void everyApplicationLoaderThrowsOnlyTheDocumentedExceptionInA512MBHeap() throws IOException, InterruptedException {
     long seed = Long.getLong("cryptonets.fuzz.seed", PartyFilesFuzz.DEFAULT_SEED);
     double seconds = Double.parseDouble(System.getProperty("cryptonets.fuzz.seconds", "5"));
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(org.cryptonets.bfv.io.ForkedJvm.inheritedOptions());
-    command.add("-Xmx512m");
-    command.addAll(List.of(PartyFilesFuzz.class.getName(), "--seed", Long.toString(seed), "--seconds", Double.toString(seconds)));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    // Through the environment: a class path of many jars can exceed what a command line takes.
-    pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-    Process p = pb.start();
-    ByteArrayOutputStream output = new ByteArrayOutputStream();
-    Thread drain = new Thread(() -> {
-      try (InputStream s = p.getInputStream()) {
-        s.transferTo(output);
-      } catch (IOException e) {
-        // The process died; what was read so far is reported.
-      }
-    }, "drain fuzz output");
-    drain.setDaemon(true);
-    drain.start();
     long timeout = (long) seconds + 120;
-    boolean finished = p.waitFor(timeout, TimeUnit.SECONDS);
-    if (!finished) {
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-    }
-    drain.join(5000);
-    String text = output.toString(StandardCharsets.UTF_8);
+    org.cryptonets.bfv.io.ForkedJvm.Outcome run = org.cryptonets.bfv.io.ForkedJvm.run(PartyFilesFuzz.class, List.of("-Xmx512m"),
+        List.of("--seed", Long.toString(seed), "--seconds", Double.toString(seconds)), java.time.Duration.ofSeconds(timeout));
+    String text = run.output();
     System.out.println(text.strip());
-    assertFalse(!finished, "the fuzz did not finish within " + timeout + " s:\n" + text);
-    assertEquals(0, p.exitValue(), "the fuzz failed (seed " + seed + "):\n" + text);
+    assertFalse(run.timedOut(), "the fuzz did not finish within " + timeout + " s:\n" + text);
+    assertEquals(0, run.exitCode(), "the fuzz failed (seed " + seed + "):\n" + text);
     String result = text.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElseThrow(() -> new AssertionError("no RESULT line:\n" + text));
     Map<String, Integer> tally = new HashMap<>();
     for (String field : result.substring("RESULT ".length()).split(" ")) {

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ForkedJvm {
   /** The exit code (-1 after a timeout) and everything the JVM printed. */
-  record Outcome(int exitCode, boolean timedOut, String output) {}
+  public record Outcome(int exitCode, boolean timedOut, String output) {}
 
   private ForkedJvm() {}
 
@@ -44,7 +44,11 @@ public final class ForkedJvm {
     return out;
   }
 
-  static Outcome run(Class<?> main, List<String> options, List<String> args, Duration timeout) throws IOException, InterruptedException {
+  /**
+   * Runs {@code main} with {@code options} before the class name and {@code args} after it; shared
+   * with the app's forked-JVM tests through bfv's test-jar.
+   */
+  public static Outcome run(Class<?> main, List<String> options, List<String> args, Duration timeout) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(inheritedOptions());
