@@ -26,7 +26,7 @@ import org.cryptonets.inference.DataOwner;
  * 8192 images, encrypted at level 2 and converted and compressed to 2^40 as the cloud returns them.
  * Before the first call one full encryption of 784 ciphertexts at level 6 per plaintext prime runs;
  * without {@code --warm}, neither {@code Backend.warmUp} nor {@code DataOwner.warmUpDecryption} does, so the
- * calls show a cold owner; with it both run first (the owner's with 20 calls), as in the demo before its timed stages.
+ * calls show a cold owner; with it both run first (the owner's with the demo's number of calls), as in the demo before its timed stages.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar
  * org.cryptonets.bench.ResultDecryptionRuns [calls] [--warm]} (calls 1 to 9999, default 8; anything else is refused
@@ -79,7 +79,7 @@ public final class ResultDecryptionRuns {
       }
       if (warm) {
         backend.warmUp();
-        owner.warmUpDecryption(classes, CryptoNetPlan.resultBits(29), 20);
+        owner.warmUpDecryption(classes, CryptoNetPlan.resultBits(29), org.cryptonets.inference.EncryptedInference.DECRYPTION_WARM_UP_CALLS);
       }
       System.out.println((warm ? "warm owner: " : "cold owner: ") + "decrypt + decode of " + classes + " results x 2 plaintext primes, " + n + " images, " + backend.device() + ", JDK "
           + Runtime.version());

@@ -17,7 +17,6 @@ import org.cryptonets.bfv.CrtComposer;
 import org.cryptonets.bfv.Decryptor;
 import org.cryptonets.bfv.Encryptor;
 import org.cryptonets.bfv.KeyGenerator;
-import org.cryptonets.bfv.Plaintext;
 import org.cryptonets.bfv.RelinKeys;
 import org.cryptonets.bfv.RelinearizationKeys;
 import org.cryptonets.bfv.Scheme;
@@ -285,7 +284,7 @@ public final class DataOwner implements AutoCloseable {
     }
   }
 
-  /** Most warm-up calls {@link #warmUpDecryption} accepts; 20 took 0.1-0.3 s (BENCHMARKS.md). */
+  /** Most warm-up calls {@link #warmUpDecryption} accepts; the demo makes 20, 0.25-0.57 s on 2 cores (BENCHMARKS.md). */
   public static final int MAX_WARM_UP_CALLS = 100;
 
   /** Most classes (ciphertexts per plaintext prime) {@link #warmUpDecryption} accepts. */

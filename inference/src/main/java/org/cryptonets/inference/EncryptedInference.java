@@ -98,7 +98,7 @@ public final class EncryptedInference {
    * Warm-up decryptions before the timed ones: after 20, one call took 0.006-0.012 s on the 2-core
    * development machine, against 0.02-0.04 s for the first calls after 3 (BENCHMARKS.md).
    */
-  static final int DECRYPTION_WARM_UP_CALLS = 20;
+  public static final int DECRYPTION_WARM_UP_CALLS = 20;
 
   private EncryptedInference() {}
 
